@@ -1,0 +1,43 @@
+/* main.c - the `glimp` command: dispatches to one subcommand per file. */
+#include "commands.h"
+#include "glimp.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const cli_command commands[] = {
+    /* (entries: keep one line per command, alphabetical) */
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "glimp %s - collaborative reasoning between a small and a large model\n\n"
+            "usage: glimp <command> [options]   (glimp <command> --help for details)\n\n"
+            "commands:\n",
+            glimp_version());
+    for (const cli_command *c = commands; c->name; c++)
+        fprintf(out, "  %-11s %s\n", c->name, c->summary);
+    fprintf(out, "\n  --version   print the version and the CPU kernels in use\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("glimp %s\nkernels: %s\n", glimp_version(), glimp_kernels_name());
+        return 0;
+    }
+    for (const cli_command *c = commands; c->name; c++)
+        if (!strcmp(argv[1], c->name)) return c->run(argc - 1, argv + 1);
+    fprintf(stderr, "glimp: unknown command '%s' (see glimp --help)\n", argv[1]);
+    return 2;
+}
