@@ -42,13 +42,16 @@ glimp_status glimp_error_set(glimp_error *err, glimp_status status, const char *
 void glimp_error_prefix(glimp_error *err, const char *fmt, ...)
 {
     if (!err) return;
-    char head[256], old[sizeof err->msg];
+    char head[256], joined[sizeof head + sizeof err->msg + 2];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(head, sizeof head, fmt, ap);
     va_end(ap);
-    memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s: %s", head, old);
+    snprintf(joined, sizeof joined, "%s: %s", head, err->msg);
+    /* Cut the combined message to the record's size. */
+    size_t n = strnlen(joined, sizeof err->msg - 1);
+    memcpy(err->msg, joined, n);
+    err->msg[n] = '\0';
 }
 
 void glimp_assert_fail(const char *expr, const char *file, int line)

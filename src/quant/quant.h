@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+#include "base/cpu.h"
+
 typedef enum ggml_type_id {
     QT_F32 = 0,
     QT_F16 = 1,
@@ -50,10 +52,23 @@ typedef struct qt_traits {
     qt_vec_dot_fn vec_dot;     /* dispatched (SIMD where available) */
     qt_vec_dot_fn vec_dot_ref; /* scalar reference */
     uint32_t vec_dot_type;     /* type the other operand must be in */
+    /* Dispatched quantizer: SIMD where available (Q8_0, Q8_K: the activation
+     * quantizers run before every matmul), else from_float. Its output is
+     * byte-identical to from_float's. */
+    qt_from_float_fn quantize;
 } qt_traits;
 
-/* Traits of a supported type, or NULL (unsupported or unknown id). */
+/* Traits of a supported type, or NULL (unsupported or unknown id). The
+ * first call picks the kernels for cpu_kernel_level() (pthread_once, so any
+ * thread may call it first). */
 const qt_traits *qt_get(uint32_t type);
+
+/* The vec_dot kernel written for exactly `level` (NULL when that level has
+ * none for this type; the dispatcher then uses the next lower one). The
+ * caller must make sure the CPU supports the level. For tests and benches. */
+qt_vec_dot_fn qt_vec_dot_at(uint32_t type, cpu_level level);
+/* Same for the quantizer (Q8_0 and Q8_K have SIMD versions). */
+qt_from_float_fn qt_quantize_at(uint32_t type, cpu_level level);
 
 /* Name of any ggml type id known to exist ("IQ2_XXS", "Q4_0_4_4", ...) or
  * NULL when the id was never assigned. Used for "unsupported type" errors. */

@@ -1,0 +1,72 @@
+/* quant_kernels.h - every kernel of the quant module, by name (internal).
+ *
+ * Naming: qt_dequant_<t> (to_float), qt_quant_<t> (from_float, scalar
+ * reference), qt_dot_<t>_<vec_dot_t> (scalar reference vec_dot), and the
+ * same names with _avx2 / _avx512 for the SIMD versions, which live in
+ * files of those suffixes (the only files compiled with ISA flags) and must
+ * only be called when cpu_kernel_level() allows. n is always a multiple of
+ * the type's block size; kernels do not fail.
+ *
+ * F16 and BF16 rows dot F32 activations (vec_dot_type F32): the weights are
+ * widened exactly, so the only rounding is the float accumulation, and the
+ * caller needs no activation conversion.
+ */
+#ifndef GLIMP_QUANT_KERNELS_H
+#define GLIMP_QUANT_KERNELS_H
+
+#include <stdint.h>
+
+#define QT_DECLARE_TYPE(t)                                              \
+    void qt_dequant_##t(const void *x, float *y, int64_t n);            \
+    void qt_quant_##t(const float *x, void *y, int64_t n)
+
+QT_DECLARE_TYPE(f32);
+QT_DECLARE_TYPE(f16);
+QT_DECLARE_TYPE(bf16);
+QT_DECLARE_TYPE(q4_0);
+QT_DECLARE_TYPE(q4_1);
+QT_DECLARE_TYPE(q5_0);
+QT_DECLARE_TYPE(q5_1);
+QT_DECLARE_TYPE(q8_0);
+QT_DECLARE_TYPE(q8_1);
+QT_DECLARE_TYPE(q2_K);
+QT_DECLARE_TYPE(q3_K);
+QT_DECLARE_TYPE(q4_K);
+QT_DECLARE_TYPE(q5_K);
+QT_DECLARE_TYPE(q6_K);
+QT_DECLARE_TYPE(q8_K);
+
+#define QT_DECLARE_DOT(name) void name(int64_t n, float *s, const void *x, const void *y)
+
+/* Scalar references. */
+QT_DECLARE_DOT(qt_dot_f32_f32);
+QT_DECLARE_DOT(qt_dot_f16_f32);
+QT_DECLARE_DOT(qt_dot_bf16_f32);
+QT_DECLARE_DOT(qt_dot_q4_0_q8_0);
+QT_DECLARE_DOT(qt_dot_q4_1_q8_1);
+QT_DECLARE_DOT(qt_dot_q5_0_q8_0);
+QT_DECLARE_DOT(qt_dot_q5_1_q8_1);
+QT_DECLARE_DOT(qt_dot_q8_0_q8_0);
+QT_DECLARE_DOT(qt_dot_q2_K_q8_K);
+QT_DECLARE_DOT(qt_dot_q3_K_q8_K);
+QT_DECLARE_DOT(qt_dot_q4_K_q8_K);
+QT_DECLARE_DOT(qt_dot_q5_K_q8_K);
+QT_DECLARE_DOT(qt_dot_q6_K_q8_K);
+
+/* SIMD versions, one set per level (same signatures as the references). */
+#define QT_DECLARE_SIMD(sfx)                                            \
+    QT_DECLARE_DOT(qt_dot_f32_f32_##sfx);                               \
+    QT_DECLARE_DOT(qt_dot_f16_f32_##sfx);                               \
+    QT_DECLARE_DOT(qt_dot_bf16_f32_##sfx);                              \
+    QT_DECLARE_DOT(qt_dot_q4_0_q8_0_##sfx);                             \
+    QT_DECLARE_DOT(qt_dot_q8_0_q8_0_##sfx);                             \
+    QT_DECLARE_DOT(qt_dot_q4_K_q8_K_##sfx);                             \
+    QT_DECLARE_DOT(qt_dot_q5_K_q8_K_##sfx);                             \
+    QT_DECLARE_DOT(qt_dot_q6_K_q8_K_##sfx);                             \
+    void qt_quant_q8_0_##sfx(const float *x, void *y, int64_t n);       \
+    void qt_quant_q8_K_##sfx(const float *x, void *y, int64_t n)
+
+QT_DECLARE_SIMD(avx2);
+QT_DECLARE_SIMD(avx512);
+
+#endif
