@@ -66,12 +66,923 @@ const char *glimp_kernels_name(void);
 
 /* ---- section: gguf ------------------------------------------------------ */
 /* ---- section: model and session ----------------------------------------- */
+/* A glimp_model is the immutable weights of one GGUF file (architectures
+ * llama, qwen2, qwen3), memory-mapped; it may be shared by many sessions and
+ * threads. A glimp_session is one token sequence on one model: its KV cache,
+ * token history and scratch. A session is used by one thread at a time;
+ * different sessions on one model may run concurrently. */
+typedef struct glimp_model glimp_model;
+typedef struct glimp_session glimp_session;
+
+typedef struct glimp_model_params {
+    bool prefault; /* read every page of the weights at load (no page faults
+                      in the first forward pass; for benchmarks) */
+} glimp_model_params;
+
+glimp_model_params glimp_model_default_params(void);
+
+/* Loads `path`. Returns a model owned by the caller (glimp_model_free), or
+ * NULL with err set: GLIMP_ERR_IO, GLIMP_ERR_FORMAT (missing key/tensor, bad
+ * shape), GLIMP_ERR_UNSUPPORTED (architecture or tensor type). `params` may
+ * be NULL (defaults). */
+glimp_model *glimp_model_load(const char *path, const glimp_model_params *params,
+                              glimp_error *err);
+/* Frees the model; every session on it must be freed first. NULL-safe. */
+void glimp_model_free(glimp_model *model);
+
+size_t glimp_model_n_vocab(const glimp_model *model);
+/* Training context length from the file's metadata. */
+size_t glimp_model_n_ctx_train(const glimp_model *model);
+/* "llama", "qwen2", "qwen3" (static string). */
+const char *glimp_model_arch(const glimp_model *model);
+/* Bytes of tensor data in the file (weights only). */
+uint64_t glimp_model_size_bytes(const glimp_model *model);
+/* Parameter count (elements of all tensors). */
+uint64_t glimp_model_n_params(const glimp_model *model);
+
+typedef enum glimp_kv_type {
+    GLIMP_KV_F16 = 0, /* default, as llama.cpp */
+    GLIMP_KV_F32 = 1,
+} glimp_kv_type;
+
+typedef struct glimp_session_params {
+    size_t n_ctx;        /* KV cache length in tokens; 0 = the model's n_ctx_train */
+    int n_threads;       /* 0 = number of physical cores */
+    size_t n_batch;      /* tokens per forward chunk of an append (default 512) */
+    glimp_kv_type kv_type;
+} glimp_session_params;
+
+glimp_session_params glimp_session_default_params(void);
+
+/* Creates a session on `model` (which must outlive it). Owned by the caller
+ * (glimp_session_free). NULL with err set on failure (GLIMP_ERR_NOMEM,
+ * GLIMP_ERR_ARG). `params` may be NULL (defaults). */
+glimp_session *glimp_session_create(const glimp_model *model, const glimp_session_params *params,
+                                    glimp_error *err);
+void glimp_session_free(glimp_session *s); /* NULL-safe */
+
+/* Appends n tokens (prefill, batched) and computes the logits of the last
+ * one. Fails with GLIMP_ERR_RANGE if n_tokens + n would exceed n_ctx and with
+ * GLIMP_ERR_ARG for a token id outside [0, n_vocab); the session is then
+ * unchanged. n == 0 is a no-op. */
+glimp_status glimp_session_append(glimp_session *s, const int32_t *tokens, size_t n,
+                                  glimp_error *err);
+/* Same, but keeps the logits of every position of this append
+ * (glimp_session_logits_at); costs n x n_vocab floats. */
+glimp_status glimp_session_append_all(glimp_session *s, const int32_t *tokens, size_t n,
+                                      glimp_error *err);
+/* Appends one token (= glimp_session_append of 1). */
+glimp_status glimp_session_decode(glimp_session *s, int32_t token, glimp_error *err);
+
+/* n_vocab logits after the last appended token, or NULL when there are none
+ * (no append yet, or truncated since). Owned by the session; valid until the
+ * next append, decode, truncate or free. */
+const float *glimp_session_logits(const glimp_session *s);
+/* Number of logit rows kept by the last append: n for append_all, 1 for
+ * append/decode, 0 after truncate. */
+size_t glimp_session_n_logits(const glimp_session *s);
+/* Row i (0-based within the last append) of those; NULL if i is out of range.
+ * Row i = logits after the i-th token of that append. Same lifetime. */
+const float *glimp_session_logits_at(const glimp_session *s, size_t i);
+
+/* Drops tokens so that n remain (n <= n_tokens; larger n is GLIMP_ERR_ARG).
+ * O(1): later appends overwrite the dropped KV entries. Clears the logits. */
+glimp_status glimp_session_truncate(glimp_session *s, size_t n, glimp_error *err);
+
+size_t glimp_session_n_tokens(const glimp_session *s);
+/* The token history (n_tokens ids), owned by the session; valid until the
+ * next append, decode, truncate or free. */
+const int32_t *glimp_session_tokens(const glimp_session *s);
+size_t glimp_session_n_ctx(const glimp_session *s);
+size_t glimp_session_n_vocab(const glimp_session *s);
+int glimp_session_n_threads(const glimp_session *s);
+const glimp_model *glimp_session_model(const glimp_session *s);
+
 /* ---- section: tokenizer and chat templates ------------------------------ */
+/* Tokenizers read from GGUF metadata: byte-level BPE ("gpt2" models with the
+ * pre-tokenizers qwen2, deepseek-r1-qwen, llama-bpe, gpt-2, mpt, starcoder,
+ * refact, falcon, deepseek-llm, deepseek-coder, default) and SentencePiece-
+ * style BPE ("llama" models, byte fallback). Token ids are int32_t.
+ * A glimp_tokenizer is immutable once loaded: it may be shared by threads.
+ * See docs/templates.md for the chat templates. */
+typedef struct glimp_tokenizer glimp_tokenizer;
+
+#define GLIMP_TOKEN_NULL (-1) /* "no such token" (e.g. a vocabulary without BOS) */
+
+/* Loads the tokenizer of a GGUF file; vocabulary-only files work (no tensor
+ * is read). Owned by the caller (glimp_tokenizer_free). NULL with err set:
+ * GLIMP_ERR_IO, GLIMP_ERR_FORMAT (malformed tokenizer metadata),
+ * GLIMP_ERR_UNSUPPORTED (unknown tokenizer model or pre-tokenizer; the
+ * message lists the known ones), GLIMP_ERR_NOMEM. */
+glimp_tokenizer *glimp_tokenizer_load(const char *gguf_path, glimp_error *err);
+void glimp_tokenizer_free(glimp_tokenizer *tok); /* NULL-safe */
+
+/* Text to ids. add_special adds BOS/EOS as the vocabulary asks
+ * (tokenizer.ggml.add_bos_token / add_eos_token; SentencePiece models add
+ * BOS by default) - but never a second BOS: when the text itself starts with
+ * the BOS token (parse_special and a template that writes it), none is
+ * prepended. parse_special recognises control tokens written in the text
+ * ("<|im_end|>" -> one id); without it their text is tokenized as plain text.
+ * User-defined tokens are always recognised. Invalid UTF-8 is accepted: with
+ * byte-level BPE it round-trips exactly, with SentencePiece it falls back to
+ * byte tokens.
+ * Writes at most n_max ids and returns how many the text needs (like
+ * snprintf: a result > n_max means ids was too small), or a negative
+ * glimp_status (GLIMP_ERR_ARG, GLIMP_ERR_RANGE past INT_MAX ids,
+ * GLIMP_ERR_NOMEM). ids may be NULL when n_max is 0. */
+int glimp_tokenize(const glimp_tokenizer *tok, const char *text, size_t len, bool add_special,
+                   bool parse_special, int32_t *ids, int n_max, glimp_error *err);
+/* Same, into a malloc'd array the caller frees with free(); *n_ids gets the
+ * count. NULL with err set on failure (an empty result is a valid non-NULL
+ * array with *n_ids = 0). */
+int32_t *glimp_tokenize_alloc(const glimp_tokenizer *tok, const char *text, size_t len,
+                              bool add_special, bool parse_special, int *n_ids, glimp_error *err);
+
+int32_t glimp_tokenizer_n_vocab(const glimp_tokenizer *tok);
+int32_t glimp_token_bos(const glimp_tokenizer *tok); /* GLIMP_TOKEN_NULL if none */
+int32_t glimp_token_eos(const glimp_tokenizer *tok); /* GLIMP_TOKEN_NULL if none */
+/* End of turn: tokenizer.ggml.eot_token_id, else found by text (<|eot_id|>,
+ * <|im_end|>, <|end|>, <end_of_turn>, <|endoftext|>, ...). */
+int32_t glimp_token_eot(const glimp_tokenizer *tok);
+/* Whether generation stops at id: eos, eot and the end-of-turn tokens listed
+ * above (<|im_end|>, <｜end▁of▁sentence｜>, ...). false for ids out of range. */
+bool glimp_token_is_eog(const glimp_tokenizer *tok, int32_t id);
+/* Whether id is a control token (rendered only when asked, see below). */
+bool glimp_token_is_control(const glimp_tokenizer *tok, int32_t id);
+/* Whether add_special adds BOS (tokenizer.ggml.add_bos_token or default). */
+bool glimp_tokenizer_adds_bos(const glimp_tokenizer *tok);
+/* tokenizer.ggml.model ("gpt2", "llama") and .pre ("" if absent); owned by
+ * the tokenizer. */
+const char *glimp_tokenizer_model(const glimp_tokenizer *tok);
+const char *glimp_tokenizer_pre(const glimp_tokenizer *tok);
+
+/* Id of the token whose vocabulary text is exactly text[0..len), e.g.
+ * "<think>", or GLIMP_TOKEN_NULL. Vocabulary text is the stored form: byte-
+ * level BPE stores ordinary tokens in GPT-2's byte alphabet ("Ġthe"). */
+int32_t glimp_token_lookup(const glimp_tokenizer *tok, const char *text, size_t len);
+/* The stored vocabulary text of id (not NUL-terminated; length in *len),
+ * owned by the tokenizer; NULL for ids out of range. */
+const char *glimp_token_text(const glimp_tokenizer *tok, int32_t id, size_t *len);
+
+/* The bytes id decodes to: byte tokens give their byte, SentencePiece U+2581
+ * gives a space, byte-level BPE characters give their bytes; control and
+ * unknown tokens give their text only when special is true, else nothing.
+ * A piece may be part of a UTF-8 character. Writes at most size bytes (NUL-
+ * terminated when there is room) and returns the piece length (snprintf
+ * style), or GLIMP_ERR_ARG for an id out of range. */
+int glimp_token_piece(const glimp_tokenizer *tok, int32_t id, bool special, char *buf,
+                      size_t size);
+
+/* Ids to text: the pieces concatenated, except that the first id's single
+ * leading space is dropped when the vocabulary adds a space prefix
+ * (SentencePiece), so decode(encode(s)) == s without BOS. No other clean-up.
+ * Returns a malloc'd NUL-terminated string (free()); *len (may be NULL) gets
+ * its length, which can differ from strlen when the bytes include NUL. NULL
+ * with err set: GLIMP_ERR_ARG (id out of range), GLIMP_ERR_NOMEM. */
+char *glimp_detokenize(const glimp_tokenizer *tok, const int32_t *ids, size_t n_ids,
+                       bool special, size_t *len, glimp_error *err);
+
+/* Streaming detokenizer: feed ids one at a time, get the bytes that are safe
+ * to show. It holds back the start of a UTF-8 character until the rest
+ * arrives (bytes that can never complete one are passed on), so every chunk
+ * ends on a character boundary; the chunks concatenated, plus the flush,
+ * equal glimp_detokenize of the same ids. Owned by the caller
+ * (glimp_detok_free); tok must outlive it; one thread at a time. */
+typedef struct glimp_detok glimp_detok;
+
+glimp_detok *glimp_detok_create(const glimp_tokenizer *tok, bool special, glimp_error *err);
+void glimp_detok_free(glimp_detok *d); /* NULL-safe */
+/* Feeds one id. *out points to the bytes now ready (owned by d, valid until
+ * the next call on d; not NUL-terminated); returns their count, or a negative
+ * glimp_status (GLIMP_ERR_ARG for an id out of range, GLIMP_ERR_NOMEM). */
+int glimp_detok_push(glimp_detok *d, int32_t id, const char **out, glimp_error *err);
+/* Ends the stream: returns the held-back bytes (an incomplete character) and
+ * starts a new stream, as after create. */
+int glimp_detok_flush(glimp_detok *d, const char **out);
+
+/* Chat templates: the exact prompt text each model family expects. Built in:
+ * "qwen3", "deepseek-r1", "qwen2.5", "llama3". Templates are static objects:
+ * never freed. docs/templates.md shows each one's output. */
+typedef struct glimp_template glimp_template;
+
+typedef enum glimp_template_phase {
+    GLIMP_TEMPLATE_PHASE_THINK = 0, /* prompt ends inside the thinking block, after the steps */
+    GLIMP_TEMPLATE_PHASE_FINAL = 1, /* thinking closed: the model writes the answer */
+} glimp_template_phase;
+
+typedef struct glimp_chat_message {
+    const char *role;    /* "system", "user" or "assistant" */
+    const char *content; /* NUL-terminated UTF-8 */
+} glimp_chat_message;
+
+/* NULL-terminated list of the template names (static). */
+const char *const *glimp_template_names(void);
+/* The template called name, or NULL with GLIMP_ERR_NOT_FOUND and a message
+ * listing the names. */
+const glimp_template *glimp_template_by_name(const char *name, glimp_error *err);
+/* Picks the template for a GGUF model (or vocab-only) file: first by markers
+ * in tokenizer.chat_template, then by the special tokens of its vocabulary
+ * (<｜Assistant｜> -> deepseek-r1; <|im_start|> with <think> -> qwen3, without
+ * -> qwen2.5; <|start_header_id|> -> llama3). NULL with err set when the file
+ * cannot be read (GLIMP_ERR_IO / FORMAT) or matches no template
+ * (GLIMP_ERR_NOT_FOUND, naming the model and listing the templates: pass one
+ * with --template). */
+const glimp_template *glimp_template_from_gguf(const char *gguf_path, glimp_error *err);
+const char *glimp_template_name(const glimp_template *t); /* static string */
+/* Whether the template writes <think> ... </think> around the steps. */
+bool glimp_template_has_think_tags(const glimp_template *t);
+
+/* Renders the prompt for (question, thinking steps so far, phase): the user
+ * turn, the assistant header, then for templates with think tags
+ * "<think>\n" + join(steps, "\n\n") + ("\n\n" in THINK phase when there are
+ * steps | "\n</think>\n\n" in FINAL phase); templates without think tags write
+ * the steps as plain assistant text, each followed by "\n\n", in both phases.
+ * BOS: a template whose official form starts with the BOS token
+ * (deepseek-r1, llama3) writes its text; tokenize the prompt with
+ * parse_special = true (add_special then adds no second BOS).
+ * Returns a malloc'd NUL-terminated string (free()); NULL with err set:
+ * GLIMP_ERR_ARG (NULL question or step, n_steps < 0), GLIMP_ERR_NOMEM. */
+char *glimp_template_render(const glimp_template *t, const char *question,
+                            const char *const *steps, int n_steps, glimp_template_phase phase,
+                            glimp_error *err);
+/* Renders a conversation (for /v1/chat/completions): messages in order, then
+ * the assistant header when add_generation_prompt (deepseek-r1's includes
+ * "<think>\n", as its official template). Assistant messages in the history
+ * lose their reasoning (text up to the last "</think>") where the official
+ * template drops it (qwen3, deepseek-r1). Same ownership and errors as
+ * glimp_template_render; GLIMP_ERR_ARG also for an unknown role. */
+char *glimp_template_render_chat(const glimp_template *t, const glimp_chat_message *msgs,
+                                 int n_msgs, bool add_generation_prompt, glimp_error *err);
+
 /* ---- section: sampling ------------------------------------------------- */
+/* Token sampling and next-token entropy. All functions take raw logits
+ * (n_vocab floats); -inf logits are allowed (probability 0), NaN counts as
+ * -inf. Softmax is computed stably (max subtracted, sums in double). */
+
+/* Sampling chain, in this order: temperature -> top-k -> top-p -> min-p ->
+ * draw. temperature <= 0 means greedy (argmax; lowest id wins ties), and
+ * the other fields are then ignored. */
+typedef struct glimp_sampler_params {
+    float temperature; /* default 0.6 */
+    int32_t top_k;     /* keep the k most likely tokens; 0 = off (default) */
+    float top_p;       /* keep the smallest set of most likely tokens whose
+                          probability reaches top_p; 1 = off (default 0.95) */
+    float min_p;       /* drop tokens with p < min_p * p_max; 0 = off (default) */
+    uint64_t seed;     /* RNG seed (xoshiro256**, seeded through splitmix64) */
+} glimp_sampler_params;
+
+typedef struct glimp_sampler glimp_sampler;
+
+glimp_sampler_params glimp_sampler_default_params(void);
+/* Owned by the caller (glimp_sampler_free). NULL + GLIMP_ERR_ARG for
+ * parameters out of range (top_k < 0, top_p outside (0, 1], min_p outside
+ * [0, 1]) or GLIMP_ERR_NOMEM. `params` may be NULL (defaults). */
+glimp_sampler *glimp_sampler_create(const glimp_sampler_params *params, glimp_error *err);
+void glimp_sampler_free(glimp_sampler *s); /* NULL-safe */
+/* Restarts the random stream as if created with `seed`. */
+void glimp_sampler_reseed(glimp_sampler *s, uint64_t seed);
+/* Draws one token id from logits[0..n_vocab). Same seed and same logits give
+ * the same tokens. GLIMP_ERR_ARG for n_vocab == 0 or all logits -inf/NaN,
+ * GLIMP_ERR_NOMEM when scratch cannot grow. */
+glimp_status glimp_sampler_sample(glimp_sampler *s, const float *logits, size_t n_vocab,
+                                  int32_t *token, glimp_error *err);
+
+/* Index of the largest logit (lowest id on ties); 0 when n_vocab == 0. */
+int32_t glimp_argmax(const float *logits, size_t n_vocab);
+
+/* Entropy (natural log) of softmax(logits) at temperature 1, full vocabulary. */
+double glimp_entropy_full(const float *logits, size_t n_vocab);
+/* Entropy of the top-k probabilities of softmax(logits), renormalised to sum
+ * to 1 (k is clamped to [1, min(n_vocab, GLIMP_PROBE_MAX_K)]). */
+double glimp_entropy_topk(const float *logits, size_t n_vocab, int k);
+
+#define GLIMP_PROBE_MAX_K 64
+
+/* What the router needs from one next-token distribution. */
+typedef struct glimp_probe {
+    double entropy_full;  /* glimp_entropy_full */
+    double entropy_topk;  /* glimp_entropy_topk with this k */
+    int k;                /* entries filled below */
+    int32_t ids[GLIMP_PROBE_MAX_K];    /* top-k ids, most likely first */
+    float logprobs[GLIMP_PROBE_MAX_K]; /* their log p under the full softmax */
+} glimp_probe;
+
+/* Fills *out for the top k (clamped as in glimp_entropy_topk). GLIMP_ERR_ARG
+ * for n_vocab == 0 or all logits -inf/NaN. */
+glimp_status glimp_probe_summary(const float *logits, size_t n_vocab, int k, glimp_probe *out,
+                                 glimp_error *err);
+
 /* ---- section: backends ------------------------------------------------- */
+/* A backend is one model the router talks to: in-process (`local`: GGUF
+ * model + session + tokenizer + chat template) or, later, a remote server.
+ * All backends offer the same five operations on prompts given as TEXT (so a
+ * pair of models with different tokenizers and templates works):
+ *   render   (question, thinking steps, phase) -> prompt, with the backend's
+ *            own chat template (glimp_template_render: THINK prompts end
+ *            inside the thinking block after the steps, FINAL prompts after
+ *            "\n</think>\n\n");
+ *   probe    summary of the next-token distribution after a prompt;
+ *   generate sample a continuation until a stop string, end of sequence or
+ *            max tokens, streaming pieces; an optional first-token hook sees
+ *            the first token's distribution before it is sampled and may
+ *            abort (the "streaming probe": a remote backend streams with
+ *            logprobs and closes the connection; the local one simply stops);
+ *   score    log-probability of a given continuation after a prompt.
+ * A backend keeps its own cache between calls: the local one re-uses the
+ * longest token prefix it already holds and reports how many prompt tokens
+ * each call had to prefill. A backend is not thread-safe: one call at a time.
+ */
+
+typedef struct glimp_backend glimp_backend;
+
+#define GLIMP_TOKEN_TEXT_MAX 48    /* bytes of a token's text kept (NUL included) */
+
+/* Summary of one next-token distribution as a backend reports it (raw
+ * softmax, temperature 1): like glimp_probe, plus token texts, and with
+ * the parts a remote backend cannot know marked. */
+typedef struct glimp_token_dist {
+    double entropy_exact;  /* -sum p ln p over the whole vocabulary, nats;
+                              NaN when the backend cannot see all logits */
+    double entropy_topk;   /* entropy of the top n_top probabilities
+                              renormalised to sum 1, nats */
+    int n_top;             /* entries filled below, most probable first */
+    int32_t top_id[GLIMP_PROBE_MAX_K];     /* token ids (-1 when unknown) */
+    float top_logprob[GLIMP_PROBE_MAX_K];  /* ln p, NOT renormalised */
+    char top_text[GLIMP_PROBE_MAX_K][GLIMP_TOKEN_TEXT_MAX]; /* token text,
+                              NUL-terminated, cut at GLIMP_TOKEN_TEXT_MAX-1 bytes */
+} glimp_token_dist;
+
+/* Why generate() stopped. */
+typedef enum glimp_stop_reason {
+    GLIMP_STOP_STRING = 0,  /* a stop string was produced (result.stop_index) */
+    GLIMP_STOP_MAX_TOKENS = 1,
+    GLIMP_STOP_EOS = 2,     /* end of sequence / end of turn token */
+    GLIMP_STOP_ABORTED = 3, /* the first-token hook declined: nothing generated */
+} glimp_stop_reason;
+
+/* Called once per generate() with the first token's distribution, before the
+ * token is sampled. Return true to continue, false to abort the call. */
+typedef bool (*glimp_first_token_fn)(void *user, const glimp_token_dist *dist);
+/* Called with each piece of generated text as it becomes final (text held
+ * back while it could still be the start of a stop string; never contains
+ * the stop string). `piece` is not NUL-terminated. Return false to cancel:
+ * generate() then fails with GLIMP_ERR_CANCELLED. */
+typedef bool (*glimp_piece_fn)(void *user, const char *piece, size_t len);
+
+typedef struct glimp_gen_params {
+    int max_tokens;           /* > 0 */
+    const char *const *stop;  /* stop strings (not included in the text) */
+    int n_stop;
+    float temperature;        /* 0 = greedy (argmax) */
+    float top_p;              /* 1 = off */
+    uint64_t seed;            /* sampler seed for this call */
+    int probe_top;            /* top-K size of the first-token probe, 1..GLIMP_PROBE_MAX_K */
+    glimp_first_token_fn on_first; /* optional */
+    glimp_piece_fn on_piece;       /* optional */
+    void *user;               /* passed to both callbacks */
+} glimp_gen_params;
+
+/* Defaults: 256 tokens, no stop strings, temperature 0.6, top-p 0.95,
+ * seed 0, probe_top 20, no callbacks. */
+glimp_gen_params glimp_gen_default_params(void);
+
+typedef struct glimp_gen_result {
+    char *text;               /* generated text without the stop string;
+                                 malloc'd, owned by the caller (free()) */
+    size_t len;               /* strlen(text) */
+    int n_tokens;             /* tokens sampled (the one that completed a stop
+                                 string or was EOS included) */
+    glimp_stop_reason stop;
+    int stop_index;           /* which stop string, when stop == GLIMP_STOP_STRING */
+    int prefill_tokens;       /* prompt tokens this call had to evaluate (the
+                                 rest was re-used from the backend's cache) */
+    glimp_token_dist first;   /* distribution of the first token */
+    int32_t first_id;         /* sampled first token (-1 when aborted) */
+    char first_text[GLIMP_TOKEN_TEXT_MAX]; /* its text ("" when aborted) */
+    double sum_logprob;       /* sum over sampled tokens of ln p(token), raw
+                                 distribution (temperature 1) */
+    double sum_entropy;       /* sum over sampled positions of the raw
+                                 distribution's entropy (exact when local) */
+    double probe_ms;          /* from the call until the first distribution
+                                 was known (prefill included) */
+    double total_ms;          /* the whole call */
+} glimp_gen_result;
+
+/* Releases result->text (the struct itself is the caller's). NULL-safe. */
+void glimp_gen_result_clear(glimp_gen_result *result);
+
+typedef struct glimp_score_result {
+    double logprob;           /* sum of ln p over the continuation's tokens */
+    int n_tokens;             /* tokens scored */
+    int prefill_tokens;       /* tokens evaluated by this call */
+} glimp_score_result;
+
+/* Parameters of the in-process backend. */
+typedef struct glimp_local_params {
+    const char *model_path;   /* GGUF file (required) */
+    const char *template_name;/* a glimp_template_names() name, or "raw"
+                                 (question + "\n\n", then each step +
+                                 "\n\n", in both phases: for models without
+                                 a chat template, e.g. stories260K); NULL =
+                                 picked from the file (glimp_template_from_gguf) */
+    int n_threads;            /* 0 = all online CPUs */
+    int n_ctx;                /* 0 = the model's context length */
+} glimp_local_params;
+
+glimp_local_params glimp_local_default_params(void);
+
+/* Loads the model and builds its session. Returns a backend owned by the
+ * caller (glimp_backend_free), or NULL + err. */
+glimp_backend *glimp_backend_local_create(const glimp_local_params *params, glimp_error *err);
+
+void glimp_backend_free(glimp_backend *backend);
+
+/* Short description, e.g. "local:qwen3-4b.gguf" (owned by the backend). */
+const char *glimp_backend_name(const glimp_backend *backend);
+
+/* Renders a prompt; *prompt is malloc'd and owned by the caller (free()). */
+glimp_status glimp_backend_render(glimp_backend *backend, const char *question,
+                                  const char *const *steps, int n_steps,
+                                  glimp_template_phase phase, char **prompt, glimp_error *err);
+
+/* Fills *dist with the distribution of the token after `prompt`, keeping
+ * the top `top` (1..GLIMP_PROBE_MAX_K) entries. Returns the number of
+ * prompt tokens evaluated in *prefill_tokens (may be NULL). */
+glimp_status glimp_backend_probe(glimp_backend *backend, const char *prompt, int top,
+                                 glimp_token_dist *dist, int *prefill_tokens, glimp_error *err);
+
+/* Generates after `prompt`. On success *result is filled (result->text
+ * owned by the caller); on failure result->text is NULL. When the first
+ * token hook declines, returns GLIMP_OK with result->stop ==
+ * GLIMP_STOP_ABORTED and an empty text. */
+glimp_status glimp_backend_generate(glimp_backend *backend, const char *prompt,
+                                    const glimp_gen_params *params,
+                                    glimp_gen_result *result, glimp_error *err);
+
+/* Log-probability of `continuation` right after `prompt` (raw distribution). */
+glimp_status glimp_backend_score(glimp_backend *backend, const char *prompt,
+                                 const char *continuation, glimp_score_result *result,
+                                 glimp_error *err);
+
+/* The remote backend (`openai`): an OpenAI-compatible server (vLLM, SGLang,
+ * llama.cpp's server, glimp serve) over HTTP. Prompts are rendered here with
+ * OUR chat template and sent as text to /v1/completions, so the server's
+ * chat template never interferes. The probe reads the server's top-K
+ * logprobs: entropy_exact is NaN (use the topk:K estimator). By default the
+ * probe is streamed: generate() sends the step request with `stream: true`
+ * and logprobs, hands the first token's distribution to the first-token
+ * hook, and closes the connection when the hook declines (one round trip
+ * per SLM step saved); probe_separate sends a max_tokens 1 request first,
+ * as the published implementation does. Stop strings are matched here, on
+ * the streamed text, and the connection is closed at a match, so servers
+ * that do not say which stop string ended a completion work too.
+ * The server must report raw (temperature 1) logprobs, as vLLM (default
+ * logprobs mode), SGLang and llama.cpp (without post_sampling_probs) do.
+ * score() needs `echo` with prompt logprobs (vLLM, SGLang); other servers
+ * give GLIMP_ERR_UNSUPPORTED. */
+typedef struct glimp_openai_params {
+    const char *base_url;      /* "http://host:port" or ".../v1" (required) */
+    const char *model;         /* model name the server knows (required) */
+    const char *template_name; /* our chat template for the server's model, or
+                                  "raw" as for the local backend (required) */
+    const char *api_key_env;   /* environment variable holding the API key
+                                  ("OPENAI_API_KEY"); unset or empty: no key */
+    int connect_timeout_ms;    /* 10000 */
+    int timeout_ms;            /* per request, whole answer (600000) */
+    int max_retries;           /* retries on connect errors and 5xx (2) */
+    int retry_backoff_ms;      /* first retry delay, doubling (250) */
+    bool probe_separate;       /* false: streamed probe (see above) */
+} glimp_openai_params;
+
+glimp_openai_params glimp_openai_default_params(void);
+
+/* Creates the backend (no request is made yet). Owned by the caller
+ * (glimp_backend_free); NULL + err (GLIMP_ERR_ARG for a missing field or an
+ * unknown template). Its name is "openai:MODEL@URL". */
+glimp_backend *glimp_backend_openai_create(const glimp_openai_params *params, glimp_error *err);
+
 /* ---- section: router ---------------------------------------------------- */
+/* The router runs the GlimpRouter step loop over two backends (DESIGN.md
+ * section 2): per thinking step it picks the writer by the policy, appends
+ * the step as text, and stops thinking at `</think>`, at a step repeating the
+ * previous one verbatim, at end of sequence, or when the thinking budget is
+ * spent; then the LLM (or, with final_by_slm, the SLM) writes the final
+ * answer after "\n</think>\n\n". Every run is reproducible from (models,
+ * params, seed): each generate call gets a seed derived from params.seed, the
+ * step index and the role. The result holds a per-step trace. */
+
+typedef struct glimp_router glimp_router;
+
+typedef enum glimp_policy {
+    GLIMP_POLICY_GLIMP = 0,      /* SLM probes the first token; H_init >= tau -> LLM */
+    GLIMP_POLICY_LLM = 1,        /* every step by the LLM */
+    GLIMP_POLICY_SLM = 2,        /* every step by the SLM */
+    GLIMP_POLICY_RANDOM = 3,     /* LLM with probability random_p */
+    GLIMP_POLICY_HSTEP = 4,      /* SLM drafts; mean token entropy >= tau -> LLM rewrites */
+    GLIMP_POLICY_PPLSTEP = 5,    /* SLM drafts; perplexity >= tau -> LLM rewrites */
+    GLIMP_POLICY_SPECREASON = 6, /* SLM drafts; LLM judge score 0-9 < tau -> LLM rewrites */
+} glimp_policy;
+
+typedef enum glimp_entropy_kind {
+    GLIMP_ENTROPY_TOPK = 0,  /* entropy of the renormalised top-K (any backend) */
+    GLIMP_ENTROPY_EXACT = 1, /* entropy over the whole vocabulary (local SLM only) */
+} glimp_entropy_kind;
+
+/* Which backend wrote a step. */
+typedef enum glimp_role {
+    GLIMP_ROLE_SLM = 0,
+    GLIMP_ROLE_LLM = 1,
+} glimp_role;
+
+typedef struct glimp_router_params {
+    glimp_policy policy;        /* GLIMP_POLICY_GLIMP */
+    double random_p;            /* P(LLM) for GLIMP_POLICY_RANDOM (0.5) */
+    double tau;                 /* threshold (1.0; judge scores 0-9 for specreason) */
+    glimp_entropy_kind entropy; /* GLIMP_ENTROPY_TOPK */
+    int entropy_top_k;          /* K of the top-K estimator (20) */
+    const char *delimiter;      /* step delimiter ("\n\n"); borrowed */
+    int max_step_tokens;        /* 512 */
+    int think_budget;           /* thinking tokens in all steps (8192) */
+    int final_max_tokens;       /* 2048 */
+    float temperature;          /* 0.6; 0 = greedy */
+    float top_p;                /* 0.95 */
+    uint64_t seed;              /* 0 */
+    bool final_by_slm;          /* the SLM writes the final answer (false) */
+} glimp_router_params;
+
+glimp_router_params glimp_router_default_params(void);
+
+/* Parse "glimp", "llm", "slm", "random:P", "hstep", "pplstep", "specreason"
+ * into params->policy (and random_p). GLIMP_ERR_ARG on anything else. */
+glimp_status glimp_router_parse_policy(const char *text, glimp_router_params *params,
+                                       glimp_error *err);
+/* Parse "exact" or "topk:K" (1 <= K <= GLIMP_PROBE_MAX_K) into params. */
+glimp_status glimp_router_parse_entropy(const char *text, glimp_router_params *params,
+                                        glimp_error *err);
+/* "glimp", "llm", ..., "random" (static string). */
+const char *glimp_policy_name(glimp_policy policy);
+/* "slm" / "llm" (static string). */
+const char *glimp_role_name(glimp_role role);
+
+/* How a step ended. */
+typedef enum glimp_step_end {
+    GLIMP_STEP_DELIMITER = 0,   /* the delimiter was written */
+    GLIMP_STEP_MAX_TOKENS = 1,  /* max_step_tokens (or the rest of the budget) */
+    GLIMP_STEP_THINK_END = 2,   /* `</think>` was written */
+    GLIMP_STEP_EOS = 3,         /* the model ended its turn */
+} glimp_step_end;
+
+/* How thinking ended. */
+typedef enum glimp_think_end {
+    GLIMP_THINK_CLOSED = 0,     /* a step contained `</think>` */
+    GLIMP_THINK_REPEAT = 1,     /* a step repeated the previous one verbatim */
+    GLIMP_THINK_BUDGET = 2,     /* think_budget tokens spent */
+    GLIMP_THINK_EOS = 3,        /* a model ended its turn inside the thinking */
+} glimp_think_end;
+
+/* "delimiter", "max_tokens", "think_end", "eos" / "closed", "repeat",
+ * "budget", "eos" (static strings, as in the trace JSON). */
+const char *glimp_step_end_name(glimp_step_end end);
+const char *glimp_think_end_name(glimp_think_end end);
+
+/* One thinking step of the trace. Times in milliseconds. */
+typedef struct glimp_step {
+    int index;                  /* 0-based */
+    glimp_role model;           /* who wrote `text` */
+    char *text;                 /* the step, without the delimiter */
+    int n_tokens;               /* tokens of `text` by its writer */
+    glimp_step_end end;
+    double h_init_topk;         /* H_init by the top-K estimator; NaN if not probed */
+    double h_init_exact;        /* H_init over the whole vocabulary; NaN if not
+                                   probed or the SLM is remote */
+    char first_token[GLIMP_TOKEN_TEXT_MAX]; /* SLM's sampled first token when
+                                   the SLM wrote or drafted the step, else the
+                                   LLM's; "" when unknown */
+    double draft_score;         /* hstep: mean entropy, pplstep: perplexity,
+                                   specreason: judge score; NaN otherwise */
+    int draft_tokens;           /* tokens of a discarded SLM draft (0 if none) */
+    double probe_ms;            /* SLM time until H_init was known (0 if no probe) */
+    double draft_ms;            /* SLM draft + judge time of a draft policy */
+    double gen_ms;              /* time of the call that wrote `text` */
+    int prefill_slm;            /* prompt tokens the SLM evaluated for this step */
+    int prefill_llm;            /* prompt tokens the LLM evaluated for this step */
+} glimp_step;
+
+/* A finished run. Produced by glimp_router_run, owned by the caller. */
+typedef struct glimp_router_result {
+    char *question;
+    glimp_router_params params; /* params.delimiter points into this result */
+    glimp_step *steps;
+    int n_steps;
+    glimp_think_end think_end;
+    char *answer;               /* the final answer text */
+    glimp_role answer_model;
+    int answer_tokens;
+    int answer_prefill;         /* prompt tokens evaluated for the final answer */
+    double answer_ms;
+    int steps_by[2];            /* steps written, indexed by glimp_role */
+    int tokens_by[2];           /* tokens written (thinking + answer), by role */
+    double ms_by[2];            /* time spent in each backend, by role */
+    double llm_step_share;      /* steps_by[LLM] / n_steps (0 when no steps) */
+    double wall_ms;             /* the whole run */
+    char *slm_name, *llm_name;  /* glimp_backend_name() of each */
+} glimp_router_result;
+
+/* Streaming callbacks, all optional; each returns false to cancel the run
+ * (glimp_router_run then fails with GLIMP_ERR_CANCELLED). */
+typedef struct glimp_router_callbacks {
+    void *user;
+    /* A step's writer is known (for draft policies: after the decision). */
+    bool (*on_step_begin)(void *user, int index, glimp_role model, double h_init);
+    /* Text of the current step or of the answer (index -1) as written. For
+     * draft policies the accepted SLM draft arrives as one piece. */
+    bool (*on_piece)(void *user, int index, glimp_role model, const char *piece, size_t len);
+    /* A step is finished; `step` is valid only during the call. */
+    bool (*on_step_end)(void *user, const glimp_step *step);
+    /* The final answer starts (its pieces follow with index -1). */
+    bool (*on_answer_begin)(void *user, glimp_role model);
+} glimp_router_callbacks;
+
+/* Creates a router over two backends, which it borrows: they must outlive
+ * it. The same backend may serve as both. Copies params (and the
+ * delimiter). NULL + GLIMP_ERR_ARG on invalid params. */
+glimp_router *glimp_router_create(glimp_backend *slm, glimp_backend *llm,
+                                  const glimp_router_params *params, glimp_error *err);
+void glimp_router_free(glimp_router *router);
+
+/* Runs one question. On success *result is a new result owned by the caller
+ * (glimp_router_result_free). callbacks may be NULL. */
+glimp_status glimp_router_run(glimp_router *router, const char *question,
+                              const glimp_router_callbacks *callbacks,
+                              glimp_router_result **result, glimp_error *err);
+
+void glimp_router_result_free(glimp_router_result *result);
+
+/* The whole result as one JSON object (see README "Running a pair"), or
+ * JSON Lines: one {"type":"step",...} line per step then one
+ * {"type":"summary",...} line. malloc'd strings owned by the caller; NULL
+ * only when out of memory. Times are under keys ending in "_ms". */
+char *glimp_router_result_json(const glimp_router_result *result);
+char *glimp_router_result_jsonl(const glimp_router_result *result);
+
 /* ---- section: server ---------------------------------------------------- */
+/* `glimp serve`: an OpenAI-compatible HTTP server (libmicrohttpd, a thread
+ * per connection). Single-model mode serves /v1/completions (legacy
+ * logprobs shape, vLLM's stop_reason), /v1/chat/completions (the model's
+ * chat template), /v1/models, /health and /metrics (Prometheus), with SSE
+ * streaming; each of `parallel` slots keeps its own session and re-uses the
+ * longest token prefix it already holds. Routed mode (slm_path + llm_path)
+ * serves the model "glimprouter" on /v1/chat/completions: thinking steps as
+ * reasoning_content, the answer as content, per-step details under "glimp".
+ * Requests beyond `parallel` wait in a queue of `queue` places; more get a
+ * 503. A client that disconnects cancels its request. Errors are OpenAI
+ * error objects {"error": {"message", "type", "param", "code"}}.
+ * See README "Serving". */
+typedef struct glimp_server glimp_server;
+
+typedef struct glimp_serve_params {
+    const char *host;          /* address to bind ("127.0.0.1") */
+    int port;                  /* 0 = a free port (glimp_server_port) */
+    const char *model_path;    /* single-model mode */
+    const char *model_name;    /* served id; NULL = file name without .gguf
+                                  ("glimprouter" in routed mode) */
+    const char *template_name; /* chat template for /v1/chat/completions; NULL =
+                                  from the file; "raw" = contents joined by "\n\n" */
+    const char *slm_path, *llm_path;         /* routed mode */
+    const char *slm_template, *llm_template; /* as glimp_local_params */
+    glimp_router_params router;/* routed mode: policy, tau, budgets, ... */
+    int parallel;              /* concurrent requests = slots (1) */
+    int queue;                 /* waiting requests beyond them (8) */
+    size_t max_body_bytes;     /* request body limit (1 MiB) -> 413 */
+    int max_tokens;            /* upper bound of a request's max_tokens (4096) */
+    int n_threads;             /* per slot session; 0 = all cores */
+    int n_ctx;                 /* per slot session; 0 = the model's */
+    bool log_requests;         /* one line per request on stderr */
+} glimp_serve_params;
+
+glimp_serve_params glimp_serve_default_params(void);
+
+/* Loads the model(s), builds the slots and starts listening. Owned by the
+ * caller (glimp_server_stop). NULL + err: model loading errors,
+ * GLIMP_ERR_ARG (neither or both modes, bad limits), GLIMP_ERR_IO (cannot
+ * bind). */
+glimp_server *glimp_server_start(const glimp_serve_params *params, glimp_error *err);
+/* The port it listens on (the chosen one when params.port was 0). */
+int glimp_server_port(const glimp_server *server);
+/* Cancels running requests, stops listening, frees everything. NULL-safe. */
+void glimp_server_stop(glimp_server *server);
+
 /* ---- section: evaluation ------------------------------------------------ */
+/* Benchmarks (src/eval): datasets, answer grading, evaluation runs and their
+ * reports. A run writes DIR/items.jsonl (one JSON record per finished item,
+ * appended as it finishes), DIR/summary.csv, DIR/summary.md and SVG plots.
+ * Grading rules and record fields: docs/eval.md. */
+
+typedef enum glimp_grade_kind {
+    GLIMP_GRADE_INTEGER = 0, /* last \boxed{} (reference: "#### N" or N) as an integer */
+    GLIMP_GRADE_MATH = 1,    /* LaTeX answers compared after normalisation (MATH-500) */
+    GLIMP_GRADE_CHOICE = 2,  /* a letter A-D (GPQA) */
+} glimp_grade_kind;
+
+/* Extracts the final answer of a response into out (NUL-terminated, cut at
+ * cap-1 bytes). INTEGER and MATH: the content of the last balanced \boxed{}
+ * (INTEGER also takes "#### N", the GSM8K reference form); CHOICE: the letter
+ * in the last \boxed{} or after the last "answer is" / "Answer:". Returns
+ * false (out = "") when no answer is found. */
+bool glimp_eval_extract_answer(glimp_grade_kind kind, const char *response, char *out,
+                               size_t cap);
+
+/* True when the extracted answer `pred` equals `reference` under kind's rules
+ * (docs/eval.md lists what MATH recognises). `question` may be NULL; when it
+ * asks for answers "separated by commas", MATH compares bare comma lists as
+ * unordered. */
+bool glimp_eval_answers_match(glimp_grade_kind kind, const char *pred, const char *reference,
+                              const char *question);
+
+typedef struct glimp_dataset glimp_dataset;
+
+typedef struct glimp_dataset_params {
+    const char *profile;        /* "aime24" "aime25" "amc23" "math500" "gpqa_diamond"
+                                   "gsm8k"; NULL: the file's stem if it names one */
+    const char *question_field; /* NULL: the profile's (generic files: "question") */
+    const char *answer_field;   /* NULL: the profile's (generic files: "answer") */
+    const char *id_field;       /* NULL: the profile's; absent field: line number */
+    glimp_grade_kind grade;     /* for files without a profile (default MATH) */
+    uint64_t seed;              /* shuffles multiple-choice options, per problem */
+} glimp_dataset_params;
+
+/* One problem; strings owned by the dataset. */
+typedef struct glimp_eval_problem {
+    const char *id;        /* the id field as text, else the 0-based line number */
+    const char *question;  /* CHOICE: the stem followed by "A) ..." .. "D) ..." lines */
+    const char *reference; /* INTEGER: the number (GSM8K: after ####); CHOICE: the letter */
+    glimp_grade_kind grade;
+} glimp_eval_problem;
+
+glimp_dataset_params glimp_dataset_default_params(void);
+
+/* Resolves `--data` values: an existing path is used as is; a bare NAME
+ * becomes $GLIMP_DATA_DIR/NAME.jsonl, else ../shared/datasets/NAME.jsonl
+ * relative to the source tree (GLIMP_SOURCE_DIR at build time) or the
+ * current directory. GLIMP_ERR_NOT_FOUND when none exists. */
+glimp_status glimp_dataset_resolve(const char *name_or_path, char *path, size_t cap,
+                                   glimp_error *err);
+
+/* Loads a JSONL file (one object per line, blank lines skipped). Returns NULL
+ * and fills err on I/O errors, bad JSON or missing fields (named with the line
+ * number). Free with glimp_dataset_free(). */
+glimp_dataset *glimp_dataset_load(const char *path, const glimp_dataset_params *params,
+                                  glimp_error *err);
+size_t glimp_dataset_count(const glimp_dataset *ds);
+/* Problem i (< count), owned by ds. */
+const glimp_eval_problem *glimp_dataset_problem(const glimp_dataset *ds, size_t i);
+/* The profile name, else the file name without folder and extension
+ * (owned by ds). Records of a run carry it as "dataset". */
+const char *glimp_dataset_name(const glimp_dataset *ds);
+void glimp_dataset_free(glimp_dataset *ds);
+
+/* Renders the prompt for a problem. tmpl NULL: the built-in prompt for its
+ * kind (reason step by step, blank lines between steps, final answer in
+ * \boxed{}); else every "{question}" in tmpl is replaced (GLIMP_ERR_ARG when
+ * tmpl has none). *out is malloc'd, the caller frees it. */
+glimp_status glimp_eval_render_prompt(const char *tmpl, const glimp_eval_problem *problem,
+                                      char **out, glimp_error *err);
+
+/* One unit of work handed to the solver. */
+typedef struct glimp_eval_task {
+    const glimp_eval_problem *problem;
+    const char *prompt;  /* rendered prompt: the question given to the router */
+    const char *policy;  /* "glimp", "llm", "slm", "random:0.3", ... */
+    double tau;          /* threshold; NAN for policies that do not use one */
+    int repeat;          /* 0..repeats-1 */
+    uint64_t seed;       /* from (run seed, problem, repeat): equal across policies */
+    int worker;          /* 0..parallel-1: lets a solver keep one router per worker */
+} glimp_eval_task;
+
+/* Runs one task and sets *trace_json to the router's JSON trace (malloc'd,
+ * the harness frees it; fields read: docs/eval.md). Called from `parallel`
+ * threads at once when parallel > 1, never twice at once with one worker. */
+typedef glimp_status (*glimp_eval_solve_fn)(void *user, const glimp_eval_task *task,
+                                            char **trace_json, glimp_error *err);
+
+/* Progress: `done` of `total` items finished in this process (skipped ones
+ * excluded), elapsed seconds since the run started. Called under a lock. */
+typedef void (*glimp_eval_progress_fn)(void *user, size_t done, size_t total, double elapsed_s);
+
+typedef struct glimp_eval_params {
+    const char *out_dir;              /* created if missing */
+    const char *const *policies;      /* default {"glimp"} */
+    size_t n_policies;
+    const double *taus;               /* default {1.0}; only policies with a tau vary it */
+    size_t n_taus;
+    size_t limit;                     /* first N problems; 0: all */
+    int repeats;                      /* default 1 */
+    uint64_t seed;                    /* default 0 */
+    int parallel;                     /* concurrent items, default 1 */
+    const char *prompt_template;      /* NULL: built-in (see glimp_eval_render_prompt) */
+    glimp_eval_progress_fn progress;  /* may be NULL */
+    void *progress_user;
+} glimp_eval_params;
+
+typedef struct glimp_eval_counts {
+    size_t total;   /* (policy, tau, problem, repeat) items in the plan */
+    size_t skipped; /* already in out_dir/items.jsonl */
+    size_t done;    /* finished and appended now */
+    size_t failed;  /* solver errors: not recorded, so a rerun retries them */
+} glimp_eval_counts;
+
+glimp_eval_params glimp_eval_default_params(void);
+
+/* True for policies whose decision uses tau (glimp, hstep, pplstep,
+ * specreason). */
+bool glimp_eval_policy_uses_tau(const char *policy);
+
+/* Runs every (policy, tau, problem, repeat) not yet in out_dir/items.jsonl,
+ * appending each record as it finishes, then writes the report (as
+ * glimp_eval_report). A torn last line left by a killed run is cut off first.
+ * Returns the first solver error (after finishing the other items) or an I/O
+ * error. counts may be NULL. */
+glimp_status glimp_eval_run(const glimp_dataset *ds, const glimp_eval_params *params,
+                            glimp_eval_solve_fn solve, void *user, glimp_eval_counts *counts,
+                            glimp_error *err);
+
+/* Rebuilds dir/summary.csv, dir/summary.md and the SVG plots
+ * (accuracy_latency.svg, h_init_hist.svg, llm_share_tau.svg) from
+ * dir/items.jsonl. */
+glimp_status glimp_eval_report(const char *dir, glimp_error *err);
+
+/* Formats one progress line of a run into buf (cut at cap-1 bytes): for a
+ * terminal (tty) "\r[#####.....] done/total pct rate ETA" to redraw in
+ * place, else a plain line ending in "\n". */
+void glimp_eval_progress_format(char *buf, size_t cap, bool tty, size_t done, size_t total,
+                                double elapsed_s);
+
+/* The router as the solver of `glimp eval` / `glimp calibrate`: one
+ * backend pair per worker (a worker's pair is used by one item at a time). */
+typedef struct glimp_eval_router {
+    glimp_backend *const *slm;  /* n_workers backends, borrowed */
+    glimp_backend *const *llm;  /* n_workers backends, borrowed (may equal slm) */
+    int n_workers;
+    glimp_router_params params; /* everything but policy, tau and seed, which
+                                   come from each task */
+} glimp_eval_router;
+
+/* A glimp_eval_solve_fn whose user is a glimp_eval_router: parses
+ * task->policy (glimp_router_parse_policy), takes task->tau when it is not
+ * NAN and task->seed, runs the router on task->prompt with the worker's
+ * backends and returns glimp_router_result_json(). */
+glimp_status glimp_eval_solve_router(void *user, const glimp_eval_task *task,
+                                     char **trace_json, glimp_error *err);
+
+/* Opens the backend named on the command line of `glimp eval` /
+ * `glimp calibrate`: an "http://" or "https://" URL is an OpenAI-compatible
+ * server (`model` is the server's model name, `template_name` our chat
+ * template for it, both required there), anything else a GGUF file run
+ * in-process with `local` (its model_path and template_name replaced).
+ * Owned by the caller (glimp_backend_free); NULL + err on failure. */
+glimp_backend *glimp_eval_open_backend(const char *where, const char *model,
+                                       const char *template_name,
+                                       const glimp_local_params *local, glimp_error *err);
+
+/* True when `where` names a server (an http:// or https:// URL). */
+bool glimp_eval_is_server(const char *where);
+
+/* Applies one router or local-backend command-line option shared by
+ * `glimp eval` and `glimp calibrate`, spelled as in `glimp run`
+ * ("--entropy", "--max-step-tokens", "--think-budget", "--final-max-tokens",
+ * "--temp", "--top-p", "--final", "--threads", "--ctx") with its value.
+ * GLIMP_ERR_NOT_FOUND when `name` is none of them, GLIMP_ERR_ARG for a bad
+ * value. */
+glimp_status glimp_eval_router_option(const char *name, const char *value,
+                                      glimp_router_params *router, glimp_local_params *local,
+                                      glimp_error *err);
+
+/* H_init statistics of SLM-only traces. */
+typedef struct glimp_calibration {
+    size_t n_problems; /* traces collected */
+    size_t n_steps;    /* probed steps (with an H_init) */
+    double target_share;
+    double tau;        /* steps with H_init >= tau make up target_share of all */
+    double q[7];       /* H_init quantiles at glimp_calibration_levels[] */
+    double min, max, mean;
+} glimp_calibration;
+
+/* The quantile levels of glimp_calibration.q: 0.05 .. 0.99. */
+extern const double glimp_calibration_levels[7];
+
+/* Computes the calibration of n H_init values (any order; h is not kept).
+ * GLIMP_ERR_ARG when n is 0 or target_share is outside (0, 1). */
+glimp_status glimp_eval_calibrate_values(const double *h, size_t n, double target_share,
+                                         glimp_calibration *out, glimp_error *err);
+
+/* Runs `policy` at tau `tau` (NAN when it has none) once on each of the
+ * first params->limit problems (also read: seed, parallel, prompt_template,
+ * progress; nothing is written to disk), collects the H_init of every probed
+ * step of every trace and calibrates them. */
+glimp_status glimp_eval_calibrate(const glimp_dataset *ds, const glimp_eval_params *params,
+                                  const char *policy, double tau, double target_share,
+                                  glimp_eval_solve_fn solve, void *user,
+                                  glimp_calibration *out, glimp_error *err);
 
 #ifdef __cplusplus
 }

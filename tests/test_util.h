@@ -31,8 +31,9 @@ static int test_checks_;
 /* CHECK that stops the test (for preconditions later checks depend on). */
 #define REQUIRE(cond, ...)                                                      \
     do {                                                                        \
-        CHECK(cond, __VA_ARGS__);                                               \
-        if (!(cond)) exit(test_finish());                                       \
+        int require_ok_ = !!(cond);                                             \
+        CHECK(require_ok_, __VA_ARGS__);                                        \
+        if (!require_ok_) exit(test_finish());                                  \
     } while (0)
 
 static inline int test_finish(void)

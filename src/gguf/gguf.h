@@ -87,7 +87,9 @@ void gguf_close(gguf_file *f); /* NULL-safe */
 uint32_t gguf_version(const gguf_file *f);
 uint64_t gguf_alignment(const gguf_file *f);
 uint64_t gguf_file_size(const gguf_file *f);
-uint64_t gguf_data_offset(const gguf_file *f); /* absolute offset of data section */
+uint64_t gguf_data_offset(const gguf_file *f); /* absolute offset of data section
+                                                  (the file size for an unpadded
+                                                  file without tensors) */
 
 uint64_t gguf_n_kv(const gguf_file *f);
 const gguf_kv *gguf_kv_at(const gguf_file *f, uint64_t i);
@@ -110,7 +112,8 @@ bool gguf_get_str(const gguf_file *f, const char *key, gguf_str *out);
 const gguf_value *gguf_get_arr(const gguf_file *f, const char *key);
 
 /* Element access for numeric arrays (memcpy from the raw little-endian data,
- * converting to the requested type; caller checks i < n). */
+ * converting to the requested type; caller checks i < n). Floats convert to
+ * integers by rounding; STRING/ARRAY elements read as 0. */
 uint64_t gguf_arr_u64(const gguf_value *arr, uint64_t i);
 int64_t gguf_arr_i64(const gguf_value *arr, uint64_t i);
 double gguf_arr_f64(const gguf_value *arr, uint64_t i);
@@ -126,7 +129,11 @@ size_t gguf_type_size(gguf_type t);
  * write each tensor's data in declaration order (so a large model can be
  * produced one tensor at a time without holding it in memory). Writes GGUF
  * v3 with the given alignment (general.alignment is written when it is not
- * the default 32). */
+ * the default 32; adding general.alignment as a u32 sets it). Tensor data
+ * offsets are the running sum of sizes padded to the alignment, as ggml
+ * lays them out. A failed add_* returns its status and is remembered:
+ * gguf_writer_begin then fails with that status and message. Freeing a
+ * writer that began but did not finish removes the partial file. */
 typedef struct gguf_writer gguf_writer;
 
 gguf_writer *gguf_writer_create(glimp_error *err);

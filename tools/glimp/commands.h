@@ -11,5 +11,12 @@ typedef struct cli_command {
 } cli_command;
 
 /* (declarations: keep one line per command, alphabetical) */
+int cmd_bench(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_mkmodel(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+
+/* `glimp bench -m MODEL.gguf` (cmd_bench_model.c), reached through cmd_bench. */
+int cli_bench_model(int argc, char **argv);
 
 #endif

@@ -1,0 +1,295 @@
+/* mkmodel_weights.c - the tensors of a generated model: their list, types,
+ * and random contents, streamed to the writer a few rows at a time.
+ *
+ * Tensors follow llama.cpp's names and layouts (ne[0] = input features):
+ * token_embd, then per layer attn_norm, attn_q/k/v (+ qwen2 biases, qwen3
+ * q/k norms), attn_output, ffn_norm, ffn_gate/up/down, then output_norm and
+ * output (absent when tied). Values: matrices N(0,1)/sqrt(ne[0]) (so
+ * activations keep unit scale), norm weights N(1, 0.1^2), biases
+ * N(0, 0.1^2). Each tensor has its own random stream, seeded from (seed,
+ * tensor index), so a file depends only on its options. Matrices are
+ * generated in chunks of rows, converted with the type's from_float and
+ * written at once: memory stays at a few MiB whatever the model size.
+ * Rows a K-quant cannot hold (ne[0] not a multiple of 256) fall back the
+ * way llama.cpp does: Q4_K->Q5_0, Q5_K->Q5_1, Q6_K->Q8_0, and Q2_K/Q3_K->
+ * Q4_0 (llama.cpp picks IQ4_NL, which this engine does not run); then F16
+ * if even 32 does not divide the row. Failures: write errors, out of memory.
+ */
+#include "mkmodel.h"
+
+#include "base/error.h"
+#include "quant/quant.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK_ELEMS (1u << 20)          /* floats generated per chunk */
+#define PROGRESS_MIN_BYTES (256u << 20) /* smaller models are written silently */
+
+typedef enum tensor_kind { KIND_MATRIX, KIND_NORM, KIND_BIAS } tensor_kind;
+
+typedef struct tensor_desc {
+    char name[96];
+    tensor_kind kind;
+    uint32_t n_dims;
+    uint64_t ne[2];
+} tensor_desc;
+
+/* ---- the tensor list ----------------------------------------------------- */
+
+static void set_desc(tensor_desc *d, tensor_kind kind, uint64_t ne0, uint64_t ne1,
+                     const char *fmt, uint32_t layer)
+{
+    snprintf(d->name, sizeof d->name, fmt, layer);
+    d->kind = kind;
+    d->n_dims = ne1 ? 2 : 1;
+    d->ne[0] = ne0;
+    d->ne[1] = ne1 ? ne1 : 1;
+}
+
+/* Tensor i of the model, in file order; false past the last one. */
+static bool tensor_at(const mkmodel_shape *s, uint64_t i, tensor_desc *d)
+{
+    bool qwen2 = !strcmp(s->arch, "qwen2"), qwen3 = !strcmp(s->arch, "qwen3");
+    uint64_t q_dim = (uint64_t)s->n_head * s->head_dim, kv_dim = (uint64_t)s->n_head_kv * s->head_dim;
+    uint64_t per_layer = 9 + (qwen2 ? 3 : 0) + (qwen3 ? 2 : 0);
+    if (i == 0) {
+        set_desc(d, KIND_MATRIX, s->n_embd, s->n_vocab, "token_embd.weight", 0);
+        return true;
+    }
+    i--;
+    if (i < per_layer * s->n_layer) {
+        uint32_t l = (uint32_t)(i / per_layer);
+        uint64_t j = i % per_layer;
+        /* the optional tensors sit between attn_v and attn_output */
+        const uint64_t n_extra = per_layer - 9;
+        if (j >= 4 && j < 4 + n_extra) {
+            uint64_t e = j - 4;
+            if (qwen2) {
+                static const char *const bias[3] = {"blk.%u.attn_q.bias", "blk.%u.attn_k.bias",
+                                                    "blk.%u.attn_v.bias"};
+                set_desc(d, KIND_BIAS, e == 0 ? q_dim : kv_dim, 0, bias[e], l);
+            } else {
+                set_desc(d, KIND_NORM, s->head_dim, 0,
+                         e == 0 ? "blk.%u.attn_q_norm.weight" : "blk.%u.attn_k_norm.weight", l);
+            }
+            return true;
+        }
+        if (j >= 4) j -= n_extra;
+        switch (j) {
+        case 0: set_desc(d, KIND_NORM, s->n_embd, 0, "blk.%u.attn_norm.weight", l); break;
+        case 1: set_desc(d, KIND_MATRIX, s->n_embd, q_dim, "blk.%u.attn_q.weight", l); break;
+        case 2: set_desc(d, KIND_MATRIX, s->n_embd, kv_dim, "blk.%u.attn_k.weight", l); break;
+        case 3: set_desc(d, KIND_MATRIX, s->n_embd, kv_dim, "blk.%u.attn_v.weight", l); break;
+        case 4: set_desc(d, KIND_MATRIX, q_dim, s->n_embd, "blk.%u.attn_output.weight", l); break;
+        case 5: set_desc(d, KIND_NORM, s->n_embd, 0, "blk.%u.ffn_norm.weight", l); break;
+        case 6: set_desc(d, KIND_MATRIX, s->n_embd, s->n_ff, "blk.%u.ffn_gate.weight", l); break;
+        case 7: set_desc(d, KIND_MATRIX, s->n_embd, s->n_ff, "blk.%u.ffn_up.weight", l); break;
+        default: set_desc(d, KIND_MATRIX, s->n_ff, s->n_embd, "blk.%u.ffn_down.weight", l); break;
+        }
+        return true;
+    }
+    i -= per_layer * s->n_layer;
+    if (i == 0) {
+        set_desc(d, KIND_NORM, s->n_embd, 0, "output_norm.weight", 0);
+        return true;
+    }
+    if (i == 1 && !s->tied) {
+        set_desc(d, KIND_MATRIX, s->n_embd, s->n_vocab, "output.weight", 0);
+        return true;
+    }
+    return false;
+}
+
+/* The type a row of n elements is stored in (see the file comment). */
+static uint32_t storage_type(uint32_t want, uint64_t n)
+{
+    const qt_traits *t = qt_get(want);
+    if (n % t->blck_size == 0) return want;
+    uint32_t alt;
+    switch (want) {
+    case QT_Q4_K: alt = QT_Q5_0; break;
+    case QT_Q5_K: alt = QT_Q5_1; break;
+    case QT_Q6_K: alt = QT_Q8_0; break;
+    case QT_Q2_K: case QT_Q3_K: alt = QT_Q4_0; break;
+    default: alt = QT_F16; break;
+    }
+    return n % qt_get(alt)->blck_size == 0 ? alt : QT_F16;
+}
+
+static uint32_t desc_type(const tensor_desc *d, const mkmodel_options *opt)
+{
+    return d->kind == KIND_MATRIX ? storage_type(opt->type, d->ne[0]) : QT_F32;
+}
+
+glimp_status mkmodel_declare_tensors(gguf_writer *w, const mkmodel_shape *shape,
+                                     const mkmodel_options *opt, glimp_error *err)
+{
+    tensor_desc d;
+    uint64_t told[8] = {0}; /* row lengths whose fallback was reported */
+    for (uint64_t i = 0; tensor_at(shape, i, &d); i++) {
+        uint32_t type = desc_type(&d, opt);
+        int k = 0;
+        while (k < 8 && told[k] && told[k] != d.ne[0]) k++;
+        if (opt->verbose && d.kind == KIND_MATRIX && type != opt->type && k < 8 && !told[k]) {
+            fprintf(stderr,
+                    "mkmodel: rows of %llu are not a multiple of %s's block size %u: those "
+                    "tensors are written as %s (llama.cpp's fallback)\n",
+                    (unsigned long long)d.ne[0], qt_name(opt->type), qt_get(opt->type)->blck_size,
+                    qt_name(type));
+            told[k] = d.ne[0];
+        }
+        glimp_status st = gguf_writer_add_tensor_info(w, d.name, type, d.n_dims, d.ne);
+        if (st) return glimp_error_set(err, st, "declaring tensor %s failed", d.name);
+    }
+    return GLIMP_OK;
+}
+
+/* ---- random numbers ------------------------------------------------------ */
+
+typedef struct rng {
+    uint64_t s[4];     /* xoshiro256** */
+    float spare;       /* second Box-Muller value */
+    bool has_spare;
+} rng;
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static void rng_seed(rng *r, uint64_t seed, uint64_t stream)
+{
+    uint64_t x = seed ^ (stream * 0xd1342543de82ef95ull);
+    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
+    r->spare = 0.0f;
+    r->has_spare = false;
+}
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static uint64_t rng_u64(rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return out;
+}
+
+/* Standard normal (Box-Muller; uniforms in (0, 1]). */
+static float rng_normal(rng *r)
+{
+    if (r->has_spare) {
+        r->has_spare = false;
+        return r->spare;
+    }
+    uint64_t bits = rng_u64(r);
+    float u1 = ((float)(bits >> 40) + 1.0f) * (1.0f / 16777216.0f);
+    float u2 = (float)((bits >> 16) & 0xffffff) * (1.0f / 16777216.0f);
+    float radius = sqrtf(-2.0f * logf(u1)), angle = 6.2831853f * u2;
+    r->spare = radius * sinf(angle);
+    r->has_spare = true;
+    return radius * cosf(angle);
+}
+
+/* ---- streaming ----------------------------------------------------------- */
+
+typedef struct progress {
+    uint64_t total, done;
+    int shown; /* last percentage printed */
+} progress;
+
+static glimp_status write_tensor(gguf_writer *w, const tensor_desc *d, uint32_t type, rng *r,
+                                 float *vals, void *packed, progress *pg, glimp_error *err)
+{
+    const qt_traits *tr = qt_get(type);
+    uint64_t row_bytes;
+    qt_row_size(type, d->ne[0], &row_bytes);
+    uint64_t rows_per_chunk = CHUNK_ELEMS / d->ne[0] ? CHUNK_ELEMS / d->ne[0] : 1;
+    float scale = d->kind == KIND_MATRIX ? 1.0f / sqrtf((float)d->ne[0]) : 0.1f;
+    float offset = d->kind == KIND_NORM ? 1.0f : 0.0f;
+    for (uint64_t row = 0; row < d->ne[1]; row += rows_per_chunk) {
+        uint64_t rows = d->ne[1] - row < rows_per_chunk ? d->ne[1] - row : rows_per_chunk;
+        uint64_t n = rows * d->ne[0];
+        for (uint64_t k = 0; k < n; k++) vals[k] = offset + scale * rng_normal(r);
+        for (uint64_t k = 0; k < rows; k++)
+            tr->from_float(vals + k * d->ne[0], (char *)packed + k * row_bytes, (int64_t)d->ne[0]);
+        glimp_status st = gguf_writer_write_data(w, packed, (size_t)(rows * row_bytes), err);
+        if (st) return st;
+        pg->done += rows * row_bytes;
+        int pct = (int)(pg->done * 100 / pg->total);
+        if (pg->shown >= 0 && pct >= pg->shown + 5) {
+            fprintf(stderr, "mkmodel: %3d%% (%.2f of %.2f GiB)\n", pct, pg->done / 1073741824.0,
+                    pg->total / 1073741824.0);
+            pg->shown = pct;
+        }
+    }
+    return GLIMP_OK;
+}
+
+glimp_status mkmodel_write_tensors(gguf_writer *w, const mkmodel_shape *shape,
+                                   const mkmodel_options *opt, glimp_error *err)
+{
+    tensor_desc d;
+    uint64_t max_row = 1;
+    progress pg = {.total = 0, .done = 0, .shown = -1};
+    for (uint64_t i = 0; tensor_at(shape, i, &d); i++) {
+        uint64_t row_bytes;
+        qt_row_size(desc_type(&d, opt), d.ne[0], &row_bytes);
+        pg.total += row_bytes * d.ne[1];
+        if (d.ne[0] > max_row) max_row = d.ne[0];
+    }
+    if (opt->verbose && pg.total > PROGRESS_MIN_BYTES) pg.shown = 0;
+    /* a chunk holds CHUNK_ELEMS floats, or one row when rows are longer;
+     * packed rows are never larger than F32 ones */
+    size_t cap = max_row > CHUNK_ELEMS ? (size_t)max_row : CHUNK_ELEMS;
+    float *vals = malloc(cap * sizeof *vals);
+    void *packed = malloc(cap * sizeof(float));
+    glimp_status st = GLIMP_OK;
+    if (!vals || !packed) st = glimp_error_set(err, GLIMP_ERR_NOMEM, "out of memory");
+    for (uint64_t i = 0; !st && tensor_at(shape, i, &d); i++) {
+        uint32_t type = desc_type(&d, opt);
+        if (!qt_get(type)->from_float) {
+            st = glimp_error_set(err, GLIMP_ERR_UNSUPPORTED, "no quantizer for %s yet",
+                                 qt_name(type));
+            break;
+        }
+        rng r;
+        rng_seed(&r, opt->seed, i);
+        st = write_tensor(w, &d, type, &r, vals, packed, &pg, err);
+        if (st) glimp_error_prefix(err, "tensor %s", d.name);
+    }
+    free(vals);
+    free(packed);
+    return st;
+}
+
+uint32_t mkmodel_file_type(uint32_t type)
+{
+    switch (type) {
+    case QT_F32: return 0;
+    case QT_F16: return 1;
+    case QT_Q4_0: return 2;
+    case QT_Q4_1: return 3;
+    case QT_Q8_0: return 7;
+    case QT_Q5_0: return 8;
+    case QT_Q5_1: return 9;
+    case QT_Q2_K: return 10;
+    case QT_Q3_K: return 11; /* Q3_K_S: every matrix Q3_K */
+    case QT_Q4_K: return 14; /* Q4_K_S */
+    case QT_Q5_K: return 16; /* Q5_K_S */
+    case QT_Q6_K: return 18;
+    case QT_BF16: return 32;
+    default: return 0;
+    }
+}
