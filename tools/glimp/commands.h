@@ -12,6 +12,7 @@ typedef struct cli_command {
 
 /* (declarations: keep one line per command, alphabetical) */
 int cmd_bench(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_mkmodel(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);

@@ -8,6 +8,7 @@
 static const cli_command commands[] = {
     /* (entries: keep one line per command, alphabetical) */
     {"bench", cmd_bench, "benchmarks: tokenizer speed (--tokenizer), model speed (-m)"},
+    {"generate", cmd_generate, "continue a prompt with one model, streaming the text"},
     {"inspect", cmd_inspect, "show a GGUF file's metadata and tensors, and whether it runs"},
     {"mkmodel", cmd_mkmodel, "write a random-weight GGUF model of a real or custom shape"},
     {"tokenize", cmd_tokenize, "show the token ids and pieces of a text for a model's tokenizer"},

@@ -1,0 +1,171 @@
+/* forward.c - the transformer forward pass of one chunk of tokens.
+ *
+ * llama / qwen2 / qwen3 blocks, pre-norm:
+ *   h = rmsnorm(x) * attn_norm
+ *   q, k, v = h Wq^T (+bq), h Wk^T (+bk), h Wv^T (+bv)
+ *   qwen3: per-head rmsnorm(q) * q_norm, rmsnorm(k) * k_norm
+ *   rope(q, k) (adjacent pairs for llama, NeoX halves for qwen), k/v -> cache
+ *   x += attention(q, cache) Wo^T
+ *   h = rmsnorm(x) * ffn_norm
+ *   x += (silu(h Wgate^T) * (h Wup^T)) Wdown^T
+ * logits = (rmsnorm(x) * output_norm) Wout^T for the requested rows.
+ * Cannot fail: session.c validated the tokens and sized every buffer.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "model/session.h"
+#include "quant/quant.h"
+
+/* y = x / sqrt(mean(x^2) + eps) * w over n elements (sum in double). */
+static void rmsnorm(float *y, const float *x, const float *w, int64_t n, float eps)
+{
+    double ss = 0.0;
+    for (int64_t i = 0; i < n; i++) ss += (double)x[i] * x[i];
+    const float scale = 1.0f / sqrtf((float)(ss / (double)n) + eps);
+    for (int64_t i = 0; i < n; i++) y[i] = x[i] * scale * w[i];
+}
+
+/* cos/sin of every rotated pair for the chunk's positions: rope[i][2k..2k+1]
+ * = cos, sin of pos * base^(-2k/n_rot) / freq_factor[k]. */
+static void rope_table(glimp_session *s, int64_t pos0, int64_t n)
+{
+    const glimp_model *m = s->model;
+    const int64_t n_rot = m->hp.n_rot;
+    for (int64_t i = 0; i < n; i++) {
+        float *cs = s->rope + i * n_rot;
+        for (int64_t k = 0; k < n_rot / 2; k++) {
+            double inv_freq = pow((double)m->hp.rope_base, -2.0 * (double)k / (double)n_rot);
+            if (m->rope_freqs) inv_freq /= m->rope_freqs[k];
+            const double theta = (double)(pos0 + i) * inv_freq;
+            cs[2 * k] = (float)cos(theta);
+            cs[2 * k + 1] = (float)sin(theta);
+        }
+    }
+}
+
+/* Rotates the first n_rot dims of each of n_heads heads of one token. */
+static void rope_apply(const model_hparams *hp, float *v, int64_t n_heads, const float *cs)
+{
+    const int64_t half = hp->n_rot / 2;
+    for (int64_t h = 0; h < n_heads; h++) {
+        float *x = v + h * hp->head_dim;
+        for (int64_t k = 0; k < half; k++) {
+            const int64_t a = hp->rope_neox ? k : 2 * k, b = hp->rope_neox ? k + half : 2 * k + 1;
+            const float c = cs[2 * k], sn = cs[2 * k + 1], x0 = x[a], x1 = x[b];
+            x[a] = x0 * c - x1 * sn;
+            x[b] = x0 * sn + x1 * c;
+        }
+    }
+}
+
+/* Writes the chunk's k rows and v rows (transposed) into layer il's cache. */
+static void kv_store(glimp_session *s, int il, int64_t pos0, int64_t n)
+{
+    const int64_t kv_dim = s->model->hp.n_head_kv * s->model->hp.head_dim;
+    for (int64_t i = 0; i < n; i++) {
+        const size_t pos = (size_t)(pos0 + i);
+        const float *k = s->k + i * kv_dim, *v = s->v + i * kv_dim;
+        const size_t krow = ((size_t)il * s->n_ctx + pos) * kv_dim;
+        const size_t vcol = (size_t)il * kv_dim * s->n_ctx + pos;
+        if (s->kv_type == QT_F32) {
+            float *K = (float *)s->k_cache, *V = (float *)s->v_cache;
+            memcpy(K + krow, k, (size_t)kv_dim * sizeof *k);
+            for (int64_t d = 0; d < kv_dim; d++) V[vcol + d * s->n_ctx] = v[d];
+        } else {
+            uint16_t *K = (uint16_t *)s->k_cache, *V = (uint16_t *)s->v_cache;
+            for (int64_t d = 0; d < kv_dim; d++) K[krow + d] = qt_f32_to_f16(k[d]);
+            for (int64_t d = 0; d < kv_dim; d++) V[vcol + d * s->n_ctx] = qt_f32_to_f16(v[d]);
+        }
+    }
+}
+
+typedef struct swiglu_job {
+    float *gate;        /* (n, n_ff): in gate, out silu(gate) * up */
+    const float *up;    /* (n, n_ff) */
+    int64_t n_ff;
+    threadpool_counter ctr; /* over rows */
+} swiglu_job;
+
+static void swiglu_worker(void *p, int ith, int nth)
+{
+    swiglu_job *j = p;
+    int64_t b, e;
+    (void)ith, (void)nth;
+    while (threadpool_counter_next(&j->ctr, &b, &e)) {
+        for (int64_t i = b * j->n_ff; i < e * j->n_ff; i++) {
+            const float g = j->gate[i];
+            j->gate[i] = g / (1.0f + expf(-g)) * j->up[i];
+        }
+    }
+}
+
+static void layer_forward(glimp_session *s, int il, int64_t pos0, int64_t n)
+{
+    const glimp_model *m = s->model;
+    const model_hparams *hp = &m->hp;
+    const model_layer *L = &m->layers[il];
+    const int64_t n_embd = hp->n_embd, hd = hp->head_dim;
+    const int64_t q_dim = hp->n_head * hd, kv_dim = hp->n_head_kv * hd;
+
+    for (int64_t i = 0; i < n; i++)
+        rmsnorm(s->h + i * n_embd, s->x + i * n_embd, L->attn_norm, n_embd, hp->rms_eps);
+    const matmul_out qkv[3] = {
+        {.w = &L->wq, .bias = L->bq, .y = s->q, .y_stride = q_dim},
+        {.w = &L->wk, .bias = L->bk, .y = s->k, .y_stride = kv_dim},
+        {.w = &L->wv, .bias = L->bv, .y = s->v, .y_stride = kv_dim},
+    };
+    matmul_run(s, s->h, n_embd, n, qkv, 3);
+
+    for (int64_t i = 0; i < n; i++) {
+        float *q = s->q + i * q_dim, *k = s->k + i * kv_dim;
+        if (L->q_norm) {
+            for (int64_t h = 0; h < hp->n_head; h++)
+                rmsnorm(q + h * hd, q + h * hd, L->q_norm, hd, hp->rms_eps);
+            for (int64_t h = 0; h < hp->n_head_kv; h++)
+                rmsnorm(k + h * hd, k + h * hd, L->k_norm, hd, hp->rms_eps);
+        }
+        rope_apply(hp, q, hp->n_head, s->rope + i * hp->n_rot);
+        rope_apply(hp, k, hp->n_head_kv, s->rope + i * hp->n_rot);
+    }
+    kv_store(s, il, pos0, n);
+    attention_run(s, il, pos0, n);
+    const matmul_out wo = {.w = &L->wo, .y = s->x, .y_stride = n_embd, .accumulate = true};
+    matmul_run(s, s->att, q_dim, n, &wo, 1);
+
+    for (int64_t i = 0; i < n; i++)
+        rmsnorm(s->h + i * n_embd, s->x + i * n_embd, L->ffn_norm, n_embd, hp->rms_eps);
+    const matmul_out gate_up[2] = {
+        {.w = &L->w_gate, .y = s->gate, .y_stride = hp->n_ff},
+        {.w = &L->w_up, .y = s->up, .y_stride = hp->n_ff},
+    };
+    matmul_run(s, s->h, n_embd, n, gate_up, 2);
+    swiglu_job sj = {.gate = s->gate, .up = s->up, .n_ff = hp->n_ff};
+    threadpool_counter_init(&sj.ctr, n, 1);
+    if (n == 1)
+        swiglu_worker(&sj, 0, 1);
+    else
+        threadpool_run(s->pool, swiglu_worker, &sj);
+    const matmul_out down = {.w = &L->w_down, .y = s->x, .y_stride = n_embd, .accumulate = true};
+    matmul_run(s, s->gate, hp->n_ff, n, &down, 1);
+}
+
+void forward_chunk(glimp_session *s, const int32_t *tokens, int64_t n, int64_t out_rows,
+                   float *logits)
+{
+    const glimp_model *m = s->model;
+    const int64_t n_embd = m->hp.n_embd, pos0 = s->n_tokens;
+    const qt_traits *et = qt_get(m->tok_embd.type);
+    for (int64_t i = 0; i < n; i++)
+        et->to_float(m->tok_embd.data + (size_t)tokens[i] * m->tok_embd.row_bytes,
+                     s->x + i * n_embd, n_embd);
+    rope_table(s, pos0, n);
+    for (int il = 0; il < m->hp.n_layer; il++) layer_forward(s, il, pos0, n);
+    if (out_rows == 0) return;
+    const int64_t first = n - out_rows;
+    for (int64_t i = 0; i < out_rows; i++)
+        rmsnorm(s->h + i * n_embd, s->x + (first + i) * n_embd, m->output_norm, n_embd,
+                m->hp.rms_eps);
+    const matmul_out out = {.w = &m->output, .y = logits, .y_stride = m->hp.n_vocab};
+    matmul_run(s, s->h, n_embd, out_rows, &out, 1);
+}

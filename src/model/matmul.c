@@ -1,0 +1,133 @@
+/* matmul.c - y = x W^T for a batch of activation rows, on the thread pool.
+ *
+ * As ggml does, the activations are first converted to the weight type's
+ * vec_dot_type (Q8_0, Q8_1, Q8_K, F16, BF16; F32 weights use them as they
+ * are), once per distinct type, then the dispatched vec_dot kernel computes
+ * each (token, weight row) dot product. Threads claim chunks of weight rows
+ * from an atomic counter and run every token of the batch against a chunk
+ * while it is hot in cache, so prefill reads each weight once per batch.
+ * Cannot fail: shapes were checked at load, buffers sized at session start.
+ */
+#include <string.h>
+
+#include "base/error.h"
+#include "model/session.h"
+#include "quant/quant.h"
+
+#define MAX_OUTS 4
+#define ROWS_PER_CHUNK 16
+
+typedef struct quantize_job {
+    qt_from_float_fn quantize; /* to the target type (dispatched) */
+    const float *x;
+    int64_t x_stride;    /* floats */
+    uint8_t *act;
+    size_t act_stride;   /* bytes */
+    int64_t cols;
+    threadpool_counter ctr; /* over tokens */
+} quantize_job;
+
+static void quantize_worker(void *p, int ith, int nth)
+{
+    quantize_job *j = p;
+    int64_t b, e;
+    (void)ith, (void)nth;
+    while (threadpool_counter_next(&j->ctr, &b, &e))
+        for (int64_t t = b; t < e; t++)
+            j->quantize(j->x + t * j->x_stride, j->act + (size_t)t * j->act_stride, j->cols);
+}
+
+typedef struct matmul_job {
+    const uint8_t *act;  /* (n, act_stride bytes) input in the vec_dot type */
+    size_t act_stride;
+    int64_t n;
+    const matmul_out *outs[MAX_OUTS];
+    int n_outs;
+    int64_t chunk0[MAX_OUTS + 1]; /* first global chunk index of each output */
+    threadpool_counter ctr;       /* over global chunk indices */
+} matmul_job;
+
+static void matmul_rows(const matmul_job *j, const matmul_out *o, int64_t r0, int64_t r1)
+{
+    const model_matrix *w = o->w;
+    qt_vec_dot_fn dot = qt_get(w->type)->vec_dot;
+    for (int64_t t = 0; t < j->n; t++) {
+        const uint8_t *xt = j->act + (size_t)t * j->act_stride;
+        float *yt = o->y + t * o->y_stride;
+        for (int64_t r = r0; r < r1; r++) {
+            float d;
+            dot(w->cols, &d, w->data + (size_t)r * w->row_bytes, xt);
+            if (o->bias) d += o->bias[r];
+            yt[r] = o->accumulate ? yt[r] + d : d;
+        }
+    }
+}
+
+static void matmul_worker(void *p, int ith, int nth)
+{
+    matmul_job *j = p;
+    int64_t b, e;
+    (void)ith, (void)nth;
+    while (threadpool_counter_next(&j->ctr, &b, &e)) {
+        for (int64_t c = b; c < e; c++) {
+            int i = 0;
+            while (c >= j->chunk0[i + 1]) i++;
+            const matmul_out *o = j->outs[i];
+            int64_t r0 = (c - j->chunk0[i]) * ROWS_PER_CHUNK;
+            int64_t r1 = r0 + ROWS_PER_CHUNK < o->w->rows ? r0 + ROWS_PER_CHUNK : o->w->rows;
+            matmul_rows(j, o, r0, r1);
+        }
+    }
+}
+
+/* Runs the outputs whose weights share vec_dot type `vdt`. */
+static void matmul_group(glimp_session *s, const float *x, int64_t x_stride, int64_t n,
+                         const matmul_out *outs, int n_outs, uint32_t vdt)
+{
+    matmul_job j = {.n = n};
+    int64_t cols = 0;
+    for (int i = 0; i < n_outs; i++) {
+        if (qt_get(outs[i].w->type)->vec_dot_type != vdt) continue;
+        GLIMP_ASSERT(j.n_outs < MAX_OUTS);
+        cols = outs[i].w->cols;
+        j.outs[j.n_outs] = &outs[i];
+        j.chunk0[j.n_outs + 1] =
+            j.chunk0[j.n_outs] + (outs[i].w->rows + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
+        j.n_outs++;
+    }
+    if (vdt == QT_F32) {
+        j.act = (const uint8_t *)x;
+        j.act_stride = (size_t)x_stride * sizeof(float);
+    } else {
+        const qt_traits *vt = qt_get(vdt);
+        quantize_job q = {.quantize = vt->quantize ? vt->quantize : vt->from_float,
+                          .x = x, .x_stride = x_stride, .act = s->act,
+                          .act_stride = s->act_row_bytes, .cols = cols};
+        threadpool_counter_init(&q.ctr, n, 1);
+        if (n == 1)
+            quantize_worker(&q, 0, 1);
+        else
+            threadpool_run(s->pool, quantize_worker, &q);
+        j.act = s->act;
+        j.act_stride = s->act_row_bytes;
+    }
+    threadpool_counter_init(&j.ctr, j.chunk0[j.n_outs], 1);
+    threadpool_run(s->pool, matmul_worker, &j);
+}
+
+void matmul_run(glimp_session *s, const float *x, int64_t x_stride, int64_t n,
+                const matmul_out *outs, int n_outs)
+{
+    uint32_t done[MAX_OUTS];
+    int n_done = 0;
+    GLIMP_ASSERT(n_outs >= 1 && n_outs <= MAX_OUTS);
+    for (int i = 0; i < n_outs; i++) {
+        GLIMP_ASSERT(outs[i].w->cols == outs[0].w->cols);
+        uint32_t vdt = qt_get(outs[i].w->type)->vec_dot_type;
+        bool seen = false;
+        for (int k = 0; k < n_done; k++) seen |= done[k] == vdt;
+        if (seen) continue;
+        done[n_done++] = vdt;
+        matmul_group(s, x, x_stride, n, outs, n_outs, vdt);
+    }
+}

@@ -1,0 +1,71 @@
+/* session.h - internal layout of glimp_session and the forward-pass entry
+ * points shared by session.c, forward.c, matmul.c and attention.c.
+ *
+ * All buffers are allocated at session creation (the logits of an
+ * append_all grow on demand), so a forward pass itself cannot fail.
+ */
+#ifndef GLIMP_MODEL_SESSION_H
+#define GLIMP_MODEL_SESSION_H
+
+#include "base/threadpool.h"
+#include "model/model.h"
+
+struct glimp_session {
+    const glimp_model *model;
+    threadpool *pool;
+    int64_t n_ctx;
+    int64_t n_batch;         /* max tokens per forward chunk */
+    uint32_t kv_type;        /* QT_F16 or QT_F32 */
+    size_t kv_elt;           /* bytes per KV element */
+    uint8_t *k_cache;        /* (n_layer, n_ctx, kv_dim) of kv_type */
+    uint8_t *v_cache;        /* (n_layer, kv_dim, n_ctx) of kv_type: transposed */
+    int32_t *tokens;         /* (n_ctx) history; first n_tokens valid */
+    int64_t n_tokens;
+    float *logits;           /* (logits_cap, n_vocab); first n_logits rows valid */
+    int64_t n_logits;
+    int64_t logits_cap;
+    /* scratch for one chunk of up to n_batch tokens */
+    float *x;                /* (n_batch, n_embd) residual stream */
+    float *h;                /* (n_batch, n_embd) normed input of a block */
+    float *q;                /* (n_batch, n_head * head_dim) */
+    float *k, *v;            /* (n_batch, kv_dim) */
+    float *att;              /* (n_batch, n_head * head_dim) attention output */
+    float *gate, *up;        /* (n_batch, n_ff) */
+    uint8_t *act;            /* (n_batch, act_row_bytes) activations in a vec_dot type */
+    size_t act_row_bytes;
+    float *rope;             /* (n_batch, n_rot) cos/sin pairs per position */
+    float *att_scores;       /* (n_threads, n_ctx) per-thread attention scores */
+    float *att_conv;         /* (n_threads, att_conv_len) per-thread q / probs rounded
+                                to the cache type */
+    size_t att_conv_len;
+};
+
+/* Runs tokens[0..n) (n <= n_batch) at positions n_tokens.. through the model,
+ * writes their K/V into the cache and, when out_rows > 0, the logits of the
+ * last out_rows tokens of the chunk to `logits` (out_rows, n_vocab).
+ * Does not update n_tokens. */
+void forward_chunk(glimp_session *s, const int32_t *tokens, int64_t n, int64_t out_rows,
+                   float *logits);
+
+/* One output of a matmul: y (n, w->rows, row stride y_stride) = x W^T (+ b),
+ * or y += x W^T when accumulate. */
+typedef struct matmul_out {
+    const model_matrix *w;
+    const float *bias;   /* (w->rows) or NULL */
+    float *y;
+    int64_t y_stride;
+    bool accumulate;
+} matmul_out;
+
+/* Computes every output in `outs` from the same input x (n rows of cols =
+ * outs[i].w->cols floats, stride x_stride). The input is converted once per
+ * distinct vec_dot type; rows of all outputs are handed out to the pool's
+ * threads together, and each weight row is read once for all n tokens. */
+void matmul_run(glimp_session *s, const float *x, int64_t x_stride, int64_t n,
+                const matmul_out *outs, int n_outs);
+
+/* Causal attention of the chunk's n queries (s->q, already roped) at
+ * positions pos0.. over the cache of layer il; result in s->att. */
+void attention_run(glimp_session *s, int il, int64_t pos0, int64_t n);
+
+#endif
