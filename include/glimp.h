@@ -375,7 +375,7 @@ glimp_status glimp_probe_summary(const float *logits, size_t n_vocab, int k, gli
 /* ---- section: backends ------------------------------------------------- */
 /* A backend is one model the router talks to: in-process (`local`: GGUF
  * model + session + tokenizer + chat template) or, later, a remote server.
- * All backends offer the same five operations on prompts given as TEXT (so a
+ * All backends offer the same four operations on prompts given as TEXT (so a
  * pair of models with different tokenizers and templates works):
  *   render   (question, thinking steps, phase) -> prompt, with the backend's
  *            own chat template (glimp_template_render: THINK prompts end
@@ -519,7 +519,10 @@ glimp_status glimp_backend_generate(glimp_backend *backend, const char *prompt,
                                     const glimp_gen_params *params,
                                     glimp_gen_result *result, glimp_error *err);
 
-/* Log-probability of `continuation` right after `prompt` (raw distribution). */
+/* Log-probability of `continuation` right after `prompt` (raw distribution):
+ * the sum over the tokens of tokenize(prompt + continuation) beyond its
+ * longest common prefix with tokenize(prompt), so a token merging across the
+ * boundary is scored whole. */
 glimp_status glimp_backend_score(glimp_backend *backend, const char *prompt,
                                  const char *continuation, glimp_score_result *result,
                                  glimp_error *err);

@@ -72,6 +72,9 @@ static void check_render(void)
                   "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nWhat is 2+3?<|eot_id|>"
                   "<|start_header_id|>assistant<|end_header_id|>\n\nFirst, add the numbers.\n\n");
 
+    expect_render("raw", 0, THINK, "What is 2+3?\n\n");
+    expect_render("raw", 2, FINAL, "What is 2+3?\n\nFirst, add the numbers.\n\nSo the sum is 5.\n\n");
+
     glimp_error err = {0};
     const char *bad_steps[] = {"ok", NULL};
     CHECK(!glimp_template_render(by_name("qwen3"), NULL, NULL, 0, 0, &err) && err.status == GLIMP_ERR_ARG,
@@ -112,6 +115,7 @@ static void check_chat(void)
                 "<|start_header_id|>assistant<|end_header_id|>\n\n<think>\nA greeting.\n</think>\n\n"
                 "Hello!<|eot_id|><|start_header_id|>user<|end_header_id|>\n\n2+2?<|eot_id|>"
                 "<|start_header_id|>assistant<|end_header_id|>\n\n");
+    expect_chat("raw", "Be brief.\n\nHi\n\n<think>\nA greeting.\n</think>\n\nHello!\n\n 2+2? \n\n");
 
     glimp_error err = {0};
     const glimp_chat_message bad = {"tool", "x"};
@@ -177,7 +181,7 @@ static void check_detect(void)
     const char *const *names = glimp_template_names();
     int n = 0;
     while (names[n]) CHECK(glimp_template_by_name(names[n++], NULL) != NULL, "listed name resolves");
-    CHECK(n == 4, "4 templates listed");
+    CHECK(n == 5, "5 templates listed");
 }
 
 /* The rendered prompt tokenizes with one BOS at most and ends on <think>\n. */

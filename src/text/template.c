@@ -23,6 +23,7 @@ typedef enum template_style {
     STYLE_CHATML,   /* <|im_start|>role\n...<|im_end|>\n */
     STYLE_DEEPSEEK, /* BOS system <｜User｜>... <｜Assistant｜>...<｜end▁of▁sentence｜> */
     STYLE_LLAMA3,   /* <|begin_of_text|><|start_header_id|>role<|end_header_id|>\n\n...<|eot_id|> */
+    STYLE_RAW,      /* plain text: every turn's content followed by a blank line */
 } template_style;
 
 struct glimp_template {
@@ -38,11 +39,13 @@ static const glimp_template templates[] = {
     {"deepseek-r1", STYLE_DEEPSEEK, NULL, true, true},
     {"qwen2.5", STYLE_CHATML, QWEN25_SYSTEM, false, false},
     {"llama3", STYLE_LLAMA3, NULL, false, false},
+    {"raw", STYLE_RAW, NULL, false, false},
 };
 
 #define N_TEMPLATES (sizeof templates / sizeof templates[0])
 
-static const char *const names[N_TEMPLATES + 1] = {"qwen3", "deepseek-r1", "qwen2.5", "llama3", NULL};
+static const char *const names[N_TEMPLATES + 1] = {"qwen3", "deepseek-r1", "qwen2.5", "llama3",
+                                                      "raw", NULL};
 
 const char *const *glimp_template_names(void) { return names; }
 const char *glimp_template_name(const glimp_template *t) { return t->name; }
@@ -53,7 +56,7 @@ const glimp_template *glimp_template_by_name(const char *name, glimp_error *err)
     for (size_t i = 0; name && i < N_TEMPLATES; i++)
         if (!strcmp(templates[i].name, name)) return &templates[i];
     glimp_error_set(err, GLIMP_ERR_NOT_FOUND,
-                    "unknown chat template '%s' (known: qwen3, deepseek-r1, qwen2.5, llama3)",
+                    "unknown chat template '%s' (known: qwen3, deepseek-r1, qwen2.5, llama3, raw)",
                     name ? name : "(null)");
     return NULL;
 }
@@ -134,6 +137,15 @@ static bool render_llama3(const glimp_chat_message *m, int n, bool gen, text_buf
     return ok && (!gen || text_buf_append_str(b, "<|start_header_id|>assistant<|end_header_id|>\n\n"));
 }
 
+/* For models without a chat template (base models such as stories260K). */
+static bool render_raw(const glimp_chat_message *m, int n, text_buf *b)
+{
+    bool ok = true;
+    for (int i = 0; ok && i < n; i++)
+        ok = text_buf_append_str(b, m[i].content) && text_buf_append_str(b, "\n\n");
+    return ok;
+}
+
 static bool render_messages(const glimp_template *t, const glimp_chat_message *m, int n, bool gen,
                             text_buf *b)
 {
@@ -141,6 +153,7 @@ static bool render_messages(const glimp_template *t, const glimp_chat_message *m
     case STYLE_CHATML: return render_chatml(t, m, n, gen, b);
     case STYLE_DEEPSEEK: return render_deepseek(t, m, n, gen, b);
     case STYLE_LLAMA3: return render_llama3(m, n, gen, b);
+    case STYLE_RAW: return render_raw(m, n, b);
     }
     return false;
 }

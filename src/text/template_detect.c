@@ -66,7 +66,7 @@ const glimp_template *template_from_gguf_file(const gguf_file *f, glimp_error *e
     gguf_get_str(f, "general.name", &model);
     glimp_error_set(err, GLIMP_ERR_NOT_FOUND,
                     "no chat template matches model '%.*s' (architecture '%.*s'); pass "
-                    "--template with one of: qwen3, deepseek-r1, qwen2.5, llama3",
+                    "--template with one of: qwen3, deepseek-r1, qwen2.5, llama3, raw",
                     (int)(model.len > 80 ? 80 : model.len), model.ptr,
                     (int)(arch.len > 40 ? 40 : arch.len), arch.ptr);
     return NULL;

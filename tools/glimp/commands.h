@@ -12,9 +12,14 @@ typedef struct cli_command {
 
 /* (declarations: keep one line per command, alphabetical) */
 int cmd_bench(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_mkmodel(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 
 /* `glimp bench -m MODEL.gguf` (cmd_bench_model.c), reached through cmd_bench. */

@@ -8,9 +8,14 @@
 static const cli_command commands[] = {
     /* (entries: keep one line per command, alphabetical) */
     {"bench", cmd_bench, "benchmarks: tokenizer speed (--tokenizer), model speed (-m)"},
+    {"calibrate", cmd_calibrate, "pick tau for a target LLM step share from SLM-only traces"},
+    {"eval", cmd_eval, "evaluate policies and taus on a benchmark: accuracy, latency, LLM share"},
     {"generate", cmd_generate, "continue a prompt with one model, streaming the text"},
     {"inspect", cmd_inspect, "show a GGUF file's metadata and tensors, and whether it runs"},
     {"mkmodel", cmd_mkmodel, "write a random-weight GGUF model of a real or custom shape"},
+    {"report", cmd_report, "rebuild an eval run's summary and plots from its items.jsonl"},
+    {"run", cmd_run, "route one question's thinking between a small and a large model"},
+    {"serve", cmd_serve, "OpenAI-compatible HTTP server for one model or a routed pair"},
     {"tokenize", cmd_tokenize, "show the token ids and pieces of a text for a model's tokenizer"},
     {NULL, NULL, NULL},
 };

@@ -1,0 +1,188 @@
+/* eval.h - internal API of the evaluation module (src/eval).
+ *
+ * The public side (glimp.h, section "evaluation") is datasets, grading,
+ * runs and reports. This header joins the pieces behind it: a growable
+ * string, the LaTeX normaliser and numeric evaluator used by grading, the
+ * router-trace reader, items.jsonl records, summary statistics, the SVG
+ * writer and the plots. Functions that allocate return NULL / a negative
+ * status on out-of-memory; none of them abort on bad input.
+ */
+#ifndef GLIMP_EVAL_EVAL_H
+#define GLIMP_EVAL_EVAL_H
+
+#include "base/error.h"
+#include "glimp.h"
+
+#include <stdio.h>
+
+/* ---- growable NUL-terminated string (eval_buf.c) ---- */
+
+typedef struct eval_buf {
+    char *s;    /* NUL-terminated when len > 0 or after any append */
+    size_t len; /* bytes before the NUL */
+    size_t cap;
+    bool oom;   /* an append failed; s holds what fitted before it */
+} eval_buf;
+
+void eval_buf_put(eval_buf *b, const char *s, size_t n);
+void eval_buf_puts(eval_buf *b, const char *s);
+void eval_buf_putc(eval_buf *b, char c);
+void eval_buf_printf(eval_buf *b, const char *fmt, ...) GLIMP_PRINTF(2, 3);
+/* Returns the string (never NULL: "" when empty) and keeps ownership. */
+const char *eval_buf_str(const eval_buf *b);
+/* Hands the malloc'd string to the caller and resets b; NULL after OOM. */
+char *eval_buf_take(eval_buf *b);
+void eval_buf_free(eval_buf *b);
+
+/* ---- answers (eval_extract.c, eval_latex.c, eval_numeric.c) ---- */
+
+/* Content of the last balanced \boxed{...} / \fbox{...} (or "\boxed N"
+ * up to the next space or '$'); false when there is none. */
+bool eval_extract_boxed(const char *text, char *out, size_t cap);
+
+/* The canonical form of a LaTeX answer (docs/eval.md, "MATH"): malloc'd,
+ * NULL on OOM. Idempotent: normalising the result again changes nothing. */
+char *eval_latex_normalize(const char *answer);
+
+/* Value of a normalised answer made only of numbers, + - * /, \frac,
+ * \sqrt, ^, \pi, \cdot, \times, parentheses and mixed numbers ("1\frac{4}{5}").
+ * False when the text is anything else (a variable, a list, ...). */
+bool eval_numeric_value(const char *norm, double *value);
+
+/* Parses a normalised answer as an integer ("25", "-3"); false otherwise. */
+bool eval_parse_integer(const char *norm, long long *value);
+
+/* ---- router traces (eval_trace.c) ---- */
+
+/* What the harness reads from one router trace (docs/eval.md, "Traces"). */
+typedef struct eval_trace_stats {
+    const char *answer;   /* final answer text, owned by the parsed JSON */
+    long tokens_slm;      /* tokens written by each model, final answer included */
+    long tokens_llm;
+    long steps;           /* thinking steps */
+    long steps_llm;       /* of which the LLM wrote */
+} eval_trace_stats;
+
+struct cJSON;
+/* Fills st from a parsed trace; GLIMP_ERR_JSON when required fields are
+ * missing or of the wrong type. */
+glimp_status eval_trace_read(const struct cJSON *trace, eval_trace_stats *st, glimp_error *err);
+
+/* Calls fn(user, h_init, by_llm) for every step of the trace with an H_init. */
+void eval_trace_each_probe(const struct cJSON *trace,
+                           void (*fn)(void *user, double h_init, bool by_llm), void *user);
+
+/* ---- items.jsonl (eval_items.c) ---- */
+
+/* The fields of one record that the report needs. */
+typedef struct eval_item {
+    char *dataset;
+    char *policy;
+    double tau;         /* NAN: the policy has no tau */
+    char *problem;
+    int repeat;
+    bool correct;
+    double wall_s;
+    long tokens_slm, tokens_llm;
+    long steps, steps_llm;
+} eval_item;
+
+typedef struct eval_items {
+    eval_item *v;
+    size_t n, cap;
+} eval_items;
+
+/* Reads path record by record. fn (may be NULL) sees every record's JSON
+ * (e.g. to collect H_init values); items (may be NULL) receives the fields.
+ * A last line without '\n' (a killed writer) is ignored, and when
+ * cut_torn_tail is set the file is truncated before it; *torn (may be
+ * NULL) says whether there was one. A missing file reads as empty. */
+glimp_status eval_items_load(const char *path, bool cut_torn_tail, eval_items *items,
+                             void (*fn)(void *user, const struct cJSON *record), void *user,
+                             bool *torn, glimp_error *err);
+void eval_items_free(eval_items *items);
+
+/* True when a and b name the same tau (both NAN, or equal within 1e-9). */
+bool eval_tau_equal(double a, double b);
+
+/* ---- summary statistics (eval_stats.c) ---- */
+
+/* Wilson score interval (z = 1.96) for k successes out of n; [0,0] if n=0. */
+void eval_wilson_interval(size_t k, size_t n, double *lo, double *hi);
+
+/* One row of the summary: a (policy, tau) configuration. */
+typedef struct eval_summary_row {
+    char *policy;       /* owned by the row */
+    double tau;         /* NAN: no tau */
+    size_t n;           /* items (problems x repeats) */
+    size_t n_correct;
+    double accuracy, ci_lo, ci_hi;  /* fractions in [0,1] */
+    double mean_latency_s;
+    double llm_step_share;  /* total LLM steps / total steps (NAN: no steps) */
+    double llm_token_share; /* total LLM tokens / total tokens (NAN: no tokens) */
+    double speedup;         /* mean latency of policy llm / this one (NAN: no llm row) */
+    double mean_tokens;     /* generated tokens per item, both models */
+    bool pareto;            /* no other row is at least as fast and as accurate */
+} eval_summary_row;
+
+typedef struct eval_summary {
+    eval_summary_row *rows; /* llm, slm, random:P, hstep, pplstep, specreason,
+                               glimp, others by name; then by tau */
+    size_t n_rows;
+    char datasets[256];     /* the datasets seen, comma-separated */
+    size_t n_problems;      /* distinct (dataset, problem) pairs */
+    int max_repeats;
+} eval_summary;
+
+glimp_status eval_summary_build(const eval_items *items, eval_summary *out, glimp_error *err);
+void eval_summary_free(eval_summary *s);
+
+/* summary.csv and summary.md (eval_summary.c). */
+glimp_status eval_summary_write_csv(const eval_summary *s, const char *path, glimp_error *err);
+glimp_status eval_summary_write_md(const eval_summary *s, const char *path, glimp_error *err);
+
+/* ---- SVG (eval_svg.c) and plots (eval_plots.c) ---- */
+
+/* Minimal SVG writer into an eval_buf; text is XML-escaped. Colours and
+ * dash patterns are SVG attribute values ("#1f77b4", "4 3"; NULL: none). */
+void eval_svg_begin(eval_buf *b, int width, int height);
+void eval_svg_end(eval_buf *b);
+void eval_svg_rect(eval_buf *b, double x, double y, double w, double h, const char *fill,
+                   const char *stroke);
+void eval_svg_line(eval_buf *b, double x1, double y1, double x2, double y2, const char *stroke,
+                   double width, const char *dash);
+void eval_svg_circle(eval_buf *b, double cx, double cy, double r, const char *fill,
+                     const char *stroke, double stroke_width);
+void eval_svg_polyline(eval_buf *b, const double *xy, size_t n_points, const char *stroke,
+                       double width, const char *dash);
+/* anchor: "start", "middle", "end"; rotate in degrees about (x, y). */
+void eval_svg_text(eval_buf *b, double x, double y, double size, const char *anchor,
+                   double rotate, const char *fill, const char *text);
+/* Writes b to path; GLIMP_ERR_NOMEM if b overflowed, GLIMP_ERR_IO on failure. */
+glimp_status eval_svg_save(const eval_buf *b, const char *path, glimp_error *err);
+
+/* Tick positions: a 1-2-5 step giving about `target` ticks over [lo, hi];
+ * writes up to max ticks into t and returns how many. */
+size_t eval_nice_ticks(double lo, double hi, int target, double *t, size_t max);
+
+/* One H_init sample for the histogram. */
+typedef struct eval_probe {
+    double h_init;
+    bool by_llm;
+} eval_probe;
+
+glimp_status eval_plot_accuracy_latency(const eval_summary *s, const char *path, glimp_error *err);
+glimp_status eval_plot_h_init_hist(const eval_probe *p, size_t n, const char *path,
+                                   glimp_error *err);
+glimp_status eval_plot_llm_share_tau(const eval_summary *s, const char *path, glimp_error *err);
+
+/* ---- small helpers ---- */
+
+/* splitmix64 step: returns the next 64-bit value of the state. */
+uint64_t eval_rand_next(uint64_t *state);
+/* FNV-1a hash of a string (stable seeds from problem ids). */
+uint64_t eval_hash_str(const char *s);
+/* Seconds from a monotonic clock. */
+double eval_now_s(void);
+
+#endif

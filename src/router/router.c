@@ -1,0 +1,493 @@
+/* router.c - the GlimpRouter step loop (DESIGN.md section 2) over two
+ * backends, with every policy going through the same loop.
+ *
+ * One run: while thinking continues, decide who writes step k by the policy,
+ * have that backend generate it after its own rendering of (question, steps),
+ * record the step in the trace; then the final answer. Backends keep their
+ * caches between calls, so each step only prefills what changed.
+ *
+ * Failure: any backend error ends the run with that status (the partial
+ * result is freed); a callback returning false ends it with
+ * GLIMP_ERR_CANCELLED; `exact` H_init with a backend that cannot compute it
+ * is GLIMP_ERR_UNSUPPORTED.
+ */
+#include "router/router_impl.h"
+
+#include "backend/backend_impl.h"
+#include "base/error.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The judge text the specreason policy appends, inside the LLM's thinking,
+ * after the drafted step; the LLM's preferred digit is the score. */
+static const char judge_text[] =
+    "Let me rate the last step from 0 (wrong or useless) to 9 (correct and useful). Rating:";
+
+/* Purposes of the generate calls, mixed into their seeds. */
+enum { SEED_SLM = 1, SEED_LLM = 2, SEED_COIN = 3, SEED_ANSWER = 4 };
+
+struct glimp_router {
+    glimp_backend *be[2];  /* indexed by glimp_role */
+    glimp_router_params p; /* p.delimiter == delimiter */
+    char *delimiter;
+    glimp_sampler *coin;   /* draws of random:P (temperature 1 over two outcomes) */
+};
+
+/* State of one run, shared with the backend callbacks. */
+typedef struct run {
+    glimp_router *r;
+    const glimp_router_callbacks *cb;
+    const char *question;
+    glimp_router_result *res;
+    const char **texts;    /* (n_steps) step texts, for rendering */
+    int cap;
+    glimp_step *cur;       /* the step being written */
+    glimp_role writer;     /* who the current pieces come from */
+    bool decide;           /* glimp policy: the first-token hook dispatches */
+    bool announce;         /* the hook announces an SLM step (on_step_begin) */
+    bool cancelled;        /* a callback asked to stop */
+    bool no_exact;         /* `exact` asked of a backend without it */
+} run;
+
+static uint64_t call_seed(uint64_t seed, int index, int purpose)
+{
+    return seed ^ ((uint64_t)(index + 2) * 0x9E3779B97F4A7C15ull) ^
+           ((uint64_t)purpose * 0xD1B54A32D192ED03ull);
+}
+
+static int probe_top(const glimp_router_params *p)
+{
+    return p->entropy == GLIMP_ENTROPY_TOPK ? p->entropy_top_k : 20;
+}
+
+static double dispatch_entropy(const glimp_router_params *p, const glimp_step *s)
+{
+    return p->entropy == GLIMP_ENTROPY_EXACT ? s->h_init_exact : s->h_init_topk;
+}
+
+static bool begin_step(run *x, glimp_role model)
+{
+    x->writer = model;
+    if (x->cb && x->cb->on_step_begin &&
+        !x->cb->on_step_begin(x->cb->user, x->cur->index, model,
+                              dispatch_entropy(&x->r->p, x->cur))) {
+        x->cancelled = true;
+        return false;
+    }
+    return true;
+}
+
+/* First-token hook of every SLM call: records H_init; for the glimp policy
+ * it also dispatches (false = the LLM writes this step). */
+static bool on_first_token(void *user, const glimp_token_dist *dist)
+{
+    run *x = user;
+    x->cur->h_init_topk = dist->entropy_topk;
+    x->cur->h_init_exact = dist->entropy_exact;
+    if (x->decide) {
+        double h = dispatch_entropy(&x->r->p, x->cur);
+        if (isnan(h)) {
+            x->no_exact = true;
+            return false;
+        }
+        if (h >= x->r->p.tau) return false;
+    }
+    return x->announce ? begin_step(x, GLIMP_ROLE_SLM) : true;
+}
+
+static bool on_piece(void *user, const char *piece, size_t len)
+{
+    run *x = user;
+    if (x->cb && x->cb->on_piece &&
+        !x->cb->on_piece(x->cb->user, x->cur ? x->cur->index : -1, x->writer, piece, len)) {
+        x->cancelled = true;
+        return false;
+    }
+    return true;
+}
+
+static glimp_status cancelled(glimp_error *err)
+{
+    return glimp_error_set(err, GLIMP_ERR_CANCELLED, "router: cancelled by a callback");
+}
+
+static void account(run *x, glimp_role role, const glimp_gen_result *g)
+{
+    x->res->ms_by[role] += g->total_ms;
+    if (role == GLIMP_ROLE_SLM) x->cur->prefill_slm += g->prefill_tokens;
+    else x->cur->prefill_llm += g->prefill_tokens;
+}
+
+/* One generate call for the current step by `role`, after the rendered
+ * prompt of the finished steps plus `extra` (n_extra 0 or 1, the draft). The
+ * SLM's first token goes through the hook; pieces stream when `stream`. */
+static glimp_status write_step(run *x, glimp_role role, bool stream, glimp_gen_result *g,
+                               glimp_error *err)
+{
+    glimp_router *r = x->r;
+    glimp_step *s = x->cur;
+    char *prompt = NULL;
+    glimp_status st = glimp_backend_render(r->be[role], x->question, x->texts, s->index,
+                                           GLIMP_TEMPLATE_PHASE_THINK, &prompt, err);
+    if (st != GLIMP_OK) return st;
+    const char *stops[2] = {r->delimiter, "</think>"};
+    glimp_gen_params gp = glimp_gen_default_params();
+    int left = r->p.think_budget - x->res->tokens_by[0] - x->res->tokens_by[1];
+    gp.max_tokens = left < r->p.max_step_tokens ? left : r->p.max_step_tokens;
+    gp.stop = stops;
+    gp.n_stop = 2;
+    gp.temperature = r->p.temperature;
+    gp.top_p = r->p.top_p;
+    gp.seed = call_seed(r->p.seed, s->index, role == GLIMP_ROLE_SLM ? SEED_SLM : SEED_LLM);
+    gp.probe_top = probe_top(&r->p);
+    gp.on_first = role == GLIMP_ROLE_SLM ? on_first_token : NULL;
+    gp.on_piece = stream ? on_piece : NULL;
+    gp.user = x;
+    x->writer = role;
+    st = glimp_backend_generate(r->be[role], prompt, &gp, g, err);
+    free(prompt);
+    if (st == GLIMP_ERR_CANCELLED && x->cancelled) return cancelled(err);
+    if (st != GLIMP_OK) return st;
+    account(x, role, g);
+    if (x->cancelled || x->no_exact) {
+        glimp_gen_result_clear(g);
+        if (x->cancelled) return cancelled(err);
+        return glimp_error_set(err, GLIMP_ERR_UNSUPPORTED,
+                               "router: the SLM backend %s cannot give exact entropy; use "
+                               "topk:K", glimp_backend_name(r->be[GLIMP_ROLE_SLM]));
+    }
+    if (role == GLIMP_ROLE_SLM && g->stop != GLIMP_STOP_ABORTED) {
+        s->probe_ms = g->first.n_top > 0 ? g->probe_ms : 0.0;
+        backend_copy_token_text(s->first_token, g->first_text, strlen(g->first_text));
+    }
+    return GLIMP_OK;
+}
+
+/* The step's text and counts come from the call that wrote it. */
+static void keep_text(run *x, glimp_role role, glimp_gen_result *g, double probe_part)
+{
+    glimp_step *s = x->cur;
+    s->model = role;
+    s->text = g->text;
+    g->text = NULL;
+    s->n_tokens = g->n_tokens;
+    s->gen_ms = g->total_ms - probe_part;
+    switch (g->stop) {
+    case GLIMP_STOP_STRING: s->end = g->stop_index == 0 ? GLIMP_STEP_DELIMITER : GLIMP_STEP_THINK_END; break;
+    case GLIMP_STOP_EOS: s->end = GLIMP_STEP_EOS; break;
+    default: s->end = GLIMP_STEP_MAX_TOKENS; break;
+    }
+    if (role == GLIMP_ROLE_LLM && !s->first_token[0])
+        backend_copy_token_text(s->first_token, g->first_text, strlen(g->first_text));
+}
+
+static glimp_status by_llm(run *x, glimp_error *err)
+{
+    glimp_gen_result g;
+    if (!begin_step(x, GLIMP_ROLE_LLM)) return cancelled(err);
+    glimp_status st = write_step(x, GLIMP_ROLE_LLM, true, &g, err);
+    if (st != GLIMP_OK) return st;
+    keep_text(x, GLIMP_ROLE_LLM, &g, 0.0);
+    return GLIMP_OK;
+}
+
+/* glimp, slm, and the SLM side of random:P: the SLM's call, with the
+ * first-token hook deciding (glimp) or only recording H_init. */
+static glimp_status by_slm(run *x, bool decide, glimp_error *err)
+{
+    glimp_gen_result g;
+    x->decide = decide;
+    x->announce = true;
+    glimp_status st = write_step(x, GLIMP_ROLE_SLM, true, &g, err);
+    x->decide = false;
+    if (st != GLIMP_OK) return st;
+    if (g.stop == GLIMP_STOP_ABORTED) {
+        x->cur->probe_ms = g.total_ms;
+        glimp_gen_result_clear(&g);
+        return by_llm(x, err);
+    }
+    keep_text(x, GLIMP_ROLE_SLM, &g, g.probe_ms);
+    return GLIMP_OK;
+}
+
+/* specreason: the LLM's preferred digit after the judge text. */
+static glimp_status judge(run *x, const char *draft, double *score, glimp_error *err)
+{
+    glimp_router *r = x->r;
+    glimp_step *s = x->cur;
+    char *prompt = NULL;
+    x->texts[s->index] = draft;
+    glimp_status st = glimp_backend_render(r->be[GLIMP_ROLE_LLM], x->question, x->texts,
+                                           s->index + 1, GLIMP_TEMPLATE_PHASE_THINK, &prompt, err);
+    x->texts[s->index] = NULL;
+    if (st != GLIMP_OK) return st;
+    size_t n = strlen(prompt);
+    char *full = realloc(prompt, n + sizeof judge_text);
+    if (!full) {
+        free(prompt);
+        return glimp_error_set(err, GLIMP_ERR_NOMEM, "router: out of memory");
+    }
+    memcpy(full + n, judge_text, sizeof judge_text);
+    double t0 = backend_now_ms(), best = -INFINITY;
+    *score = 0.0;
+    for (int d = 0; d <= 9 && st == GLIMP_OK; d++) {
+        char digit[3] = {' ', (char)('0' + d), '\0'};
+        glimp_score_result sr;
+        st = glimp_backend_score(r->be[GLIMP_ROLE_LLM], full, digit, &sr, err);
+        s->prefill_llm += sr.prefill_tokens;
+        if (st == GLIMP_OK && sr.logprob > best) {
+            best = sr.logprob;
+            *score = d;
+        }
+    }
+    free(full);
+    double ms = backend_now_ms() - t0;
+    x->res->ms_by[GLIMP_ROLE_LLM] += ms;
+    s->draft_ms += ms;
+    return st;
+}
+
+/* hstep, pplstep, specreason: the SLM drafts the whole step silently; a
+ * score decides whether it stands or the LLM rewrites it. */
+static glimp_status by_draft(run *x, glimp_error *err)
+{
+    glimp_router_params *p = &x->r->p;
+    glimp_step *s = x->cur;
+    glimp_gen_result g;
+    x->announce = false;
+    glimp_status st = write_step(x, GLIMP_ROLE_SLM, false, &g, err);
+    if (st != GLIMP_OK) return st;
+    s->draft_ms = g.total_ms;
+    double n = g.n_tokens > 0 ? g.n_tokens : 1;
+    if (p->policy == GLIMP_POLICY_HSTEP) s->draft_score = g.sum_entropy / n;
+    else if (p->policy == GLIMP_POLICY_PPLSTEP) s->draft_score = exp(-g.sum_logprob / n);
+    else st = judge(x, g.text, &s->draft_score, err);
+    bool rewrite = p->policy == GLIMP_POLICY_SPECREASON ? s->draft_score < p->tau
+                                                        : s->draft_score >= p->tau;
+    if (st != GLIMP_OK || rewrite) {
+        if (st == GLIMP_OK) s->draft_tokens = g.n_tokens;
+        glimp_gen_result_clear(&g);
+        return st != GLIMP_OK ? st : by_llm(x, err);
+    }
+    keep_text(x, GLIMP_ROLE_SLM, &g, 0.0);
+    s->gen_ms = 0.0; /* the draft's time is in draft_ms */
+    if (!begin_step(x, GLIMP_ROLE_SLM) || !on_piece(x, s->text, strlen(s->text)))
+        return cancelled(err);
+    return GLIMP_OK;
+}
+
+static glimp_status coin_says_llm(run *x, bool *llm, glimp_error *err)
+{
+    double p = x->r->p.random_p;
+    float logits[2] = {(float)log(1.0 - p), (float)log(p)}; /* [SLM, LLM]; log 0 = -inf */
+    int32_t pick = 0;
+    glimp_sampler_reseed(x->r->coin, call_seed(x->r->p.seed, x->cur->index, SEED_COIN));
+    glimp_status st = glimp_sampler_sample(x->r->coin, logits, 2, &pick, err);
+    *llm = pick == GLIMP_ROLE_LLM;
+    return st;
+}
+
+static glimp_status one_step(run *x, glimp_error *err)
+{
+    bool llm = false;
+    glimp_status st;
+    switch (x->r->p.policy) {
+    case GLIMP_POLICY_GLIMP: return by_slm(x, true, err);
+    case GLIMP_POLICY_LLM: return by_llm(x, err);
+    case GLIMP_POLICY_SLM: return by_slm(x, false, err);
+    case GLIMP_POLICY_RANDOM:
+        st = coin_says_llm(x, &llm, err);
+        if (st != GLIMP_OK) return st;
+        return llm ? by_llm(x, err) : by_slm(x, false, err);
+    case GLIMP_POLICY_HSTEP:
+    case GLIMP_POLICY_PPLSTEP:
+    case GLIMP_POLICY_SPECREASON: return by_draft(x, err);
+    }
+    return glimp_error_set(err, GLIMP_ERR_ARG, "router: unknown policy %d", (int)x->r->p.policy);
+}
+
+static glimp_status grow(run *x, glimp_error *err)
+{
+    if (x->res->n_steps < x->cap) return GLIMP_OK;
+    int cap = x->cap ? 2 * x->cap : 16;
+    glimp_step *steps = realloc(x->res->steps, (size_t)cap * sizeof *steps);
+    if (steps) x->res->steps = steps;
+    const char **texts = realloc(x->texts, (size_t)cap * sizeof *texts);
+    if (texts) x->texts = texts;
+    if (!steps || !texts) return glimp_error_set(err, GLIMP_ERR_NOMEM, "router: out of memory");
+    x->cap = cap;
+    return GLIMP_OK;
+}
+
+/* Thinking: steps until one of the end conditions. */
+static glimp_status think(run *x, glimp_error *err)
+{
+    glimp_router_result *res = x->res;
+    for (;;) {
+        if (res->tokens_by[0] + res->tokens_by[1] >= x->r->p.think_budget) {
+            res->think_end = GLIMP_THINK_BUDGET;
+            return GLIMP_OK;
+        }
+        glimp_status st = grow(x, err);
+        if (st != GLIMP_OK) return st;
+        glimp_step *s = &res->steps[res->n_steps];
+        memset(s, 0, sizeof *s);
+        s->index = res->n_steps;
+        s->h_init_topk = s->h_init_exact = s->draft_score = NAN;
+        x->cur = s;
+        x->texts[s->index] = NULL;
+        st = one_step(x, err);
+        if (st != GLIMP_OK) {
+            free(s->text);
+            return st;
+        }
+        res->n_steps++;
+        x->texts[s->index] = s->text;
+        res->steps_by[s->model]++;
+        res->tokens_by[s->model] += s->n_tokens;
+        if (x->cb && x->cb->on_step_end && !x->cb->on_step_end(x->cb->user, s))
+            return cancelled(err);
+        if (s->end == GLIMP_STEP_THINK_END) {
+            res->think_end = GLIMP_THINK_CLOSED;
+            return GLIMP_OK;
+        }
+        if (s->end == GLIMP_STEP_EOS) {
+            res->think_end = GLIMP_THINK_EOS;
+            return GLIMP_OK;
+        }
+        if (s->index > 0 && !strcmp(s->text, res->steps[s->index - 1].text)) {
+            res->think_end = GLIMP_THINK_REPEAT;
+            return GLIMP_OK;
+        }
+    }
+}
+
+static glimp_status answer(run *x, glimp_error *err)
+{
+    glimp_router *r = x->r;
+    glimp_router_result *res = x->res;
+    glimp_role role = r->p.final_by_slm ? GLIMP_ROLE_SLM : GLIMP_ROLE_LLM;
+    char *prompt = NULL;
+    glimp_status st = glimp_backend_render(r->be[role], x->question, x->texts, res->n_steps,
+                                           GLIMP_TEMPLATE_PHASE_FINAL, &prompt, err);
+    if (st != GLIMP_OK) return st;
+    if (x->cb && x->cb->on_answer_begin && !x->cb->on_answer_begin(x->cb->user, role)) {
+        free(prompt);
+        return cancelled(err);
+    }
+    glimp_gen_params gp = glimp_gen_default_params();
+    gp.max_tokens = r->p.final_max_tokens;
+    gp.temperature = r->p.temperature;
+    gp.top_p = r->p.top_p;
+    gp.seed = call_seed(r->p.seed, res->n_steps, SEED_ANSWER);
+    gp.on_piece = on_piece;
+    gp.user = x;
+    x->cur = NULL;
+    x->writer = role;
+    glimp_gen_result g;
+    st = glimp_backend_generate(r->be[role], prompt, &gp, &g, err);
+    free(prompt);
+    if (st == GLIMP_ERR_CANCELLED && x->cancelled) return cancelled(err);
+    if (st != GLIMP_OK) return st;
+    res->answer = g.text;
+    res->answer_model = role;
+    res->answer_tokens = g.n_tokens;
+    res->answer_prefill = g.prefill_tokens;
+    res->answer_ms = g.total_ms;
+    res->ms_by[role] += g.total_ms;
+    res->tokens_by[role] += g.n_tokens;
+    return GLIMP_OK;
+}
+
+glimp_router *glimp_router_create(glimp_backend *slm, glimp_backend *llm,
+                                  const glimp_router_params *params, glimp_error *err)
+{
+    if (!slm || !llm || !params) {
+        glimp_error_set(err, GLIMP_ERR_ARG, "router: NULL backend or params");
+        return NULL;
+    }
+    if (router_check_params(params, err) != GLIMP_OK) return NULL;
+    glimp_router *r = calloc(1, sizeof *r);
+    char *delim = strdup(params->delimiter);
+    glimp_sampler_params cp = glimp_sampler_default_params();
+    cp.temperature = 1.0f;
+    cp.top_p = 1.0f;
+    glimp_sampler *coin = glimp_sampler_create(&cp, err);
+    if (!r || !delim || !coin) {
+        free(r);
+        free(delim);
+        glimp_sampler_free(coin);
+        if (coin) glimp_error_set(err, GLIMP_ERR_NOMEM, "router: out of memory");
+        return NULL;
+    }
+    r->be[GLIMP_ROLE_SLM] = slm;
+    r->be[GLIMP_ROLE_LLM] = llm;
+    r->p = *params;
+    r->delimiter = delim;
+    r->p.delimiter = delim;
+    r->coin = coin;
+    return r;
+}
+
+void glimp_router_free(glimp_router *router)
+{
+    if (!router) return;
+    glimp_sampler_free(router->coin);
+    free(router->delimiter);
+    free(router);
+}
+
+void glimp_router_result_free(glimp_router_result *result)
+{
+    if (!result) return;
+    for (int i = 0; i < result->n_steps; i++) free(result->steps[i].text);
+    free(result->steps);
+    free(result->question);
+    free((char *)result->params.delimiter);
+    free(result->answer);
+    free(result->slm_name);
+    free(result->llm_name);
+    free(result);
+}
+
+static glimp_router_result *result_new(const glimp_router *r, const char *question)
+{
+    glimp_router_result *res = calloc(1, sizeof *res);
+    if (!res) return NULL;
+    res->params = r->p;
+    res->params.delimiter = strdup(r->delimiter);
+    res->question = strdup(question);
+    res->slm_name = strdup(glimp_backend_name(r->be[GLIMP_ROLE_SLM]));
+    res->llm_name = strdup(glimp_backend_name(r->be[GLIMP_ROLE_LLM]));
+    if (!res->params.delimiter || !res->question || !res->slm_name || !res->llm_name) {
+        glimp_router_result_free(res);
+        return NULL;
+    }
+    return res;
+}
+
+glimp_status glimp_router_run(glimp_router *router, const char *question,
+                              const glimp_router_callbacks *callbacks,
+                              glimp_router_result **result, glimp_error *err)
+{
+    *result = NULL;
+    if (!question) return glimp_error_set(err, GLIMP_ERR_ARG, "router: question is NULL");
+    double t0 = backend_now_ms();
+    run x = {.r = router, .cb = callbacks, .question = question};
+    x.res = result_new(router, question);
+    if (!x.res) return glimp_error_set(err, GLIMP_ERR_NOMEM, "router: out of memory");
+    glimp_status st = think(&x, err);
+    if (st == GLIMP_OK) st = answer(&x, err);
+    free(x.texts);
+    if (st != GLIMP_OK) {
+        glimp_router_result_free(x.res);
+        return st;
+    }
+    glimp_router_result *res = x.res;
+    res->llm_step_share = res->n_steps ? (double)res->steps_by[GLIMP_ROLE_LLM] / res->n_steps : 0.0;
+    res->wall_ms = backend_now_ms() - t0;
+    *result = res;
+    return GLIMP_OK;
+}

@@ -1,0 +1,334 @@
+/* serve_engine.c - single-model generation for /v1/completions and
+ * /v1/chat/completions on one slot's session.
+ *
+ * The prompt (text, or messages rendered with the model's chat template) is
+ * tokenized with specials parsed; the session keeps the longest token prefix
+ * it already holds and prefills the rest (reported as
+ * usage.prompt_tokens_details.cached_tokens). Tokens are sampled as the local
+ * backend does (same sampler, same raw pieces, same stop matching), so a
+ * client of this server sees what an in-process run sees. Each token can
+ * carry its top-K log-probabilities (legacy completions shape).
+ *
+ * Failure: a prompt longer than the context is a 400
+ * (context_length_exceeded); model errors are a 500, or an error event when
+ * streaming; a cancelled job stops at the next token.
+ */
+#include "serve/serve_impl.h"
+
+#include "backend/stop_match.h"
+#include "text/utf8.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Everything one generation needs and produces. */
+typedef struct gen {
+    serve_server *s;
+    serve_slot *slot;
+    serve_job *j;
+    const api_request *r;
+    bool chat;
+    unsigned long long id;
+    stop_match match;
+    int n_prompt, n_cached, n_gen;
+    const char *finish;      /* "stop" / "length" */
+    cJSON *lp_tokens, *lp_values, *lp_tops, *lp_offsets; /* whole answer (not streamed) */
+    size_t text_pos;         /* bytes of raw pieces so far (text_offset) */
+} gen;
+
+static double log_norm(const float *logits, size_t n)
+{
+    float max = -INFINITY;
+    for (size_t i = 0; i < n; i++)
+        if (logits[i] > max) max = logits[i];
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) sum += exp((double)logits[i] - max);
+    return max + log(sum);
+}
+
+static int piece_of(const glimp_tokenizer *tok, int32_t id, char *buf, size_t cap)
+{
+    int n = glimp_token_piece(tok, id, true, buf, cap);
+    if (n < 0) n = 0;
+    if ((size_t)n >= cap) n = (int)cap - 1;
+    buf[n] = '\0';
+    return n;
+}
+
+static cJSON *usage_json(const gen *g)
+{
+    cJSON *u = cJSON_CreateObject();
+    cJSON_AddNumberToObject(u, "prompt_tokens", g->n_prompt);
+    cJSON_AddNumberToObject(u, "completion_tokens", g->n_gen);
+    cJSON_AddNumberToObject(u, "total_tokens", g->n_prompt + g->n_gen);
+    cJSON *d = cJSON_AddObjectToObject(u, "prompt_tokens_details");
+    cJSON_AddNumberToObject(d, "cached_tokens", g->n_cached);
+    return u;
+}
+
+/* {"tokens": [...], "token_logprobs": [...], "top_logprobs": [...], "text_offset": [...]} of
+ * one token, or the four arrays of the whole answer when not streaming. */
+static void add_token_logprobs(gen *g, cJSON *tokens, cJSON *values, cJSON *tops, cJSON *offs,
+                               const char *piece, double lp, const glimp_probe *pr)
+{
+    const glimp_tokenizer *tok = g->s->tok;
+    cJSON_AddItemToArray(tokens, api_string(piece, strlen(piece)));
+    cJSON_AddItemToArray(values, cJSON_CreateNumber(lp));
+    cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)g->text_pos));
+    cJSON *map = cJSON_CreateObject();
+    for (int k = 0; k < pr->k; k++) {
+        char buf[256];
+        int n = piece_of(tok, pr->ids[k], buf, sizeof buf);
+        char *key = api_utf8_clean(buf, (size_t)n);
+        /* different ids can share a text: the more likely one keeps the key */
+        if (key && !cJSON_GetObjectItemCaseSensitive(map, key))
+            cJSON_AddNumberToObject(map, key, pr->logprobs[k]);
+        free(key);
+    }
+    cJSON_AddItemToArray(tops, map);
+}
+
+static cJSON *chunk_choice(gen *g, cJSON *obj, const char *text, size_t len)
+{
+    cJSON *choices = cJSON_AddArrayToObject(obj, "choices");
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddItemToArray(choices, c);
+    cJSON_AddNumberToObject(c, "index", 0);
+    if (g->chat) {
+        cJSON *delta = cJSON_AddObjectToObject(c, "delta");
+        if (len) cJSON_AddItemToObject(delta, "content", api_string(text, len));
+    } else {
+        cJSON_AddItemToObject(c, "text", api_string(text, len));
+    }
+    return c;
+}
+
+/* One streamed event for a sampled token: the text it released (maybe
+ * empty: held back for a stop string) and its logprobs. */
+static bool stream_token(gen *g, const char *text, size_t len, const char *piece, double lp,
+                         const glimp_probe *pr)
+{
+    if (g->chat && len == 0) return true;
+    cJSON *obj = api_object(g->s, g->chat ? "chat.completion.chunk" : "text_completion", g->id);
+    cJSON *c = chunk_choice(g, obj, text, len);
+    if (!g->chat && g->r->logprobs > 0) {
+        cJSON *l = cJSON_AddObjectToObject(c, "logprobs");
+        add_token_logprobs(g, cJSON_AddArrayToObject(l, "tokens"),
+                           cJSON_AddArrayToObject(l, "token_logprobs"),
+                           cJSON_AddArrayToObject(l, "top_logprobs"),
+                           cJSON_AddArrayToObject(l, "text_offset"), piece, lp, pr);
+    } else if (!g->chat) {
+        cJSON_AddNullToObject(c, "logprobs");
+    }
+    cJSON_AddNullToObject(c, "finish_reason");
+    if (g->r->continuous_usage) cJSON_AddItemToObject(obj, "usage", usage_json(g));
+    bool ok = api_send_event(g->j, obj);
+    cJSON_Delete(obj);
+    return ok;
+}
+
+static void add_finish(gen *g, cJSON *c)
+{
+    cJSON_AddStringToObject(c, "finish_reason", g->finish);
+    /* vLLM's field: the stop string that ended the text, null for EOS/length */
+    if (g->match.hit >= 0) cJSON_AddStringToObject(c, "stop_reason", g->r->stop[g->match.hit]);
+    else cJSON_AddNullToObject(c, "stop_reason");
+}
+
+static void stream_end(gen *g, const char *rest, size_t len)
+{
+    cJSON *obj = api_object(g->s, g->chat ? "chat.completion.chunk" : "text_completion", g->id);
+    cJSON *c = chunk_choice(g, obj, rest, len);
+    if (!g->chat) cJSON_AddNullToObject(c, "logprobs");
+    add_finish(g, c);
+    if (g->r->include_usage || g->r->continuous_usage)
+        cJSON_AddItemToObject(obj, "usage", usage_json(g));
+    if (api_send_event(g->j, obj)) api_send_done(g->j);
+    cJSON_Delete(obj);
+}
+
+static void whole_answer(gen *g, const char *text)
+{
+    cJSON *obj = api_object(g->s, g->chat ? "chat.completion" : "text_completion", g->id);
+    cJSON *choices = cJSON_AddArrayToObject(obj, "choices");
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddItemToArray(choices, c);
+    cJSON_AddNumberToObject(c, "index", 0);
+    if (g->chat) {
+        cJSON *m = cJSON_AddObjectToObject(c, "message");
+        cJSON_AddStringToObject(m, "role", "assistant");
+        cJSON_AddItemToObject(m, "content", api_string(text, strlen(text)));
+    } else {
+        cJSON_AddItemToObject(c, "text", api_string(text, strlen(text)));
+        if (g->lp_tokens) {
+            cJSON *l = cJSON_AddObjectToObject(c, "logprobs");
+            cJSON_AddItemToObject(l, "tokens", g->lp_tokens);
+            cJSON_AddItemToObject(l, "token_logprobs", g->lp_values);
+            cJSON_AddItemToObject(l, "top_logprobs", g->lp_tops);
+            cJSON_AddItemToObject(l, "text_offset", g->lp_offsets);
+            g->lp_tokens = g->lp_values = g->lp_tops = g->lp_offsets = NULL;
+        } else {
+            cJSON_AddNullToObject(c, "logprobs");
+        }
+    }
+    add_finish(g, c);
+    cJSON_AddItemToObject(obj, "usage", usage_json(g));
+    char *s = cJSON_PrintUnformatted(obj);
+    cJSON_Delete(obj);
+    if (s && job_write(g->j, s, strlen(s))) job_finish(g->j, 200);
+    else job_finish(g->j, 500);
+    free(s);
+}
+
+static void fail(gen *g, int status, const char *type, const char *code, const char *msg)
+{
+    api_fail(g->j, status, type, code, msg);
+}
+
+/* Session := ids, re-using the longest matching prefix (as the local backend). */
+static glimp_status sync_session(glimp_session *sess, const int32_t *ids, size_t n, int *prefill,
+                                 glimp_error *err)
+{
+    const int32_t *hist = glimp_session_tokens(sess);
+    size_t nh = glimp_session_n_tokens(sess), same = 0;
+    while (same < nh && same < n && hist[same] == ids[same]) same++;
+    *prefill = 0;
+    if (same == n && nh == n && glimp_session_logits(sess)) return GLIMP_OK;
+    size_t keep = same < n ? same : n - 1; /* the last token must run to give logits */
+    glimp_status st = glimp_session_truncate(sess, keep, err);
+    if (st == GLIMP_OK) st = glimp_session_append(sess, ids + keep, n - keep, err);
+    if (st == GLIMP_OK) *prefill = (int)(n - keep);
+    return st;
+}
+
+static char *render_prompt(gen *g, glimp_error *err)
+{
+    if (!g->chat) return strdup(g->r->prompt);
+    return glimp_template_render_chat(g->s->tmpl, g->r->msgs, g->r->n_msgs, true, err);
+}
+
+/* The sampling loop; false when it failed (already answered). */
+static bool decode_loop(gen *g, glimp_sampler *smp)
+{
+    glimp_session *sess = g->slot->sess;
+    const glimp_tokenizer *tok = g->s->tok;
+    size_t n_vocab = glimp_session_n_vocab(sess);
+    glimp_error err = {0};
+    bool want_lp = !g->chat && g->r->logprobs > 0;
+    g->finish = "length";
+    while (g->n_gen < g->r->max_tokens) {
+        if (job_cancelled(g->j)) return false;
+        const float *logits = glimp_session_logits(sess);
+        glimp_probe pr = {0};
+        int32_t t;
+        if (want_lp && glimp_probe_summary(logits, n_vocab, g->r->logprobs, &pr, &err) != GLIMP_OK)
+            break;
+        if (glimp_sampler_sample(smp, logits, n_vocab, &t, &err) != GLIMP_OK) break;
+        double lp = logits[t] - log_norm(logits, n_vocab);
+        g->n_gen++;
+        char piece[256];
+        bool eog = glimp_token_is_eog(tok, t);
+        int n = eog ? 0 : piece_of(tok, t, piece, sizeof piece);
+        if (eog) piece[0] = '\0';
+        size_t before = g->match.emitted;
+        if (stop_match_push(&g->match, piece, (size_t)n, &err) != GLIMP_OK) break;
+        bool done = eog || g->match.hit >= 0 || g->n_gen >= g->r->max_tokens;
+        size_t fin = stop_match_final_len(&g->match, done);
+        if (!done) fin -= text_utf8_incomplete_tail(g->match.text, fin);
+        if (fin < before) fin = before;
+        g->match.emitted = fin;
+        if (g->j->stream) {
+            if (!stream_token(g, g->match.text + before, fin - before, piece, lp, &pr)) return false;
+        } else if (want_lp) {
+            add_token_logprobs(g, g->lp_tokens, g->lp_values, g->lp_tops, g->lp_offsets, piece,
+                               lp, &pr);
+        }
+        g->text_pos += (size_t)n;
+        if (eog || g->match.hit >= 0) {
+            g->finish = "stop";
+            return true;
+        }
+        if (g->n_gen >= g->r->max_tokens) return true;
+        if (glimp_session_n_tokens(sess) >= glimp_session_n_ctx(sess)) return true;
+        if (glimp_session_decode(sess, t, &err) != GLIMP_OK) break;
+    }
+    if (g->n_gen >= g->r->max_tokens && !err.status) return true;
+    fail(g, 500, "server_error", NULL, err.msg[0] ? err.msg : "generation failed");
+    return false;
+}
+
+void engine_run(serve_server *s, serve_slot *slot, serve_job *j, const api_request *r)
+{
+    gen g = {.s = s, .slot = slot, .j = j, .r = r, .chat = j->ep == EP_CHAT};
+    glimp_error err = {0};
+    pthread_mutex_lock(&s->mu);
+    g.id = ++s->next_id;
+    pthread_mutex_unlock(&s->mu);
+    stop_match_init(&g.match, r->stop, r->n_stop);
+    char *prompt = render_prompt(&g, &err);
+    int n_ids = 0;
+    int32_t *ids = prompt ? glimp_tokenize_alloc(s->tok, prompt, strlen(prompt), true, true,
+                                                 &n_ids, &err)
+                          : NULL;
+    free(prompt);
+    glimp_sampler *smp = NULL;
+    if (!ids) {
+        fail(&g, 500, "server_error", NULL, err.msg[0] ? err.msg : "out of memory");
+        goto out;
+    }
+    g.n_prompt = n_ids;
+    size_t n_ctx = glimp_session_n_ctx(slot->sess);
+    if (n_ids < 1 || (size_t)n_ids >= n_ctx) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "the prompt has %d tokens; this model's context is %zu", n_ids,
+                 n_ctx);
+        fail(&g, 400, "invalid_request_error", "context_length_exceeded", msg);
+        goto out;
+    }
+    int prefill = 0;
+    glimp_sampler_params sp = glimp_sampler_default_params();
+    sp.temperature = r->temperature;
+    sp.top_p = r->top_p;
+    sp.seed = r->seed;
+    if (sync_session(slot->sess, ids, (size_t)n_ids, &prefill, &err) != GLIMP_OK ||
+        !(smp = glimp_sampler_create(&sp, &err))) {
+        fail(&g, 500, "server_error", NULL, err.msg);
+        goto out;
+    }
+    g.n_cached = n_ids - prefill;
+    if (!j->stream && !g.chat && r->logprobs > 0) {
+        g.lp_tokens = cJSON_CreateArray();
+        g.lp_values = cJSON_CreateArray();
+        g.lp_tops = cJSON_CreateArray();
+        g.lp_offsets = cJSON_CreateArray();
+    }
+    if (j->stream && g.chat) { /* the first chunk names the role */
+        cJSON *obj = api_object(s, "chat.completion.chunk", g.id);
+        cJSON *c = chunk_choice(&g, obj, "", 0);
+        cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(c, "delta"), "role", "assistant");
+        cJSON_AddNullToObject(c, "finish_reason");
+        bool ok = api_send_event(j, obj);
+        cJSON_Delete(obj);
+        if (!ok) goto out;
+    }
+    if (decode_loop(&g, smp)) {
+        metrics_tokens(&s->metrics, GLIMP_ROLE_SLM, g.n_gen, g.n_prompt, prefill);
+        if (j->stream) {
+            stream_end(&g, g.match.text ? g.match.text + g.match.emitted : "",
+                       g.match.len - g.match.emitted);
+            job_finish(j, 200);
+        } else {
+            whole_answer(&g, g.match.text ? g.match.text : "");
+        }
+    }
+out:
+    free(ids);
+    glimp_sampler_free(smp);
+    stop_match_free(&g.match);
+    cJSON_Delete(g.lp_tokens);
+    cJSON_Delete(g.lp_values);
+    cJSON_Delete(g.lp_tops);
+    cJSON_Delete(g.lp_offsets);
+}

@@ -1,0 +1,45 @@
+/* cmd_report.c - `glimp report DIR`: rebuilds summary.csv, summary.md and
+ * the SVG plots of an eval run from DIR/items.jsonl and prints the table.
+ * Exit 1 when the records cannot be read or a file cannot be written. */
+#include "commands.h"
+#include "glimp.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void report_usage(FILE *out)
+{
+    fprintf(out, "usage: glimp report DIR\n\n"
+                 "Rebuilds DIR/summary.csv, DIR/summary.md, DIR/accuracy_latency.svg,\n"
+                 "DIR/h_init_hist.svg and DIR/llm_share_tau.svg from DIR/items.jsonl\n"
+                 "(written by glimp eval) and prints the summary table.\n");
+}
+
+int cmd_report(int argc, char **argv)
+{
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        report_usage(stdout);
+        return 0;
+    }
+    if (argc != 2 || argv[1][0] == '-') {
+        report_usage(stderr);
+        return 2;
+    }
+    glimp_error err = {0};
+    if (glimp_eval_report(argv[1], &err) != GLIMP_OK) {
+        fprintf(stderr, "glimp report: %s\n", err.msg);
+        return 1;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/summary.md", argv[1]);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        char buf[4096];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, n, stdout);
+        fclose(f);
+    }
+    printf("\nwrote %s/{summary.csv,summary.md,accuracy_latency.svg,h_init_hist.svg,"
+           "llm_share_tau.svg}\n", argv[1]);
+    return 0;
+}
