@@ -7,7 +7,7 @@
  * lengths, dimensions, deep nesting, bad alignment, duplicates, unsupported
  * types) must fail with the right status and a message naming the problem.
  * Allocations are capped at 64 MiB (RLIMIT_AS, or the ASan allocator limit
- * in sanitizer builds), so a count that slips through to malloc shows up as
+ * in ASan builds), so a count that slips through to malloc shows up as
  * GLIMP_ERR_NOMEM and fails the test.
  */
 #include "test_gguf_util.h"
@@ -28,6 +28,12 @@ const char *__asan_default_options(void)
 {
     return "max_allocation_size_mb=64:allocator_may_return_null=1";
 }
+#endif
+
+#if defined(__SANITIZE_THREAD__)
+/* Under TSan the RLIMIT_AS cap applies; a failed allocation must return NULL. */
+const char *__tsan_default_options(void);
+const char *__tsan_default_options(void) { return "allocator_may_return_null=1"; }
 #endif
 
 static void cap_allocations(void)

@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -31,7 +32,7 @@ typedef struct fake {
     mode m;
     const char *body;
     int connections;
-    volatile int stop;
+    atomic_int stop; /* set by the test thread, read by the server thread */
     pthread_t th;
 } fake;
 
