@@ -69,8 +69,8 @@ static double time_rows(qt_vec_dot_fn dot, const uint8_t *w, size_t row_bytes, s
 int main(int argc, char **argv)
 {
     const double big_mb = argc > 1 ? atof(argv[1]) : 512.0;
-    static const uint32_t types[] = {QT_Q8_0, QT_Q4_0, QT_Q4_K, QT_Q5_K, QT_Q6_K,
-                                     QT_F16,  QT_BF16, QT_F32};
+    static const uint32_t types[] = {QT_Q8_0, QT_Q4_0, QT_Q4_1, QT_Q5_0, QT_Q5_1, QT_Q2_K, QT_Q3_K,
+                                     QT_Q4_K, QT_Q5_K, QT_Q6_K, QT_F16,  QT_BF16, QT_F32};
     static float xf[N];
     static uint8_t act[N * 4];
     volatile float sink = 0;

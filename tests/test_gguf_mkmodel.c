@@ -1,6 +1,7 @@
 /* test_gguf_mkmodel.c - files written by `glimp mkmodel`, read back with the
  * project's reader: metadata keys as llama.cpp spells them, the tensor list
  * of each architecture with shapes and types (K-quant fallback included),
+ * llama.cpp's Q4_K_M type mix tensor by tensor (file_type 15),
  * weight statistics (matrices ~N(0, 1/fan_in), norms ~1), byte-identical
  * output for one seed, a vocabulary copied verbatim, and a synthetic
  * vocabulary the project's tokenizer loads and round-trips. Tiny models only.
@@ -144,6 +145,70 @@ static void check_qwen2_fallback(void)
     gguf_close(f);
 }
 
+/* llama.cpp's use_more_bits() layers of an 8-layer and a 4-layer model. */
+static const bool more_bits_8[8] = {1, 0, 0, 1, 0, 0, 1, 1};
+static const bool more_bits_4[4] = {0, 0, 1, 1};
+
+static void check_q4_k_m(void)
+{
+    /* rows of 256 fit the K-quants: tied token_embd is the output -> Q6_K;
+     * attn_v and ffn_down Q6_K in the use_more_bits layers, the rest Q4_K */
+    const char *path = mkmodel("m8.gguf", "--arch qwen2 --layers 8 --dim 256 --heads 4 "
+                                          "--kv-heads 2 --ff 512 --vocab-size 300 --tied "
+                                          "--type Q4_K_M");
+    if (!path) return;
+    glimp_error err = {0};
+    gguf_file *f = gguf_open(path, &err);
+    REQUIRE(f != NULL, "%s", err.msg);
+    CHECK(get_u32(f, "general.file_type") == 15, "file_type MOSTLY_Q4_K_M");
+    CHECK(get_u32(f, "general.quantization_version") == 2, "quantization_version");
+    check_matrix_stats(tensor(f, "token_embd.weight", QT_Q6_K, 256, 300));
+    CHECK(gguf_find_tensor(f, "output.weight") == NULL, "tied");
+    char name[64];
+    for (uint32_t l = 0; l < 8; l++) {
+        uint32_t more = more_bits_8[l] ? QT_Q6_K : QT_Q4_K;
+        snprintf(name, sizeof name, "blk.%u.attn_q.weight", l);
+        tensor(f, name, QT_Q4_K, 256, 256);
+        snprintf(name, sizeof name, "blk.%u.attn_k.weight", l);
+        tensor(f, name, QT_Q4_K, 256, 128);
+        snprintf(name, sizeof name, "blk.%u.attn_v.weight", l);
+        check_matrix_stats(tensor(f, name, more, 256, 128));
+        snprintf(name, sizeof name, "blk.%u.attn_output.weight", l);
+        tensor(f, name, QT_Q4_K, 256, 256);
+        snprintf(name, sizeof name, "blk.%u.ffn_gate.weight", l);
+        tensor(f, name, QT_Q4_K, 256, 512);
+        snprintf(name, sizeof name, "blk.%u.ffn_up.weight", l);
+        tensor(f, name, QT_Q4_K, 256, 512);
+        snprintf(name, sizeof name, "blk.%u.ffn_down.weight", l);
+        check_matrix_stats(tensor(f, name, more, 512, 256));
+        snprintf(name, sizeof name, "blk.%u.attn_v.bias", l);
+        tensor(f, name, QT_F32, 128, 0);
+    }
+    gguf_close(f);
+
+    /* rows of 96 do not: Q4_K -> Q5_0, Q6_K -> Q8_0 (as llama.cpp); an
+     * untied token_embd is an ordinary matrix, output.weight Q8_0 */
+    path = mkmodel("m4.gguf", "--arch llama --layers 4 --dim 96 --heads 3 --ff 256 "
+                              "--vocab-size 300 --untied --type q4_k_m");
+    if (!path) return;
+    f = gguf_open(path, &err);
+    REQUIRE(f != NULL, "%s", err.msg);
+    CHECK(get_u32(f, "general.file_type") == 15, "file_type MOSTLY_Q4_K_M");
+    tensor(f, "token_embd.weight", QT_Q5_0, 96, 300);
+    check_matrix_stats(tensor(f, "output.weight", QT_Q8_0, 96, 300));
+    for (uint32_t l = 0; l < 4; l++) {
+        snprintf(name, sizeof name, "blk.%u.attn_q.weight", l);
+        tensor(f, name, QT_Q5_0, 96, 96);
+        snprintf(name, sizeof name, "blk.%u.attn_v.weight", l);
+        tensor(f, name, more_bits_4[l] ? QT_Q8_0 : QT_Q5_0, 96, 96);
+        snprintf(name, sizeof name, "blk.%u.ffn_up.weight", l);
+        tensor(f, name, QT_Q5_0, 96, 256);
+        snprintf(name, sizeof name, "blk.%u.ffn_down.weight", l);
+        tensor(f, name, more_bits_4[l] ? QT_Q6_K : QT_Q4_K, 256, 96);
+    }
+    gguf_close(f);
+}
+
 static bool same_file(const char *a, const char *b)
 {
     size_t la, lb;
@@ -250,6 +315,7 @@ int main(void)
     REQUIRE(made != NULL, "mkdtemp");
     check_qwen3();
     check_qwen2_fallback();
+    check_q4_k_m();
     check_reproducible();
     check_copied_vocab();
     check_synthetic_vocab();

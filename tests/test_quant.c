@@ -6,7 +6,9 @@
  * the double-precision dot of the dequantized operands; and every SIMD
  * kernel at every level this CPU supports against its scalar reference
  * (quantizers byte-identical, dots within the float tolerance below),
- * called directly per level, independent of GLIMP_KERNELS.
+ * called directly per level, independent of GLIMP_KERNELS; every tile
+ * kernel bit-identical to its level's vec_dot for every tile shape, at
+ * every position in a matrix.
  */
 /* test-links: quant base */
 #include "quant/quant.h"
@@ -304,6 +306,63 @@ static void test_simd(void)
            kernels_run);
 }
 
+/* Tile kernels: every output of every tile shape (1..QT_TILE rows x
+ * 1..QT_TILE activation rows), placed anywhere in a 9 x 7 product, has the
+ * bits of the vec_dot of the same level. */
+static void test_tiles(void)
+{
+    enum { ROWS = 9, TOKS = 7 };
+    static const int64_t block_counts[] = {1, 2, 3, 5, 28};
+    int tiles_run = 0;
+    for (int lv = CPU_LEVEL_AVX2; lv <= CPU_LEVEL_AVX512; lv++) {
+        if (!level_supported((cpu_level)lv)) continue;
+        for (size_t k = 0; k < N_TYPES; k++) {
+            qt_tile_fn tile = qt_tile_at(all_types[k], (cpu_level)lv);
+            if (!tile) continue;
+            qt_vec_dot_fn dot = qt_vec_dot_at(all_types[k], (cpu_level)lv);
+            REQUIRE(dot != NULL, "tile without vec_dot");
+            tiles_run++;
+            const qt_traits *t = qt_get(all_types[k]), *ty = qt_get(t->vec_dot_type);
+            for (size_t l = 0; l < sizeof block_counts / sizeof block_counts[0]; l++) {
+                const int64_t n = block_counts[l] * t->blck_size;
+                const size_t bx = (size_t)(n / t->blck_size * t->type_size);
+                const size_t by = (size_t)(n / ty->blck_size * ty->type_size);
+                uint8_t *x = malloc(bx * ROWS), *y = malloc(by * TOKS);
+                float *f = malloc((size_t)n * sizeof *f);
+                for (int r = 0; r < ROWS + TOKS; r++) {
+                    for (int64_t i = 0; i < n; i++) f[i] = rng_normal() * (r < ROWS ? 1.0f : 3.0f);
+                    f[rng_u32() % n] = 9.0f;
+                    if (r < ROWS) t->from_float(f, x + r * bx, n);
+                    else ty->from_float(f, y + (r - ROWS) * by, n);
+                }
+                float want[TOKS][ROWS], got[TOKS][ROWS];
+                for (int tk = 0; tk < TOKS; tk++)
+                    for (int r = 0; r < ROWS; r++) dot(n, &want[tk][r], x + r * bx, y + tk * by);
+                int bad = 0;
+                for (int nr = 1; nr <= QT_TILE; nr++)
+                    for (int nt = 1; nt <= QT_TILE; nt++)
+                        for (int r0 = 0; r0 + nr <= ROWS; r0 += 2)
+                            for (int t0 = 0; t0 + nt <= TOKS; t0 += 3) {
+                                memset(got, 0xFF, sizeof got);
+                                tile(n, &got[t0][r0], ROWS, x + r0 * bx, bx, y + t0 * by, by, nr, nt);
+                                for (int tk = 0; tk < TOKS; tk++)
+                                    for (int r = 0; r < ROWS; r++) {
+                                        bool inside = tk >= t0 && tk < t0 + nt && r >= r0 && r < r0 + nr;
+                                        uint32_t g = fbits(got[tk][r]);
+                                        bad += inside ? g != fbits(want[tk][r]) : g != 0xFFFFFFFFu;
+                                    }
+                            }
+                CHECK(bad == 0, "%s tile at %s n=%lld: %d outputs differ from vec_dot or lie outside",
+                      t->name, cpu_level_name((cpu_level)lv), (long long)n, bad);
+                free(x);
+                free(y);
+                free(f);
+            }
+        }
+    }
+    printf("tiles: %d tile kernels checked against their vec_dot\n", tiles_run);
+}
+
 /* The dispatched pointers are the best kernel at or below the level in effect. */
 static void test_dispatch(void)
 {
@@ -319,6 +378,14 @@ static void test_dispatch(void)
             }
         }
         CHECK(t->vec_dot == want, "%s dispatch at %s", t->name, cpu_level_name(top));
+        /* a tile only with the vec_dot of its own level */
+        qt_tile_fn tile = NULL;
+        for (int lv = (int)top; lv > CPU_LEVEL_SCALAR; lv--)
+            if (qt_vec_dot_at(all_types[k], (cpu_level)lv) == want) {
+                tile = qt_tile_at(all_types[k], (cpu_level)lv);
+                break;
+            }
+        CHECK(t->tile == tile, "%s tile dispatch at %s", t->name, cpu_level_name(top));
     }
     printf("kernel level in effect: %s\n", cpu_level_name(top));
 }
@@ -331,6 +398,7 @@ int main(void)
     test_round_trip();
     test_ref_dots();
     test_simd();
+    test_tiles();
     test_dispatch();
     return test_finish();
 }

@@ -58,8 +58,17 @@ typedef struct { uint32_t type; qt_from_float_fn fn[3]; } simd_quant;
 static const simd_dot simd_dots[] = {
     SIMD_DOT(QT_F32, qt_dot_f32_f32),     SIMD_DOT(QT_F16, qt_dot_f16_f32),
     SIMD_DOT(QT_BF16, qt_dot_bf16_f32),   SIMD_DOT(QT_Q4_0, qt_dot_q4_0_q8_0),
-    SIMD_DOT(QT_Q8_0, qt_dot_q8_0_q8_0),  SIMD_DOT(QT_Q4_K, qt_dot_q4_K_q8_K),
-    SIMD_DOT(QT_Q5_K, qt_dot_q5_K_q8_K),  SIMD_DOT(QT_Q6_K, qt_dot_q6_K_q8_K),
+    SIMD_DOT(QT_Q4_1, qt_dot_q4_1_q8_1),  SIMD_DOT(QT_Q5_0, qt_dot_q5_0_q8_0),
+    SIMD_DOT(QT_Q5_1, qt_dot_q5_1_q8_1),  SIMD_DOT(QT_Q8_0, qt_dot_q8_0_q8_0),
+    SIMD_DOT(QT_Q2_K, qt_dot_q2_K_q8_K),  SIMD_DOT(QT_Q3_K, qt_dot_q3_K_q8_K),
+    SIMD_DOT(QT_Q4_K, qt_dot_q4_K_q8_K),  SIMD_DOT(QT_Q5_K, qt_dot_q5_K_q8_K),
+    SIMD_DOT(QT_Q6_K, qt_dot_q6_K_q8_K),
+};
+/* Tile kernels: AVX-512 only (the register file holds a 4 x 4 tile). */
+static const struct { uint32_t type; qt_tile_fn fn; } avx512_tiles[] = {
+    {QT_Q8_0, qt_tile_q8_0_q8_0_avx512}, {QT_Q5_0, qt_tile_q5_0_q8_0_avx512},
+    {QT_Q4_K, qt_tile_q4_K_q8_K_avx512}, {QT_Q5_K, qt_tile_q5_K_q8_K_avx512},
+    {QT_Q6_K, qt_tile_q6_K_q8_K_avx512},
 };
 static const simd_quant simd_quants[] = {
     {QT_Q8_0, {NULL, qt_quant_q8_0_avx2, qt_quant_q8_0_avx512}},
@@ -86,6 +95,14 @@ qt_vec_dot_fn qt_vec_dot_at(uint32_t type, cpu_level level)
     return NULL;
 }
 
+qt_tile_fn qt_tile_at(uint32_t type, cpu_level level)
+{
+    if (type >= QT_MAX_ID || !traits[type].name || level != CPU_LEVEL_AVX512) return NULL;
+    for (size_t k = 0; k < COUNT(avx512_tiles); k++)
+        if (avx512_tiles[k].type == type) return avx512_tiles[k].fn;
+    return NULL;
+}
+
 qt_from_float_fn qt_quantize_at(uint32_t type, cpu_level level)
 {
     if (type >= QT_MAX_ID || !traits[type].name) return NULL;
@@ -108,6 +125,7 @@ static void dispatch_init(void)
             qt_vec_dot_fn d = qt_vec_dot_at(t, (cpu_level)lv);
             if (d) {
                 traits[t].vec_dot = d;
+                traits[t].tile = qt_tile_at(t, (cpu_level)lv); /* same level as vec_dot */
                 break;
             }
         }

@@ -43,6 +43,15 @@ typedef void (*qt_from_float_fn)(const float *x, void *y, int64_t n);
 /* *s = dot(x, y) over n elements; x of this type, y of vec_dot_type. */
 typedef void (*qt_vec_dot_fn)(int64_t n, float *s, const void *x, const void *y);
 
+/* Tile of dot products: s[t * s_stride + r] = dot(row r of x, row t of y)
+ * for r < nr, t < nt (each 1..QT_TILE); x rows (this type) x_stride bytes
+ * apart, y rows (vec_dot_type) y_stride bytes apart, n elements each. Every
+ * result is bit-identical to the vec_dot in effect for the same pair, so a
+ * matmul gives the same bits however it groups rows and tokens. */
+#define QT_TILE 4
+typedef void (*qt_tile_fn)(int64_t n, float *s, size_t s_stride, const void *x, size_t x_stride,
+                           const void *y, size_t y_stride, int nr, int nt);
+
 typedef struct qt_traits {
     const char *name;          /* "Q4_K" */
     uint32_t blck_size;        /* elements per block */
@@ -56,6 +65,9 @@ typedef struct qt_traits {
      * quantizers run before every matmul), else from_float. Its output is
      * byte-identical to from_float's. */
     qt_from_float_fn quantize;
+    /* Dispatched tile kernel of the same level as vec_dot, or NULL (then
+     * call vec_dot per pair). */
+    qt_tile_fn tile;
 } qt_traits;
 
 /* Traits of a supported type, or NULL (unsupported or unknown id). The
@@ -67,6 +79,9 @@ const qt_traits *qt_get(uint32_t type);
  * none for this type; the dispatcher then uses the next lower one). The
  * caller must make sure the CPU supports the level. For tests and benches. */
 qt_vec_dot_fn qt_vec_dot_at(uint32_t type, cpu_level level);
+/* The tile kernel written for exactly `level` (NULL when none); it agrees
+ * bit for bit with qt_vec_dot_at(type, level). For tests and benches. */
+qt_tile_fn qt_tile_at(uint32_t type, cpu_level level);
 /* Same for the quantizer (Q8_0 and Q8_K have SIMD versions). */
 qt_from_float_fn qt_quantize_at(uint32_t type, cpu_level level);
 

@@ -14,6 +14,7 @@
 #ifndef GLIMP_QUANT_KERNELS_H
 #define GLIMP_QUANT_KERNELS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define QT_DECLARE_TYPE(t)                                              \
@@ -59,7 +60,12 @@ QT_DECLARE_DOT(qt_dot_q6_K_q8_K);
     QT_DECLARE_DOT(qt_dot_f16_f32_##sfx);                               \
     QT_DECLARE_DOT(qt_dot_bf16_f32_##sfx);                              \
     QT_DECLARE_DOT(qt_dot_q4_0_q8_0_##sfx);                             \
+    QT_DECLARE_DOT(qt_dot_q5_0_q8_0_##sfx);                             \
+    QT_DECLARE_DOT(qt_dot_q4_1_q8_1_##sfx);                             \
+    QT_DECLARE_DOT(qt_dot_q5_1_q8_1_##sfx);                             \
     QT_DECLARE_DOT(qt_dot_q8_0_q8_0_##sfx);                             \
+    QT_DECLARE_DOT(qt_dot_q2_K_q8_K_##sfx);                             \
+    QT_DECLARE_DOT(qt_dot_q3_K_q8_K_##sfx);                             \
     QT_DECLARE_DOT(qt_dot_q4_K_q8_K_##sfx);                             \
     QT_DECLARE_DOT(qt_dot_q5_K_q8_K_##sfx);                             \
     QT_DECLARE_DOT(qt_dot_q6_K_q8_K_##sfx);                             \
@@ -68,5 +74,16 @@ QT_DECLARE_DOT(qt_dot_q6_K_q8_K);
 
 QT_DECLARE_SIMD(avx2);
 QT_DECLARE_SIMD(avx512);
+
+/* Tile kernels (qt_tile_fn), AVX-512 only; each agrees bit for bit with
+ * the vec_dot of the same name at that level. */
+#define QT_DECLARE_TILE(name)                                                          \
+    void name(int64_t n, float *s, size_t s_stride, const void *x, size_t x_stride, \
+              const void *y, size_t y_stride, int nr, int nt)
+QT_DECLARE_TILE(qt_tile_q8_0_q8_0_avx512);
+QT_DECLARE_TILE(qt_tile_q5_0_q8_0_avx512);
+QT_DECLARE_TILE(qt_tile_q4_K_q8_K_avx512);
+QT_DECLARE_TILE(qt_tile_q5_K_q8_K_avx512);
+QT_DECLARE_TILE(qt_tile_q6_K_q8_K_avx512);
 
 #endif

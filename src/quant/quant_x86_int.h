@@ -4,8 +4,10 @@
  * products become single vpdpbusd / vpdpwssd instructions). Each includer
  * defines QT_SIMD(name) to give the functions its level suffix.
  *
- * Kernels: Q8_0 and Q4_0 rows dot Q8_0; Q4_K, Q5_K and Q6_K rows dot Q8_K
- * (an includer defining QT_ZMM_K_QUANTS supplies its own three);
+ * Kernels: Q8_0, Q4_0 and Q5_0 rows dot Q8_0 (an includer defining
+ * QT_TILE_KERNELS supplies its own Q8_0 and Q5_0); Q4_1 and Q5_1 rows dot
+ * Q8_1; Q2_K, Q3_K, Q4_K, Q5_K and Q6_K rows dot Q8_K (an includer
+ * defining QT_ZMM_K_QUANTS supplies its own Q4_K, Q5_K and Q6_K);
  * F32 -> Q8_0 and F32 -> Q8_K quantizers. Integer partial sums are exact
  * (no int16 saturation is reachable with valid blocks), so results differ
  * from the scalar references only by float summation order; the quantizers
@@ -133,8 +135,40 @@ void QT_SIMD(qt_quant_q8_K)(const float *x, void *vy, int64_t n)
     }
 }
 
-/* ---- Q8_0 and Q4_0 rows dot Q8_0 ------------------------------------------ */
+/* ---- Q8_0, Q4_0 and Q5_0 rows dot Q8_0 ----------------------------------- */
 
+/* 32 bytes, byte j = 0x10 where bit j of the 32-bit little-endian qh is
+ * set, else 0 (bit 4 of the quants of Q5_0 / Q5_1). */
+static inline __m256i q5_high_bits(const uint8_t *qh)
+{
+    uint32_t h;
+    memcpy(&h, qh, sizeof h);
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+    return _mm256_maskz_mov_epi8((__mmask32)h, _mm256_set1_epi8(0x10));
+#else
+    /* byte j takes byte j/8 of h, keeps bit j%8, and becomes 0x10 if set */
+    const __m256i spread = _mm256_shuffle_epi8(
+        _mm256_set1_epi32((int)h), _mm256_setr_epi64x(0, 0x0101010101010101LL, 0x0202020202020202LL,
+                                                      0x0303030303030303LL));
+    const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
+    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(0x10));
+#endif
+}
+
+/* The 32 quants of a Q4_0/Q4_1 block as unsigned bytes 0..15, in element order. */
+static inline __m256i q4_nibbles(const uint8_t *qs)
+{
+    const __m128i b = _mm_loadu_si128((const __m128i *)qs);
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(b, 4), b), _mm256_set1_epi8(0xF));
+}
+
+/* The 32 quants of a Q5_0/Q5_1 block as unsigned bytes 0..31, in element order. */
+static inline __m256i q5_quants(const uint8_t *qs, const uint8_t *qh)
+{
+    return _mm256_or_si256(q4_nibbles(qs), q5_high_bits(qh));
+}
+
+#ifndef QT_TILE_KERNELS
 void QT_SIMD(qt_dot_q8_0_q8_0)(int64_t n, float *s, const void *vx, const void *vy)
 {
     const block_q8_0 *x = vx;
@@ -159,12 +193,25 @@ void QT_SIMD(qt_dot_q8_0_q8_0)(int64_t n, float *s, const void *vx, const void *
     *s = hsum_ps256(_mm256_add_ps(acc0, acc1));
 }
 
+void QT_SIMD(qt_dot_q5_0_q8_0)(int64_t n, float *s, const void *vx, const void *vy)
+{
+    const block_q5_0 *x = vx;
+    const block_q8_0 *y = vy;
+    const __m256i c16 = _mm256_set1_epi8(16);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / QK5_0; i++) {
+        const __m256i q = _mm256_sub_epi8(q5_quants(x[i].qs, x[i].qh), c16); /* -16..15 */
+        const __m256i p = dot_s8s8(q, _mm256_loadu_si256((const __m256i *)y[i].qs));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(fp16(x[i].d) * fp16(y[i].d)), _mm256_cvtepi32_ps(p), acc);
+    }
+    *s = hsum_ps256(acc);
+}
+#endif
+
 /* The 32 quants of a Q4_0 block as signed bytes -8..7, in element order. */
 static inline __m256i q4_0_bytes(const uint8_t *qs)
 {
-    const __m128i b = _mm_loadu_si128((const __m128i *)qs);
-    const __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(b, 4), b), _mm256_set1_epi8(0xF));
-    return _mm256_sub_epi8(q, _mm256_set1_epi8(8));
+    return _mm256_sub_epi8(q4_nibbles(qs), _mm256_set1_epi8(8));
 }
 
 void QT_SIMD(qt_dot_q4_0_q8_0)(int64_t n, float *s, const void *vx, const void *vy)
@@ -188,7 +235,125 @@ void QT_SIMD(qt_dot_q4_0_q8_0)(int64_t n, float *s, const void *vx, const void *
     *s = hsum_ps256(_mm256_add_ps(acc0, acc1));
 }
 
+/* ---- Q4_1 and Q5_1 rows dot Q8_1 ----------------------------------------- */
+
+/* Shared by both: q holds the block's unsigned quants (< 32, so byte pairs
+ * stay within int16); the minimum's term m * s goes to acc_m. */
+static inline void affine_block(__m256i q, float d, float m, const block_q8_1 *y, __m256 *acc, float *acc_m)
+{
+    const __m256i p = dot_u8s8(_mm256_setzero_si256(), q, _mm256_loadu_si256((const __m256i *)y->qs));
+    *acc = _mm256_fmadd_ps(_mm256_set1_ps(d * fp16(y->d)), _mm256_cvtepi32_ps(p), *acc);
+    *acc_m += m * fp16(y->s);
+}
+
+void QT_SIMD(qt_dot_q4_1_q8_1)(int64_t n, float *s, const void *vx, const void *vy)
+{
+    const block_q4_1 *x = vx;
+    const block_q8_1 *y = vy;
+    __m256 acc = _mm256_setzero_ps();
+    float acc_m = 0.0f;
+    for (int64_t i = 0; i < n / QK4_1; i++)
+        affine_block(q4_nibbles(x[i].qs), fp16(x[i].d), fp16(x[i].m), &y[i], &acc, &acc_m);
+    *s = hsum_ps256(acc) + acc_m;
+}
+
+void QT_SIMD(qt_dot_q5_1_q8_1)(int64_t n, float *s, const void *vx, const void *vy)
+{
+    const block_q5_1 *x = vx;
+    const block_q8_1 *y = vy;
+    __m256 acc = _mm256_setzero_ps();
+    float acc_m = 0.0f;
+    for (int64_t i = 0; i < n / QK5_1; i++)
+        affine_block(q5_quants(x[i].qs, x[i].qh), fp16(x[i].d), fp16(x[i].m), &y[i], &acc, &acc_m);
+    *s = hsum_ps256(acc) + acc_m;
+}
+
 /* ---- K-quants rows dot Q8_K ----------------------------------------------- */
+
+/* Shuffle mask for 16-element sub-block scales: bytes j (x8) then j+1 (x8). */
+static inline __m128i scale_pair_mask(int j)
+{
+    return _mm_set_epi64x(0x0101010101010101LL * (j + 1), 0x0101010101010101LL * j);
+}
+
+/* Shared by Q2_K and Q3_K: sumi + the dots of the 256 unsigned quants q
+ * (< 8; q[k] = elements 32k..32k+31, sub-blocks 2k and 2k+1 of 16) with the
+ * Q8_K quants, each 16 weighted by its int8 scale from sc8. */
+static inline __m256i k16_sum(__m256i sumi, const __m256i q[8], __m128i sc8, const int8_t *q8)
+{
+    for (int k = 0; k < 8; k++) {
+        const __m256i p = _mm256_maddubs_epi16(q[k], _mm256_loadu_si256((const __m256i *)(q8 + 32 * k)));
+        sumi = dot_i16(sumi, p, _mm256_cvtepi8_epi16(_mm_shuffle_epi8(sc8, scale_pair_mask(2 * k))));
+    }
+    return sumi;
+}
+
+void QT_SIMD(qt_dot_q2_K_q8_K)(int64_t n, float *s, const void *vx, const void *vy)
+{
+    const block_q2_K *x = vx;
+    const block_q8_K *y = vy;
+    const __m256i m3 = _mm256_set1_epi8(3);
+    const __m128i m4 = _mm_set1_epi8(0xF);
+    __m256 acc = _mm256_setzero_ps(), acc_m = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        const __m128i packed = _mm_loadu_si128((const __m128i *)x[i].scales);
+        const __m128i sc8 = _mm_and_si128(packed, m4);                    /* scales, 0..15 */
+        const __m128i mn8 = _mm_and_si128(_mm_srli_epi16(packed, 4), m4); /* minimums, 0..15 */
+        const __m256i summs = _mm256_madd_epi16(_mm256_cvtepu8_epi16(mn8),
+                                                _mm256_loadu_si256((const __m256i *)y[i].bsums));
+        acc_m = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * fp16(x[i].dmin)), _mm256_cvtepi32_ps(summs), acc_m);
+        __m256i q[8];
+        for (int h = 0; h < 2; h++) {
+            const __m256i bits = _mm256_loadu_si256((const __m256i *)(x[i].qs + 32 * h));
+            for (int k = 0; k < 4; k++) q[4 * h + k] = _mm256_and_si256(_mm256_srli_epi16(bits, 2 * k), m3);
+        }
+        const __m256i sumi = k16_sum(_mm256_setzero_si256(), q, sc8, y[i].qs);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * fp16(x[i].d)), _mm256_cvtepi32_ps(sumi), acc);
+    }
+    *s = hsum_ps256(acc) - hsum_ps256(acc_m);
+}
+
+/* The 16 signed 6-bit scales of a Q3_K block as int8 -32..31 (as
+ * qt_q3_k_scales, four at a time). */
+static inline __m128i q3_k_scales(const uint8_t *packed)
+{
+    uint32_t a[3];
+    memcpy(a, packed, sizeof a);
+    const uint32_t lo = 0x0F0F0F0F, hi = 0x03030303;
+    const __m128i sc = _mm_set_epi32((int)(((a[1] >> 4) & lo) | (((a[2] >> 6) & hi) << 4)),
+                                     (int)(((a[0] >> 4) & lo) | (((a[2] >> 4) & hi) << 4)),
+                                     (int)((a[1] & lo) | (((a[2] >> 2) & hi) << 4)),
+                                     (int)((a[0] & lo) | ((a[2] & hi) << 4)));
+    return _mm_sub_epi8(sc, _mm_set1_epi8(32));
+}
+
+void QT_SIMD(qt_dot_q3_K_q8_K)(int64_t n, float *s, const void *vx, const void *vy)
+{
+    const block_q3_K *x = vx;
+    const block_q8_K *y = vy;
+    const __m256i m3 = _mm256_set1_epi8(3);
+    const __m256i bit2 = _mm256_set1_epi8(4);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        const __m128i sc8 = q3_k_scales(x[i].scales);
+        /* the quants are taken as lo + 4 * hbit (0..7), i.e. +4: start from
+         * -4 * sum_j scale_j * bsum_j */
+        const __m256i bs = _mm256_loadu_si256((const __m256i *)y[i].bsums);
+        __m256i sumi = _mm256_slli_epi32(_mm256_madd_epi16(_mm256_cvtepi8_epi16(sc8), bs), 2);
+        sumi = _mm256_sub_epi32(_mm256_setzero_si256(), sumi);
+        /* hbit of element 32k + l is bit k of hmask[l]: h moves right 1 per k */
+        __m256i h = _mm256_loadu_si256((const __m256i *)x[i].hmask);
+        __m256i q[8];
+        for (int k = 0; k < 8; k++, h = _mm256_srli_epi16(h, 1)) {
+            const __m256i bits = _mm256_loadu_si256((const __m256i *)(x[i].qs + 32 * (k / 4)));
+            q[k] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bits, 2 * (k % 4)), m3),
+                                   _mm256_and_si256(_mm256_slli_epi16(h, 2), bit2));
+        }
+        sumi = k16_sum(sumi, q, sc8, y[i].qs);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * fp16(x[i].d)), _mm256_cvtepi32_ps(sumi), acc);
+    }
+    *s = hsum_ps256(acc);
+}
 
 /* Decodes the packed 6-bit scales/mins of Q4_K/Q5_K: int16 lanes 0..7 =
  * scales of sub-blocks 0..7, lanes 8..15 = their mins. */
@@ -284,12 +449,6 @@ void QT_SIMD(qt_dot_q5_K_q8_K)(int64_t n, float *s, const void *vx, const void *
     *s = k_affine_total(acc, acc_m);
 }
 
-/* Shuffle mask for Q6_K scales: bytes j (x8) then j+1 (x8). */
-static inline __m128i q6_scale_mask(int j)
-{
-    return _mm_set_epi64x(0x0101010101010101LL * (j + 1), 0x0101010101010101LL * j);
-}
-
 void QT_SIMD(qt_dot_q6_K_q8_K)(int64_t n, float *s, const void *vx, const void *vy)
 {
     const block_q6_K *x = vx;
@@ -316,7 +475,7 @@ void QT_SIMD(qt_dot_q6_K_q8_K)(int64_t n, float *s, const void *vx, const void *
             for (int g = 0; g < 4; g++) {
                 const __m256i q8 = _mm256_loadu_si256((const __m256i *)(y[i].qs + 128 * h + 32 * g));
                 const __m256i p = _mm256_maddubs_epi16(q[g], q8); /* |pair| <= 2*63*127 */
-                const __m256i sc = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(sc8, q6_scale_mask(8 * h + 2 * g)));
+                const __m256i sc = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(sc8, scale_pair_mask(8 * h + 2 * g)));
                 sumi = dot_i16(sumi, p, sc);
             }
         }

@@ -38,8 +38,9 @@ static void usage(FILE *out)
             "  --vocab FILE.gguf   copy every tokenizer.* key of FILE (vocabulary size\n"
             "                      follows it); default: a synthetic SentencePiece vocabulary\n"
             "  --type T            type of the weight matrices (default F16): F32 F16 BF16\n"
-            "                      Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K Q5_K Q6_K;\n"
-            "                      norms and biases stay F32\n"
+            "                      Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K Q5_K Q6_K, or\n"
+            "                      Q4_K_M (llama.cpp's mix: Q4_K, Q6_K for the output and\n"
+            "                      half the attn_v/ffn_down); norms and biases stay F32\n"
             "  --seed N            random seed (default 1); same options -> same bytes\n"
             "  --name NAME         general.name (default: the preset's)\n"
             "  --quiet             print nothing but errors\n"
@@ -68,13 +69,19 @@ static bool parse_u32(const char *s, uint32_t *out)
     return true;
 }
 
-static bool parse_type(const char *s, uint32_t *out)
+static bool parse_type(const char *s, mkmodel_options *opt)
 {
+    opt->mix = MKMODEL_MIX_PURE;
+    if (!strcasecmp(s, "Q4_K_M")) {
+        opt->type = QT_Q4_K;
+        opt->mix = MKMODEL_MIX_Q4_K_M;
+        return true;
+    }
     for (uint32_t t = 0; t < QT_MAX_ID; t++) {
         /* activation-only types are not weight formats */
         if (t == QT_Q8_1 || t == QT_Q8_K || !qt_get(t)) continue;
         if (!strcasecmp(s, qt_name(t))) {
-            *out = t;
+            opt->type = t;
             return true;
         }
     }
@@ -132,7 +139,7 @@ static bool set_option(cli *c, const char *opt, const char *val)
         c->have_arch = true;
         return true;
     }
-    if (!strcmp(opt, "--type")) return parse_type(val, &c->opt.type);
+    if (!strcmp(opt, "--type")) return parse_type(val, &c->opt);
     if (!strcmp(opt, "--seed")) {
         errno = 0;
         c->opt.seed = strtoull(val, &end, 0);
@@ -186,7 +193,7 @@ static void add_general(gguf_writer *w, const cli *c)
     snprintf(name, sizeof name, "random %s", s->arch);
     gguf_writer_add_str(w, "general.architecture", s->arch);
     gguf_writer_add_str(w, "general.name", c->name ? c->name : s->name ? s->name : name);
-    gguf_writer_add_u32(w, "general.file_type", mkmodel_file_type(c->opt.type));
+    gguf_writer_add_u32(w, "general.file_type", mkmodel_file_type(&c->opt));
     if (c->opt.type != QT_F32 && c->opt.type != QT_F16 && c->opt.type != QT_BF16)
         gguf_writer_add_u32(w, "general.quantization_version", 2);
 }
@@ -235,7 +242,8 @@ static int make_model(cli *c)
     if (c->opt.verbose)
         fprintf(stderr, "mkmodel: wrote %s (%s, %u layers, n_embd %u, vocab %u, %s) in %.1f s\n",
                 c->output, c->shape.arch, c->shape.n_layer, c->shape.n_embd, c->shape.n_vocab,
-                qt_name(c->opt.type), (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+                c->opt.mix == MKMODEL_MIX_Q4_K_M ? "Q4_K_M" : qt_name(c->opt.type),
+                (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
     return 0;
 fail:
     gguf_writer_free(w); /* removes a partial file */

@@ -42,8 +42,13 @@ const mkmodel_shape *mkmodel_preset_at(int i);
 glimp_status mkmodel_add_vocab(gguf_writer *w, const char *vocab_path, uint32_t *n_vocab,
                                glimp_error *err);
 
+/* How the 2-D weights get their types: all --type (falling back where rows
+ * do not fit), or llama.cpp's Q4_K_M mix (see mkmodel_weights.c). */
+typedef enum mkmodel_mix { MKMODEL_MIX_PURE, MKMODEL_MIX_Q4_K_M } mkmodel_mix;
+
 typedef struct mkmodel_options {
-    uint32_t type;     /* ggml type of the 2-D weights */
+    uint32_t type;     /* ggml type of the 2-D weights (Q4_K for the Q4_K_M mix) */
+    mkmodel_mix mix;
     uint64_t seed;
     bool verbose;      /* progress and fallback notes on stderr */
 } mkmodel_options;
@@ -57,7 +62,7 @@ glimp_status mkmodel_declare_tensors(gguf_writer *w, const mkmodel_shape *shape,
 glimp_status mkmodel_write_tensors(gguf_writer *w, const mkmodel_shape *shape,
                                    const mkmodel_options *opt, glimp_error *err);
 
-/* llama.cpp's general.file_type (llama_ftype) for a weight type. */
-uint32_t mkmodel_file_type(uint32_t type);
+/* llama.cpp's general.file_type (llama_ftype) for the options' type and mix. */
+uint32_t mkmodel_file_type(const mkmodel_options *opt);
 
 #endif

@@ -13,7 +13,11 @@
  * Rows a K-quant cannot hold (ne[0] not a multiple of 256) fall back the
  * way llama.cpp does: Q4_K->Q5_0, Q5_K->Q5_1, Q6_K->Q8_0, and Q2_K/Q3_K->
  * Q4_0 (llama.cpp picks IQ4_NL, which this engine does not run); then F16
- * if even 32 does not divide the row. Failures: write errors, out of memory.
+ * if even 32 does not divide the row. The Q4_K_M mix is llama.cpp's
+ * (llama-quant.cpp): Q4_K everywhere except Q6_K for the output projection
+ * (token_embd when tied; Q8_0 directly when its rows do not fit 256) and
+ * for attn_v and ffn_down in the layers of use_more_bits(); the same
+ * fallbacks then apply. Failures: write errors, out of memory.
  */
 #include "mkmodel.h"
 
@@ -30,9 +34,14 @@
 
 typedef enum tensor_kind { KIND_MATRIX, KIND_NORM, KIND_BIAS } tensor_kind;
 
+/* Matrices a quantization mix treats apart from the rest. */
+typedef enum tensor_role { ROLE_OTHER, ROLE_TOKEN_EMBD, ROLE_OUTPUT, ROLE_ATTN_V, ROLE_FFN_DOWN } tensor_role;
+
 typedef struct tensor_desc {
     char name[96];
     tensor_kind kind;
+    tensor_role role;
+    uint32_t layer;    /* block index (0 outside the blocks) */
     uint32_t n_dims;
     uint64_t ne[2];
 } tensor_desc;
@@ -44,6 +53,8 @@ static void set_desc(tensor_desc *d, tensor_kind kind, uint64_t ne0, uint64_t ne
 {
     snprintf(d->name, sizeof d->name, fmt, layer);
     d->kind = kind;
+    d->role = ROLE_OTHER;
+    d->layer = layer;
     d->n_dims = ne1 ? 2 : 1;
     d->ne[0] = ne0;
     d->ne[1] = ne1 ? ne1 : 1;
@@ -57,6 +68,7 @@ static bool tensor_at(const mkmodel_shape *s, uint64_t i, tensor_desc *d)
     uint64_t per_layer = 9 + (qwen2 ? 3 : 0) + (qwen3 ? 2 : 0);
     if (i == 0) {
         set_desc(d, KIND_MATRIX, s->n_embd, s->n_vocab, "token_embd.weight", 0);
+        d->role = ROLE_TOKEN_EMBD;
         return true;
     }
     i--;
@@ -82,12 +94,18 @@ static bool tensor_at(const mkmodel_shape *s, uint64_t i, tensor_desc *d)
         case 0: set_desc(d, KIND_NORM, s->n_embd, 0, "blk.%u.attn_norm.weight", l); break;
         case 1: set_desc(d, KIND_MATRIX, s->n_embd, q_dim, "blk.%u.attn_q.weight", l); break;
         case 2: set_desc(d, KIND_MATRIX, s->n_embd, kv_dim, "blk.%u.attn_k.weight", l); break;
-        case 3: set_desc(d, KIND_MATRIX, s->n_embd, kv_dim, "blk.%u.attn_v.weight", l); break;
+        case 3:
+            set_desc(d, KIND_MATRIX, s->n_embd, kv_dim, "blk.%u.attn_v.weight", l);
+            d->role = ROLE_ATTN_V;
+            break;
         case 4: set_desc(d, KIND_MATRIX, q_dim, s->n_embd, "blk.%u.attn_output.weight", l); break;
         case 5: set_desc(d, KIND_NORM, s->n_embd, 0, "blk.%u.ffn_norm.weight", l); break;
         case 6: set_desc(d, KIND_MATRIX, s->n_embd, s->n_ff, "blk.%u.ffn_gate.weight", l); break;
         case 7: set_desc(d, KIND_MATRIX, s->n_embd, s->n_ff, "blk.%u.ffn_up.weight", l); break;
-        default: set_desc(d, KIND_MATRIX, s->n_ff, s->n_embd, "blk.%u.ffn_down.weight", l); break;
+        default:
+            set_desc(d, KIND_MATRIX, s->n_ff, s->n_embd, "blk.%u.ffn_down.weight", l);
+            d->role = ROLE_FFN_DOWN;
+            break;
         }
         return true;
     }
@@ -98,6 +116,7 @@ static bool tensor_at(const mkmodel_shape *s, uint64_t i, tensor_desc *d)
     }
     if (i == 1 && !s->tied) {
         set_desc(d, KIND_MATRIX, s->n_embd, s->n_vocab, "output.weight", 0);
+        d->role = ROLE_OUTPUT;
         return true;
     }
     return false;
@@ -119,27 +138,47 @@ static uint32_t storage_type(uint32_t want, uint64_t n)
     return n % qt_get(alt)->blck_size == 0 ? alt : QT_F16;
 }
 
-static uint32_t desc_type(const tensor_desc *d, const mkmodel_options *opt)
+/* llama.cpp's use_more_bits: the first and last eighths of the layers and
+ * every third layer between them. */
+static bool use_more_bits(uint32_t layer, uint32_t n_layer)
 {
-    return d->kind == KIND_MATRIX ? storage_type(opt->type, d->ne[0]) : QT_F32;
+    return layer < n_layer / 8 || layer >= 7 * n_layer / 8 || (layer - n_layer / 8) % 3 == 2;
+}
+
+/* The type the mix asks for a matrix, before any fallback. */
+static uint32_t wanted_type(const tensor_desc *d, const mkmodel_shape *s, const mkmodel_options *opt)
+{
+    if (opt->mix == MKMODEL_MIX_PURE) return opt->type;
+    bool output = d->role == ROLE_OUTPUT || (d->role == ROLE_TOKEN_EMBD && s->tied);
+    if (output) return d->ne[0] % qt_get(QT_Q4_K)->blck_size ? QT_Q8_0 : QT_Q6_K;
+    if ((d->role == ROLE_ATTN_V || d->role == ROLE_FFN_DOWN) && use_more_bits(d->layer, s->n_layer))
+        return QT_Q6_K;
+    return QT_Q4_K;
+}
+
+static uint32_t desc_type(const tensor_desc *d, const mkmodel_shape *s, const mkmodel_options *opt)
+{
+    return d->kind == KIND_MATRIX ? storage_type(wanted_type(d, s, opt), d->ne[0]) : QT_F32;
 }
 
 glimp_status mkmodel_declare_tensors(gguf_writer *w, const mkmodel_shape *shape,
                                      const mkmodel_options *opt, glimp_error *err)
 {
     tensor_desc d;
-    uint64_t told[8] = {0}; /* row lengths whose fallback was reported */
+    uint64_t told[8] = {0}; /* (row length, wanted type) pairs whose fallback was reported */
     for (uint64_t i = 0; tensor_at(shape, i, &d); i++) {
-        uint32_t type = desc_type(&d, opt);
+        uint32_t type = desc_type(&d, shape, opt);
+        uint32_t want = d.kind == KIND_MATRIX ? wanted_type(&d, shape, opt) : type;
+        uint64_t key = d.ne[0] * QT_MAX_ID + want;
         int k = 0;
-        while (k < 8 && told[k] && told[k] != d.ne[0]) k++;
-        if (opt->verbose && d.kind == KIND_MATRIX && type != opt->type && k < 8 && !told[k]) {
+        while (k < 8 && told[k] && told[k] != key) k++;
+        if (opt->verbose && type != want && k < 8 && !told[k]) {
             fprintf(stderr,
                     "mkmodel: rows of %llu are not a multiple of %s's block size %u: those "
                     "tensors are written as %s (llama.cpp's fallback)\n",
-                    (unsigned long long)d.ne[0], qt_name(opt->type), qt_get(opt->type)->blck_size,
+                    (unsigned long long)d.ne[0], qt_name(want), qt_get(want)->blck_size,
                     qt_name(type));
-            told[k] = d.ne[0];
+            told[k] = key;
         }
         glimp_status st = gguf_writer_add_tensor_info(w, d.name, type, d.n_dims, d.ne);
         if (st) return glimp_error_set(err, st, "declaring tensor %s failed", d.name);
@@ -245,7 +284,7 @@ glimp_status mkmodel_write_tensors(gguf_writer *w, const mkmodel_shape *shape,
     progress pg = {.total = 0, .done = 0, .shown = -1};
     for (uint64_t i = 0; tensor_at(shape, i, &d); i++) {
         uint64_t row_bytes;
-        qt_row_size(desc_type(&d, opt), d.ne[0], &row_bytes);
+        qt_row_size(desc_type(&d, shape, opt), d.ne[0], &row_bytes);
         pg.total += row_bytes * d.ne[1];
         if (d.ne[0] > max_row) max_row = d.ne[0];
     }
@@ -258,7 +297,7 @@ glimp_status mkmodel_write_tensors(gguf_writer *w, const mkmodel_shape *shape,
     glimp_status st = GLIMP_OK;
     if (!vals || !packed) st = glimp_error_set(err, GLIMP_ERR_NOMEM, "out of memory");
     for (uint64_t i = 0; !st && tensor_at(shape, i, &d); i++) {
-        uint32_t type = desc_type(&d, opt);
+        uint32_t type = desc_type(&d, shape, opt);
         if (!qt_get(type)->from_float) {
             st = glimp_error_set(err, GLIMP_ERR_UNSUPPORTED, "no quantizer for %s yet",
                                  qt_name(type));
@@ -274,9 +313,10 @@ glimp_status mkmodel_write_tensors(gguf_writer *w, const mkmodel_shape *shape,
     return st;
 }
 
-uint32_t mkmodel_file_type(uint32_t type)
+uint32_t mkmodel_file_type(const mkmodel_options *opt)
 {
-    switch (type) {
+    if (opt->mix == MKMODEL_MIX_Q4_K_M) return 15;
+    switch (opt->type) {
     case QT_F32: return 0;
     case QT_F16: return 1;
     case QT_Q4_0: return 2;
