@@ -149,6 +149,14 @@ const float *glimp_session_logits_at(const glimp_session *s, size_t i);
  * O(1): later appends overwrite the dropped KV entries. Clears the logits. */
 glimp_status glimp_session_truncate(glimp_session *s, size_t n, glimp_error *err);
 
+/* Makes the session hold exactly ids[0..n) with the logits after the last
+ * one, re-using the longest prefix it already holds (truncate + append the
+ * rest; at least the last token runs). *n_evaluated (may be NULL) receives
+ * how many tokens were run. n == 0 is GLIMP_ERR_ARG, n > n_ctx
+ * GLIMP_ERR_RANGE (the session is then unchanged). */
+glimp_status glimp_session_sync(glimp_session *s, const int32_t *ids, size_t n,
+                                size_t *n_evaluated, glimp_error *err);
+
 size_t glimp_session_n_tokens(const glimp_session *s);
 /* The token history (n_tokens ids), owned by the session; valid until the
  * next append, decode, truncate or free. */
@@ -349,6 +357,9 @@ glimp_status glimp_sampler_sample(glimp_sampler *s, const float *logits, size_t 
 
 /* Index of the largest logit (lowest id on ties); 0 when n_vocab == 0. */
 int32_t glimp_argmax(const float *logits, size_t n_vocab);
+
+/* ln sum_v exp(logits[v]): log p(t) = logits[t] - this, at temperature 1. */
+double glimp_log_sum_exp(const float *logits, size_t n_vocab);
 
 /* Entropy (natural log) of softmax(logits) at temperature 1, full vocabulary. */
 double glimp_entropy_full(const float *logits, size_t n_vocab);

@@ -3,6 +3,7 @@
  *    n_batch chunks: tolerance 1e-4 absolute (each (token, row) dot product
  *    is computed the same way whatever the batch, so we expect 0);
  *  - truncate then append equals a fresh session with the same tokens;
+ *  - sync re-uses the longest common prefix and runs only the rest;
  *  - two sessions on one model, used from two threads, do not interfere;
  *  - context overflow is GLIMP_ERR_RANGE and leaves the session unchanged;
  *  - bad token ids and bad files are clean errors. */
@@ -110,6 +111,38 @@ static void test_truncate(void)
     free(fresh);
 }
 
+/* sync(A), sync(A+B), sync(A+B), sync(prefix of A), sync(other): tokens run
+ * and final logits against a fresh session. */
+static void test_sync(const float *full_p2)
+{
+    glimp_error err = {0};
+    const size_t nv = glimp_model_n_vocab(model), n2 = (size_t)p2.n_tokens, a = 30;
+    glimp_session *s = new_session(512, 2);
+    size_t ran = 99;
+    CHECK(glimp_session_sync(s, p2.tokens, 0, &ran, &err) == GLIMP_ERR_ARG && ran == 0, "empty");
+    CHECK(glimp_session_sync(s, p2.tokens, a, &ran, &err) == GLIMP_OK && ran == a, "A: ran %zu", ran);
+    CHECK(glimp_session_sync(s, p2.tokens, n2, &ran, &err) == GLIMP_OK && ran == n2 - a,
+          "A+B runs only B: ran %zu", ran);
+    CHECK(max_abs_diff(glimp_session_logits(s), full_p2 + (n2 - 1) * nv, nv) <= SAME_TOL,
+          "A+B logits");
+    CHECK(glimp_session_sync(s, p2.tokens, n2, &ran, &err) == GLIMP_OK && ran == 0, "same: ran %zu",
+          ran);
+    CHECK(glimp_session_sync(s, p2.tokens, a, &ran, &err) == GLIMP_OK && ran == 1,
+          "prefix re-runs its last token: ran %zu", ran);
+    CHECK(max_abs_diff(glimp_session_logits(s), full_p2 + (a - 1) * nv, nv) <= SAME_TOL,
+          "prefix logits");
+    CHECK(glimp_session_sync(s, p1.tokens, (size_t)p1.n_tokens, &ran, &err) == GLIMP_OK &&
+              ran == (size_t)p1.n_tokens - 1,
+          "shared BOS only: ran %zu", ran);
+    int32_t *big = calloc(glimp_session_n_ctx(s) + 1, sizeof *big);
+    REQUIRE(big, "oom");
+    CHECK(glimp_session_sync(s, big, glimp_session_n_ctx(s) + 1, &ran, &err) == GLIMP_ERR_RANGE &&
+              glimp_session_n_tokens(s) == (size_t)p1.n_tokens,
+          "past the context: range error, session unchanged");
+    free(big);
+    glimp_session_free(s);
+}
+
 typedef struct thread_arg {
     const lgt_file *p;
     float *logits; /* (n_tokens, n_vocab): all positions, by decoding one at a time */
@@ -207,6 +240,7 @@ int main(void)
     float *full_p2 = fresh_logits(p2.tokens, (size_t)p2.n_tokens);
     test_split_append(full_p2);
     test_truncate();
+    test_sync(full_p2);
     test_threads(full_p1, full_p2);
     test_limits();
     free(full_p1);

@@ -59,25 +59,14 @@ static glimp_status local_render(void *impl, const char *question, const char *c
     return *prompt ? GLIMP_OK : (err ? err->status : GLIMP_ERR_NOMEM);
 }
 
-/* Makes the session hold exactly ids[0..n) with the logits after the last
- * one, re-using the longest matching prefix it already has. */
+/* The session holds ids[0..n) and the logits after them; *prefill = tokens run. */
 static glimp_status sync_tokens(local *l, const int32_t *ids, size_t n, int *prefill,
                                 glimp_error *err)
 {
-    *prefill = 0;
-    if (n == 0) return glimp_error_set(err, GLIMP_ERR_ARG, "local backend: empty prompt");
-    const int32_t *hist = glimp_session_tokens(l->sess);
-    size_t nh = glimp_session_n_tokens(l->sess), same = 0;
-    while (same < nh && same < n && hist[same] == ids[same]) same++;
-    if (same == n && nh == n && glimp_session_logits(l->sess)) return GLIMP_OK;
-    size_t keep = same < n ? same : n - 1; /* the last token must run to give logits */
-    if (n > glimp_session_n_ctx(l->sess))
-        return glimp_error_set(err, GLIMP_ERR_RANGE,
-                               "local backend: prompt of %zu tokens exceeds the context of %zu",
-                               n, glimp_session_n_ctx(l->sess));
-    glimp_status st = glimp_session_truncate(l->sess, keep, err);
-    if (st == GLIMP_OK) st = glimp_session_append(l->sess, ids + keep, n - keep, err);
-    if (st == GLIMP_OK) *prefill = (int)(n - keep);
+    size_t ran = 0;
+    glimp_status st = glimp_session_sync(l->sess, ids, n, &ran, err);
+    if (st != GLIMP_OK) glimp_error_prefix(err, "local backend");
+    *prefill = (int)ran;
     return st;
 }
 
@@ -119,17 +108,6 @@ static glimp_status fill_dist(const local *l, const float *logits, int top,
     return GLIMP_OK;
 }
 
-/* ln sum exp(logits): log p(t) = logits[t] - log_norm. */
-static double log_norm(const float *logits, size_t n)
-{
-    float max = -INFINITY;
-    for (size_t i = 0; i < n; i++)
-        if (logits[i] > max) max = logits[i];
-    double sum = 0.0;
-    for (size_t i = 0; i < n; i++) sum += exp((double)logits[i] - max);
-    return max + log(sum);
-}
-
 static glimp_status local_probe(void *impl, const char *prompt, int top, glimp_token_dist *dist,
                                 int *prefill_tokens, glimp_error *err)
 {
@@ -163,7 +141,7 @@ static glimp_status stream(gen *g, const glimp_gen_params *p, bool at_end, glimp
 static glimp_status take_token(local *l, gen *g, const glimp_gen_params *p, const float *logits,
                                int32_t t, glimp_gen_result *r, bool *done, glimp_error *err)
 {
-    r->sum_logprob += logits[t] - log_norm(logits, l->n_vocab);
+    r->sum_logprob += logits[t] - glimp_log_sum_exp(logits, l->n_vocab);
     r->sum_entropy += glimp_entropy_full(logits, l->n_vocab);
     if (r->n_tokens++ == 0) {
         r->first_id = t;
@@ -273,14 +251,14 @@ static glimp_status local_score(void *impl, const char *prompt, const char *cont
         st = sync_tokens(l, f_ids, p0, &r->prefill_tokens, err);
         if (st == GLIMP_OK) {
             const float *lg = glimp_session_logits(l->sess);
-            r->logprob = lg[f_ids[p0]] - log_norm(lg, l->n_vocab);
+            r->logprob = lg[f_ids[p0]] - glimp_log_sum_exp(lg, l->n_vocab);
         }
         /* rows of the other continuation tokens: after f_ids[p0 + i] */
         if (st == GLIMP_OK && n_cont > 1)
             st = glimp_session_append_all(l->sess, f_ids + p0, n_cont - 1, err);
         for (size_t i = 0; st == GLIMP_OK && i + 1 < n_cont; i++) {
             const float *lg = glimp_session_logits_at(l->sess, i);
-            r->logprob += lg[f_ids[p0 + 1 + i]] - log_norm(lg, l->n_vocab);
+            r->logprob += lg[f_ids[p0 + 1 + i]] - glimp_log_sum_exp(lg, l->n_vocab);
         }
         if (st == GLIMP_OK) {
             r->prefill_tokens += (int)(n_cont - 1);

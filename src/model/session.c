@@ -219,6 +219,24 @@ glimp_status glimp_session_truncate(glimp_session *s, size_t n, glimp_error *err
     return GLIMP_OK;
 }
 
+glimp_status glimp_session_sync(glimp_session *s, const int32_t *ids, size_t n,
+                                size_t *n_evaluated, glimp_error *err)
+{
+    if (n_evaluated) *n_evaluated = 0;
+    if (n == 0) return glimp_error_set(err, GLIMP_ERR_ARG, "sync: empty token list");
+    if (n > (size_t)s->n_ctx)
+        return glimp_error_set(err, GLIMP_ERR_RANGE, "prompt of %zu tokens exceeds the context of %lld",
+                               n, (long long)s->n_ctx);
+    size_t nh = (size_t)s->n_tokens, same = 0;
+    while (same < nh && same < n && s->tokens[same] == ids[same]) same++;
+    if (same == n && nh == n && s->n_logits > 0) return GLIMP_OK;
+    size_t keep = same < n ? same : n - 1; /* the last token must run to give logits */
+    glimp_status st = glimp_session_truncate(s, keep, err);
+    if (st == GLIMP_OK) st = glimp_session_append(s, ids + keep, n - keep, err);
+    if (st == GLIMP_OK && n_evaluated) *n_evaluated = n - keep;
+    return st;
+}
+
 size_t glimp_session_n_tokens(const glimp_session *s) { return (size_t)s->n_tokens; }
 const int32_t *glimp_session_tokens(const glimp_session *s) { return s->tokens; }
 size_t glimp_session_n_ctx(const glimp_session *s) { return (size_t)s->n_ctx; }

@@ -53,6 +53,13 @@ static size_t clamp_k(int k, size_t n_vocab)
     return kk < n_vocab ? kk : n_vocab;
 }
 
+double glimp_log_sum_exp(const float *logits, size_t n_vocab)
+{
+    double m, lz;
+    softmax_entropy(logits, NULL, n_vocab, &m, &lz);
+    return m + lz;
+}
+
 double glimp_entropy_full(const float *logits, size_t n_vocab)
 {
     double m, lz;

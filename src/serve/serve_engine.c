@@ -38,16 +38,6 @@ typedef struct gen {
     size_t text_pos;         /* bytes of raw pieces so far (text_offset) */
 } gen;
 
-static double log_norm(const float *logits, size_t n)
-{
-    float max = -INFINITY;
-    for (size_t i = 0; i < n; i++)
-        if (logits[i] > max) max = logits[i];
-    double sum = 0.0;
-    for (size_t i = 0; i < n; i++) sum += exp((double)logits[i] - max);
-    return max + log(sum);
-}
-
 static int piece_of(const glimp_tokenizer *tok, int32_t id, char *buf, size_t cap)
 {
     int n = glimp_token_piece(tok, id, true, buf, cap);
@@ -187,22 +177,6 @@ static void fail(gen *g, int status, const char *type, const char *code, const c
     api_fail(g->j, status, type, code, msg);
 }
 
-/* Session := ids, re-using the longest matching prefix (as the local backend). */
-static glimp_status sync_session(glimp_session *sess, const int32_t *ids, size_t n, int *prefill,
-                                 glimp_error *err)
-{
-    const int32_t *hist = glimp_session_tokens(sess);
-    size_t nh = glimp_session_n_tokens(sess), same = 0;
-    while (same < nh && same < n && hist[same] == ids[same]) same++;
-    *prefill = 0;
-    if (same == n && nh == n && glimp_session_logits(sess)) return GLIMP_OK;
-    size_t keep = same < n ? same : n - 1; /* the last token must run to give logits */
-    glimp_status st = glimp_session_truncate(sess, keep, err);
-    if (st == GLIMP_OK) st = glimp_session_append(sess, ids + keep, n - keep, err);
-    if (st == GLIMP_OK) *prefill = (int)(n - keep);
-    return st;
-}
-
 static char *render_prompt(gen *g, glimp_error *err)
 {
     if (!g->chat) return strdup(g->r->prompt);
@@ -226,7 +200,7 @@ static bool decode_loop(gen *g, glimp_sampler *smp)
         if (want_lp && glimp_probe_summary(logits, n_vocab, g->r->logprobs, &pr, &err) != GLIMP_OK)
             break;
         if (glimp_sampler_sample(smp, logits, n_vocab, &t, &err) != GLIMP_OK) break;
-        double lp = logits[t] - log_norm(logits, n_vocab);
+        double lp = logits[t] - glimp_log_sum_exp(logits, n_vocab);
         g->n_gen++;
         char piece[256];
         bool eog = glimp_token_is_eog(tok, t);
@@ -287,17 +261,17 @@ void engine_run(serve_server *s, serve_slot *slot, serve_job *j, const api_reque
         fail(&g, 400, "invalid_request_error", "context_length_exceeded", msg);
         goto out;
     }
-    int prefill = 0;
+    size_t prefill = 0;
     glimp_sampler_params sp = glimp_sampler_default_params();
     sp.temperature = r->temperature;
     sp.top_p = r->top_p;
     sp.seed = r->seed;
-    if (sync_session(slot->sess, ids, (size_t)n_ids, &prefill, &err) != GLIMP_OK ||
+    if (glimp_session_sync(slot->sess, ids, (size_t)n_ids, &prefill, &err) != GLIMP_OK ||
         !(smp = glimp_sampler_create(&sp, &err))) {
         fail(&g, 500, "server_error", NULL, err.msg);
         goto out;
     }
-    g.n_cached = n_ids - prefill;
+    g.n_cached = n_ids - (int)prefill;
     if (!j->stream && !g.chat && r->logprobs > 0) {
         g.lp_tokens = cJSON_CreateArray();
         g.lp_values = cJSON_CreateArray();
