@@ -633,6 +633,29 @@ glimp_status glimp_router_parse_policy(const char *text, glimp_router_params *pa
 /* Parse "exact" or "topk:K" (1 <= K <= GLIMP_PROBE_MAX_K) into params. */
 glimp_status glimp_router_parse_entropy(const char *text, glimp_router_params *params,
                                         glimp_error *err);
+/* One option of the router as the command-line front ends spell it. */
+typedef struct glimp_router_option {
+    const char *name; /* without "--", e.g. "max-step-tokens" */
+    const char *arg;  /* placeholder of its value in help texts, e.g. "N" */
+    const char *help; /* one line: meaning and default */
+    double min, max;  /* accepted range of a numeric value; 0, 0 when not a number */
+} glimp_router_option;
+
+/* The options glimp_router_set_option() takes, in help order (policy, tau,
+ * entropy, final, seed, temp, top-p, delimiter, max-step-tokens,
+ * think-budget, final-max-tokens); *n gets their count. Static table. */
+const glimp_router_option *glimp_router_options(size_t *n);
+
+/* Sets the field of `params` that option `name` (spelled as in
+ * glimp_router_options(), without "--") stands for from its text `value`:
+ * numbers must be whole and within [min, max]; "policy" and "entropy" as
+ * glimp_router_parse_policy / _entropy; "final" is "slm" or "llm";
+ * "delimiter" is borrowed as the delimiter itself (not empty; decoding
+ * escapes is the caller's). GLIMP_ERR_NOT_FOUND when `name` is not a router
+ * option, GLIMP_ERR_ARG for a bad value (params unchanged); the message
+ * names the option and quotes the value. */
+glimp_status glimp_router_set_option(glimp_router_params *params, const char *name,
+                                     const char *value, glimp_error *err);
 /* "glimp", "llm", ..., "random" (static string). */
 const char *glimp_policy_name(glimp_policy policy);
 /* "slm" / "llm" (static string). */
@@ -960,16 +983,6 @@ glimp_backend *glimp_eval_open_backend(const char *where, const char *model,
 
 /* True when `where` names a server (an http:// or https:// URL). */
 bool glimp_eval_is_server(const char *where);
-
-/* Applies one router or local-backend command-line option shared by
- * `glimp eval` and `glimp calibrate`, spelled as in `glimp run`
- * ("--entropy", "--max-step-tokens", "--think-budget", "--final-max-tokens",
- * "--temp", "--top-p", "--final", "--threads", "--ctx") with its value.
- * GLIMP_ERR_NOT_FOUND when `name` is none of them, GLIMP_ERR_ARG for a bad
- * value. */
-glimp_status glimp_eval_router_option(const char *name, const char *value,
-                                      glimp_router_params *router, glimp_local_params *local,
-                                      glimp_error *err);
 
 /* H_init statistics of SLM-only traces. */
 typedef struct glimp_calibration {

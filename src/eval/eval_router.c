@@ -2,14 +2,11 @@
  * solver that runs task->prompt through glimp_router_run with the task's
  * policy, tau and seed on the worker's backend pair and returns the
  * router's JSON trace; plus what `glimp eval` and `glimp calibrate` share:
- * opening a local or server backend and the router/backend options. Router
- * and backend errors pass through.
+ * opening a local or server backend. Router and backend errors pass through.
  */
 #include "eval/eval.h"
 
-#include <errno.h>
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 glimp_status glimp_eval_solve_router(void *user, const glimp_eval_task *task,
@@ -57,52 +54,4 @@ glimp_backend *glimp_eval_open_backend(const char *where, const char *model,
     lp.model_path = where;
     lp.template_name = template_name;
     return glimp_backend_local_create(&lp, err);
-}
-
-static glimp_status parse_int(const char *name, const char *v, int lo, int *out, glimp_error *err)
-{
-    char *end;
-    errno = 0;
-    long x = strtol(v, &end, 10);
-    if (errno || end == v || *end || x < lo || x > 1 << 30)
-        return glimp_error_set(err, GLIMP_ERR_ARG, "%s: '%s' is not an integer >= %d", name, v, lo);
-    *out = (int)x;
-    return GLIMP_OK;
-}
-
-static glimp_status parse_float(const char *name, const char *v, float lo, float hi, float *out,
-                                glimp_error *err)
-{
-    char *end;
-    errno = 0;
-    double x = strtod(v, &end);
-    if (errno || end == v || *end || !(x >= lo && x <= hi))
-        return glimp_error_set(err, GLIMP_ERR_ARG, "%s: '%s' is not a number in [%g, %g]", name,
-                               v, lo, hi);
-    *out = (float)x;
-    return GLIMP_OK;
-}
-
-glimp_status glimp_eval_router_option(const char *name, const char *value,
-                                      glimp_router_params *router, glimp_local_params *local,
-                                      glimp_error *err)
-{
-    if (!strcmp(name, "--entropy")) return glimp_router_parse_entropy(value, router, err);
-    if (!strcmp(name, "--max-step-tokens"))
-        return parse_int(name, value, 1, &router->max_step_tokens, err);
-    if (!strcmp(name, "--think-budget")) return parse_int(name, value, 1, &router->think_budget, err);
-    if (!strcmp(name, "--final-max-tokens"))
-        return parse_int(name, value, 1, &router->final_max_tokens, err);
-    if (!strcmp(name, "--temp"))
-        return parse_float(name, value, 0, 100, &router->temperature, err);
-    if (!strcmp(name, "--top-p")) return parse_float(name, value, 0, 1, &router->top_p, err);
-    if (!strcmp(name, "--threads")) return parse_int(name, value, 0, &local->n_threads, err);
-    if (!strcmp(name, "--ctx")) return parse_int(name, value, 0, &local->n_ctx, err);
-    if (!strcmp(name, "--final")) {
-        if (strcmp(value, "slm") && strcmp(value, "llm"))
-            return glimp_error_set(err, GLIMP_ERR_ARG, "--final: 'slm' or 'llm', not '%s'", value);
-        router->final_by_slm = !strcmp(value, "slm");
-        return GLIMP_OK;
-    }
-    return glimp_error_set(err, GLIMP_ERR_NOT_FOUND, "unknown option %s", name);
 }

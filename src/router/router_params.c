@@ -1,6 +1,10 @@
-/* router_params.c - router defaults, policy/estimator parsing and names.
+/* router_params.c - router defaults, policy/estimator parsing, names, and
+ * the router's options as the front ends spell them: one table of names,
+ * value placeholders, help lines and ranges, and one setter, so that
+ * `glimp run`, `serve`, `eval` and `calibrate` check every value alike.
  *
- * Failure: GLIMP_ERR_ARG with a message quoting the text that did not parse.
+ * Failure: GLIMP_ERR_ARG with a message naming the option and quoting the
+ * text that did not parse; GLIMP_ERR_NOT_FOUND for an unknown option name.
  */
 #include "router/router_impl.h"
 
@@ -91,6 +95,129 @@ glimp_status glimp_router_parse_entropy(const char *text, glimp_router_params *p
     return glimp_error_set(err, GLIMP_ERR_ARG,
                            "entropy estimator '%s': use exact or topk:K with 1 <= K <= %d", text,
                            GLIMP_PROBE_MAX_K);
+}
+
+/* The router options, in help order; indexes of router_options[]. */
+enum {
+    OPTION_POLICY, OPTION_TAU, OPTION_ENTROPY, OPTION_FINAL, OPTION_SEED, OPTION_TEMP,
+    OPTION_TOP_P, OPTION_DELIMITER, OPTION_MAX_STEP, OPTION_BUDGET, OPTION_FINAL_MAX,
+    OPTION_COUNT
+};
+
+static const glimp_router_option router_options[OPTION_COUNT] = {
+    [OPTION_POLICY] = {"policy", "P", "glimp (default) | llm | slm | random:P | hstep | "
+                       "pplstep | specreason (see README)", 0, 0},
+    [OPTION_TAU] = {"tau", "T", "threshold (default 1.0): H_init for glimp, mean token entropy "
+                    "for hstep, perplexity for pplstep, judge score 0-9 for specreason",
+                    -1e9, 1e9},
+    [OPTION_ENTROPY] = {"entropy", "E", "H_init estimator: topk:K (default topk:20, entropy of "
+                        "the renormalised top K) or exact (whole vocabulary)", 0, 0},
+    [OPTION_FINAL] = {"final", "slm|llm", "who writes the final answer (default llm)", 0, 0},
+    [OPTION_SEED] = {"seed", "N", "sampling seed (default 0); same seed, same output", 0,
+                     2147483647.0},
+    [OPTION_TEMP] = {"temp", "T", "temperature (default 0.6; 0 = greedy)", 0, 2},
+    [OPTION_TOP_P] = {"top-p", "P", "nucleus sampling (default 0.95)", 1e-6, 1},
+    [OPTION_DELIMITER] = {"delimiter", "S", "step delimiter, C escapes \\n \\t \\r \\\\ "
+                          "allowed (default \"\\n\\n\")", 0, 0},
+    [OPTION_MAX_STEP] = {"max-step-tokens", "N", "tokens per step (default 512)", 1, 1 << 24},
+    [OPTION_BUDGET] = {"think-budget", "N", "thinking tokens in all (default 8192)", 1, 1 << 30},
+    [OPTION_FINAL_MAX] = {"final-max-tokens", "N", "tokens of the final answer (default 2048)",
+                          1, 1 << 24},
+};
+
+const glimp_router_option *glimp_router_options(size_t *n)
+{
+    *n = OPTION_COUNT;
+    return router_options;
+}
+
+/* The whole of `text` as a number within the option's range. */
+static glimp_status option_number(const glimp_router_option *o, const char *text, double *out,
+                                  glimp_error *err)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || *end || !(v >= o->min && v <= o->max))
+        return glimp_error_set(err, GLIMP_ERR_ARG, "--%s: '%s' is not a number in [%.10g, %.10g]",
+                               o->name, text, o->min, o->max);
+    *out = v;
+    return GLIMP_OK;
+}
+
+/* The whole of `text` as a decimal integer within the option's range. */
+static glimp_status option_integer(const glimp_router_option *o, const char *text, long *out,
+                                   glimp_error *err)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || end == text || *end || v < (long)o->min || v > (long)o->max)
+        return glimp_error_set(err, GLIMP_ERR_ARG, "--%s: '%s' is not an integer in [%ld, %ld]",
+                               o->name, text, (long)o->min, (long)o->max);
+    *out = v;
+    return GLIMP_OK;
+}
+
+/* Runs one of the text parsers and puts the option's name before its message. */
+static glimp_status option_text(const glimp_router_option *o, glimp_status st,
+                                const glimp_error *inner, glimp_error *err)
+{
+    if (st == GLIMP_OK) return GLIMP_OK;
+    return glimp_error_set(err, st, "--%s: %s", o->name, inner->msg);
+}
+
+glimp_status glimp_router_set_option(glimp_router_params *params, const char *name,
+                                     const char *value, glimp_error *err)
+{
+    size_t i = 0;
+    while (i < OPTION_COUNT && strcmp(name, router_options[i].name)) i++;
+    if (i == OPTION_COUNT)
+        return glimp_error_set(err, GLIMP_ERR_NOT_FOUND, "unknown router option --%s", name);
+    const glimp_router_option *o = &router_options[i];
+    glimp_error inner = {0};
+    glimp_status st = GLIMP_OK;
+    double d;
+    long n;
+    switch (i) {
+    case OPTION_POLICY:
+        return option_text(o, glimp_router_parse_policy(value, params, &inner), &inner, err);
+    case OPTION_ENTROPY:
+        return option_text(o, glimp_router_parse_entropy(value, params, &inner), &inner, err);
+    case OPTION_FINAL:
+        if (strcmp(value, "slm") && strcmp(value, "llm"))
+            return glimp_error_set(err, GLIMP_ERR_ARG, "--final: '%s' is neither slm nor llm",
+                                   value);
+        params->final_by_slm = !strcmp(value, "slm");
+        return GLIMP_OK;
+    case OPTION_DELIMITER:
+        if (!value[0])
+            return glimp_error_set(err, GLIMP_ERR_ARG, "--delimiter: '' (the delimiter cannot "
+                                   "be empty)");
+        params->delimiter = value;
+        return GLIMP_OK;
+    case OPTION_TAU:
+        if ((st = option_number(o, value, &d, err)) == GLIMP_OK) params->tau = d;
+        return st;
+    case OPTION_TEMP:
+        if ((st = option_number(o, value, &d, err)) == GLIMP_OK) params->temperature = (float)d;
+        return st;
+    case OPTION_TOP_P:
+        if ((st = option_number(o, value, &d, err)) == GLIMP_OK) params->top_p = (float)d;
+        return st;
+    case OPTION_SEED:
+        if ((st = option_integer(o, value, &n, err)) == GLIMP_OK) params->seed = (uint64_t)n;
+        return st;
+    case OPTION_MAX_STEP:
+        if ((st = option_integer(o, value, &n, err)) == GLIMP_OK) params->max_step_tokens = (int)n;
+        return st;
+    case OPTION_BUDGET:
+        if ((st = option_integer(o, value, &n, err)) == GLIMP_OK) params->think_budget = (int)n;
+        return st;
+    default: /* OPTION_FINAL_MAX */
+        if ((st = option_integer(o, value, &n, err)) == GLIMP_OK) params->final_max_tokens = (int)n;
+        return st;
+    }
 }
 
 glimp_status router_check_params(const glimp_router_params *p, glimp_error *err)

@@ -2,6 +2,7 @@
  * the SVG plots of an eval run from DIR/items.jsonl and prints the table.
  * Exit 1 when the records cannot be read or a file cannot be written. */
 #include "commands.h"
+#include "eval_cli.h"
 #include "glimp.h"
 
 #include <stdio.h>
@@ -30,15 +31,7 @@ int cmd_report(int argc, char **argv)
         fprintf(stderr, "glimp report: %s\n", err.msg);
         return 1;
     }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/summary.md", argv[1]);
-    FILE *f = fopen(path, "r");
-    if (f) {
-        char buf[4096];
-        size_t n;
-        while ((n = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, n, stdout);
-        fclose(f);
-    }
+    eval_cli_print_summary(argv[1]);
     printf("\nwrote %s/{summary.csv,summary.md,accuracy_latency.svg,h_init_hist.svg,"
            "llm_share_tau.svg}\n", argv[1]);
     return 0;

@@ -11,6 +11,7 @@
  */
 #include "commands.h"
 #include "remote_opts.h"
+#include "router_opts.h"
 
 #include "glimp.h"
 
@@ -22,7 +23,14 @@
 #include <string.h>
 #include <unistd.h>
 
-static void usage(FILE *out)
+typedef struct run_opts {
+    const char *slm_path, *llm_path, *file, *trace, *question;
+    bool json, quiet;
+    router_opts ro;     /* routing and model options (router_opts.h) */
+    remote_opts remote; /* --slm-url ... (remote_opts.h) */
+} run_opts;
+
+static void usage(FILE *out, const run_opts *o)
 {
     fprintf(out,
 "usage: glimp run --slm SLM.gguf --llm LLM.gguf [options] \"question\"\n"
@@ -34,30 +42,11 @@ static void usage(FILE *out)
 "\n"
 "models:\n"
 "  --slm FILE             small model (GGUF)\n"
-"  --llm FILE             large model (GGUF)\n"
-"  --template-slm NAME    chat template of the SLM instead of the model's own\n"
-"  --template-llm NAME    same for the LLM (\"raw\": question, then <think>)\n"
-"  -t, --threads N        threads per model (default: all cores)\n"
-"  --ctx N                context length in tokens (default: the model's)\n"
-"\n"
-"routing:\n"
-"  --policy P             glimp (default) | llm | slm | random:P | hstep |\n"
-"                         pplstep | specreason (see README)\n"
-"  --tau T                threshold (default 1.0): H_init for glimp, mean\n"
-"                         token entropy for hstep, perplexity for pplstep,\n"
-"                         judge score 0-9 for specreason\n"
-"  --entropy E            H_init estimator: topk:K (default topk:20, entropy of\n"
-"                         the renormalised top K) or exact (whole vocabulary)\n"
-"  --final slm|llm        who writes the final answer (default llm)\n"
-"\n"
-"generation:\n"
-"  --seed N               sampling seed (default 0); same seed, same output\n"
-"  --temp T               temperature (default 0.6; 0 = greedy)\n"
-"  --top-p P              nucleus sampling (default 0.95)\n"
-"  --delimiter S          step delimiter, C escapes allowed (default \"\\n\\n\")\n"
-"  --max-step-tokens N    tokens per step (default 512)\n"
-"  --think-budget N       thinking tokens in all (default 8192)\n"
-"  --final-max-tokens N   tokens of the final answer (default 2048)\n"
+"  --llm FILE             large model (GGUF)\n");
+    router_opts_usage(&o->ro, true, out);
+    fprintf(out, "\nrouting and generation:\n");
+    router_opts_usage(&o->ro, false, out);
+    fprintf(out,
 "\n"
 "output:\n"
 "  --file F               read the question from F (\"-\" = stdin)\n"
@@ -69,82 +58,11 @@ static void usage(FILE *out)
     remote_opts_usage(out);
 }
 
-typedef struct run_opts {
-    const char *slm_path, *llm_path, *tmpl_slm, *tmpl_llm, *file, *trace, *question;
-    int threads, ctx;
-    bool json, quiet;
-    char *delimiter; /* unescaped --delimiter, or NULL */
-    glimp_router_params rp;
-    remote_opts remote; /* --slm-url ... (remote_opts.h) */
-} run_opts;
+enum { OPT_SLM = 256, OPT_LLM, OPT_FILE, OPT_TRACE, OPT_JSON, OPT_QUIET };
 
-/* Parses a whole decimal int in [lo, hi]. */
-static bool parse_int(const char *s, int lo, int hi, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) return false;
-    *out = (int)v;
-    return true;
-}
-
-static bool parse_double(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v)) return false;
-    *out = v;
-    return true;
-}
-
-/* Interprets \n \t \r \\ in s (malloc'd result, NULL on a bad escape). */
-static char *unescape(const char *s)
-{
-    char *out = malloc(strlen(s) + 1), *o = out;
-    if (!out) return NULL;
-    for (; *s; s++) {
-        if (*s != '\\') {
-            *o++ = *s;
-            continue;
-        }
-        switch (*++s) {
-        case 'n': *o++ = '\n'; break;
-        case 't': *o++ = '\t'; break;
-        case 'r': *o++ = '\r'; break;
-        case '\\': *o++ = '\\'; break;
-        default: free(out); return NULL;
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
-enum {
-    OPT_SLM = 256, OPT_LLM, OPT_TSLM, OPT_TLLM, OPT_CTX, OPT_POLICY, OPT_TAU, OPT_ENTROPY,
-    OPT_FINAL, OPT_SEED, OPT_TEMP, OPT_TOPP, OPT_DELIM, OPT_MAXSTEP, OPT_BUDGET, OPT_FINALMAX,
-    OPT_FILE, OPT_TRACE, OPT_JSON, OPT_QUIET,
-};
-
-static const struct option long_opts[] = {
+static const struct option own_opts[] = {
     {"slm", required_argument, 0, OPT_SLM},
     {"llm", required_argument, 0, OPT_LLM},
-    {"template-slm", required_argument, 0, OPT_TSLM},
-    {"template-llm", required_argument, 0, OPT_TLLM},
-    {"threads", required_argument, 0, 't'},
-    {"ctx", required_argument, 0, OPT_CTX},
-    {"policy", required_argument, 0, OPT_POLICY},
-    {"tau", required_argument, 0, OPT_TAU},
-    {"entropy", required_argument, 0, OPT_ENTROPY},
-    {"final", required_argument, 0, OPT_FINAL},
-    {"seed", required_argument, 0, OPT_SEED},
-    {"temp", required_argument, 0, OPT_TEMP},
-    {"top-p", required_argument, 0, OPT_TOPP},
-    {"delimiter", required_argument, 0, OPT_DELIM},
-    {"max-step-tokens", required_argument, 0, OPT_MAXSTEP},
-    {"think-budget", required_argument, 0, OPT_BUDGET},
-    {"final-max-tokens", required_argument, 0, OPT_FINALMAX},
     {"file", required_argument, 0, OPT_FILE},
     {"trace", required_argument, 0, OPT_TRACE},
     {"json", no_argument, 0, OPT_JSON},
@@ -154,74 +72,33 @@ static const struct option long_opts[] = {
     {0, 0, 0, 0},
 };
 
-/* Returns 0 to go on, else the exit code (2 usage, 0 after --help). */
+/* Returns 0 to go on, else the exit code (2 usage, -1 after --help). */
 static int parse_args(int argc, char **argv, run_opts *o)
 {
-    glimp_error err = {0};
-    double d;
-    int c, li = -1;
+    struct option long_opts[64];
+    if (!router_opts_table(&o->ro, own_opts, long_opts, 64)) return 1;
+    int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "t:h", long_opts, &li)) != -1) {
+    while ((c = getopt_long(argc, argv, ROUTER_OPT_SHORT "h", long_opts, NULL)) != -1) {
         const char *a = optarg;
-        bool ok = true;
         switch (c) {
         case OPT_SLM: o->slm_path = a; break;
         case OPT_LLM: o->llm_path = a; break;
-        case OPT_TSLM: o->tmpl_slm = a; break;
-        case OPT_TLLM: o->tmpl_llm = a; break;
-        case 't': ok = parse_int(a, 1, 1024, &o->threads); break;
-        case OPT_CTX: ok = parse_int(a, 1, 1 << 24, &o->ctx); break;
-        case OPT_POLICY: ok = glimp_router_parse_policy(a, &o->rp, &err) == GLIMP_OK; break;
-        case OPT_TAU: ok = parse_double(a, &o->rp.tau); break;
-        case OPT_ENTROPY: ok = glimp_router_parse_entropy(a, &o->rp, &err) == GLIMP_OK; break;
-        case OPT_FINAL:
-            ok = !strcmp(a, "slm") || !strcmp(a, "llm");
-            o->rp.final_by_slm = !strcmp(a, "slm");
-            break;
-        case OPT_SEED: {
-            char *end;
-            errno = 0;
-            o->rp.seed = strtoull(a, &end, 10);
-            ok = !errno && end != a && !*end && a[0] != '-';
-            break;
-        }
-        case OPT_TEMP:
-            ok = parse_double(a, &d) && d >= 0.0;
-            o->rp.temperature = (float)d;
-            break;
-        case OPT_TOPP:
-            ok = parse_double(a, &d) && d > 0.0 && d <= 1.0;
-            o->rp.top_p = (float)d;
-            break;
-        case OPT_DELIM:
-            free(o->delimiter);
-            o->delimiter = unescape(a);
-            ok = o->delimiter && o->delimiter[0];
-            o->rp.delimiter = o->delimiter;
-            break;
-        case OPT_MAXSTEP: ok = parse_int(a, 1, 1 << 24, &o->rp.max_step_tokens); break;
-        case OPT_BUDGET: ok = parse_int(a, 1, 1 << 30, &o->rp.think_budget); break;
-        case OPT_FINALMAX: ok = parse_int(a, 1, 1 << 24, &o->rp.final_max_tokens); break;
         case OPT_FILE: o->file = a; break;
         case OPT_TRACE: o->trace = a; break;
         case OPT_JSON: o->json = true; break;
         case OPT_QUIET: o->quiet = true; break;
-        case 'h': usage(stdout); return -1;
+        case 'h': usage(stdout, o); return -1;
         default:
-            if (remote_opt_owns(c)) {
+            if (router_opt_owns(c)) {
+                if (!router_opt_set(&o->ro, c, a, "glimp run")) return 2;
+            } else if (remote_opt_owns(c)) {
                 if (!remote_opt_set(&o->remote, c, a, "glimp run")) return 2;
-                break;
+            } else {
+                usage(stderr, o);
+                return 2;
             }
-            usage(stderr);
-            return 2;
         }
-        if (!ok) {
-            if (err.status) fprintf(stderr, "glimp run: %s\n", err.msg);
-            else fprintf(stderr, "glimp run: bad value '%s' for --%s\n", a,
-                         li < 0 ? "threads" : long_opts[li].name);
-            return 2;
-        }
-        li = -1;
     }
     if (optind < argc) o->question = argv[optind++];
     if (!remote_check(&o->remote, "glimp run")) return 2;
@@ -325,16 +202,16 @@ static void print_summary(const glimp_router_result *r)
            glimp_role_name(r->answer_model), r->wall_ms / 1e3);
 }
 
-static glimp_backend *open_backend(glimp_role role, const char *path, const char *tmpl,
-                                   const run_opts *o)
+static glimp_backend *open_backend(glimp_role role, const char *path, const run_opts *o)
 {
+    const char *tmpl = o->ro.template_name[role];
     if (remote_is_set(&o->remote, role)) return remote_open(&o->remote, role, tmpl, "glimp run");
     glimp_error err = {0};
     glimp_local_params lp = glimp_local_default_params();
     lp.model_path = path;
     lp.template_name = tmpl;
-    lp.n_threads = o->threads;
-    lp.n_ctx = o->ctx;
+    lp.n_threads = o->ro.n_threads;
+    lp.n_ctx = o->ro.n_ctx;
     glimp_backend *b = glimp_backend_local_create(&lp, &err);
     if (!b) fprintf(stderr, "glimp run: %s: %s\n", path, err.msg);
     return b;
@@ -353,11 +230,12 @@ static int write_trace(const char *path, const glimp_router_result *r)
 
 int cmd_run(int argc, char **argv)
 {
-    run_opts o = {.rp = glimp_router_default_params()};
+    run_opts o = {0};
+    router_opts_init(&o.ro, NULL);
     remote_opts_init(&o.remote);
     int rc = parse_args(argc, argv, &o);
     if (rc) {
-        free(o.delimiter);
+        router_opts_free(&o.ro);
         return rc < 0 ? 0 : rc;
     }
     char *question = NULL;
@@ -368,14 +246,14 @@ int cmd_run(int argc, char **argv)
         if (!question) {
             fprintf(stderr, "glimp run: cannot read the question from %s\n",
                     o.file ? o.file : "stdin");
-            free(o.delimiter);
+            router_opts_free(&o.ro);
             return 1;
         }
     }
-    glimp_backend *slm = open_backend(GLIMP_ROLE_SLM, o.slm_path, o.tmpl_slm, &o);
-    glimp_backend *llm = slm ? open_backend(GLIMP_ROLE_LLM, o.llm_path, o.tmpl_llm, &o) : NULL;
+    glimp_backend *slm = open_backend(GLIMP_ROLE_SLM, o.slm_path, &o);
+    glimp_backend *llm = slm ? open_backend(GLIMP_ROLE_LLM, o.llm_path, &o) : NULL;
     glimp_error err = {0};
-    glimp_router *router = llm ? glimp_router_create(slm, llm, &o.rp, &err) : NULL;
+    glimp_router *router = llm ? glimp_router_create(slm, llm, &o.ro.router, &err) : NULL;
     glimp_router_result *res = NULL;
     rc = 1;
     if (llm && !router) fprintf(stderr, "glimp run: %s\n", err.msg);
@@ -408,6 +286,6 @@ int cmd_run(int argc, char **argv)
     glimp_backend_free(llm);
     glimp_backend_free(slm);
     free(question);
-    free(o.delimiter);
+    router_opts_free(&o.ro);
     return rc;
 }

@@ -7,18 +7,18 @@
  * on stderr), 2 on usage errors.
  */
 #include "commands.h"
+#include "router_opts.h"
 
 #include "glimp.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *out)
+static void usage(FILE *out, const router_opts *ro)
 {
     fprintf(out,
 "usage: glimp serve -m MODEL.gguf [options]              one model\n"
@@ -38,29 +38,23 @@ static void usage(FILE *out)
 "  --max-tokens N         largest max_tokens a request may ask (4096)\n"
 "  --log                  one line per request on stderr\n"
 "\n"
-"models:\n"
+"models (-t and --ctx per session):\n"
 "  -m, --model FILE       the model of single-model mode\n"
 "  --model-name NAME      the id served in /v1/models (default: file name)\n"
 "  --template NAME        chat template (default: from the file; \"raw\")\n"
-"  --slm FILE, --llm FILE the routed pair\n"
-"  --template-slm NAME, --template-llm NAME   their templates\n"
-"  -t, --threads N        threads per session (default: all cores)\n"
-"  --ctx N                context length per session (default: the model's)\n"
-"\n"
-"routing (pair; requests may override temperature, top_p, seed, max_tokens):\n"
-"  --policy P, --tau T, --entropy E, --final slm|llm, --seed N, --temp T,\n"
-"  --top-p P, --max-step-tokens N, --think-budget N, --final-max-tokens N\n"
-"                         as for glimp run\n"
-"  -h, --help             this help\n");
+"  --slm FILE, --llm FILE the routed pair\n");
+    router_opts_usage(ro, true, out);
+    fprintf(out, "\nrouting (pair; requests may override temperature, top_p, seed, max_tokens):\n");
+    router_opts_usage(ro, false, out);
+    fprintf(out, "  -h, --help             this help\n");
 }
 
 enum {
     OPT_HOST = 256, OPT_PORT, OPT_PARALLEL, OPT_QUEUE, OPT_MAXBODY, OPT_MAXTOK, OPT_LOG,
-    OPT_NAME, OPT_TEMPLATE, OPT_SLM, OPT_LLM, OPT_TSLM, OPT_TLLM, OPT_CTX, OPT_POLICY, OPT_TAU,
-    OPT_ENTROPY, OPT_FINAL, OPT_SEED, OPT_TEMP, OPT_TOPP, OPT_MAXSTEP, OPT_BUDGET, OPT_FINALMAX,
+    OPT_NAME, OPT_TEMPLATE, OPT_SLM, OPT_LLM,
 };
 
-static const struct option long_opts[] = {
+static const struct option own_opts[] = {
     {"host", required_argument, 0, OPT_HOST},
     {"port", required_argument, 0, OPT_PORT},
     {"parallel", required_argument, 0, OPT_PARALLEL},
@@ -73,20 +67,6 @@ static const struct option long_opts[] = {
     {"template", required_argument, 0, OPT_TEMPLATE},
     {"slm", required_argument, 0, OPT_SLM},
     {"llm", required_argument, 0, OPT_LLM},
-    {"template-slm", required_argument, 0, OPT_TSLM},
-    {"template-llm", required_argument, 0, OPT_TLLM},
-    {"threads", required_argument, 0, 't'},
-    {"ctx", required_argument, 0, OPT_CTX},
-    {"policy", required_argument, 0, OPT_POLICY},
-    {"tau", required_argument, 0, OPT_TAU},
-    {"entropy", required_argument, 0, OPT_ENTROPY},
-    {"final", required_argument, 0, OPT_FINAL},
-    {"seed", required_argument, 0, OPT_SEED},
-    {"temp", required_argument, 0, OPT_TEMP},
-    {"top-p", required_argument, 0, OPT_TOPP},
-    {"max-step-tokens", required_argument, 0, OPT_MAXSTEP},
-    {"think-budget", required_argument, 0, OPT_BUDGET},
-    {"final-max-tokens", required_argument, 0, OPT_FINALMAX},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -109,24 +89,16 @@ static bool parse_int(const char *s, int lo, int hi, int *out)
     return true;
 }
 
-static bool parse_float(const char *s, double lo, double hi, float *out)
+/* Returns 0 to go on, -1 after --help, else the exit code. The router
+ * options go to p->router; p->router.delimiter may borrow ro's storage. */
+static int parse_args(int argc, char **argv, glimp_serve_params *p, router_opts *ro)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi) return false;
-    *out = (float)v;
-    return true;
-}
-
-/* Returns 0 to go on, -1 after --help, else the exit code. */
-static int parse_args(int argc, char **argv, glimp_serve_params *p)
-{
-    glimp_error err = {0};
+    struct option long_opts[48];
+    if (!router_opts_table(ro, own_opts, long_opts, 48)) return 1;
     int c, li = -1;
     long v;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:t:h", long_opts, &li)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:" ROUTER_OPT_SHORT "h", long_opts, &li)) != -1) {
         const char *a = optarg;
         bool ok = true;
         switch (c) {
@@ -145,38 +117,16 @@ static int parse_args(int argc, char **argv, glimp_serve_params *p)
         case OPT_TEMPLATE: p->template_name = a; break;
         case OPT_SLM: p->slm_path = a; break;
         case OPT_LLM: p->llm_path = a; break;
-        case OPT_TSLM: p->slm_template = a; break;
-        case OPT_TLLM: p->llm_template = a; break;
-        case 't': ok = parse_int(a, 1, 1024, &p->n_threads); break;
-        case OPT_CTX: ok = parse_int(a, 1, 1 << 24, &p->n_ctx); break;
-        case OPT_POLICY: ok = glimp_router_parse_policy(a, &p->router, &err) == GLIMP_OK; break;
-        case OPT_TAU: {
-            float t;
-            ok = parse_float(a, -1e9, 1e9, &t);
-            p->router.tau = t;
-            break;
-        }
-        case OPT_ENTROPY: ok = glimp_router_parse_entropy(a, &p->router, &err) == GLIMP_OK; break;
-        case OPT_FINAL:
-            ok = !strcmp(a, "slm") || !strcmp(a, "llm");
-            p->router.final_by_slm = !strcmp(a, "slm");
-            break;
-        case OPT_SEED:
-            ok = parse_long(a, 0, 0x7FFFFFFF, &v);
-            p->router.seed = (uint64_t)v;
-            break;
-        case OPT_TEMP: ok = parse_float(a, 0.0, 2.0, &p->router.temperature); break;
-        case OPT_TOPP: ok = parse_float(a, 1e-6, 1.0, &p->router.top_p); break;
-        case OPT_MAXSTEP: ok = parse_int(a, 1, 1 << 24, &p->router.max_step_tokens); break;
-        case OPT_BUDGET: ok = parse_int(a, 1, 1 << 30, &p->router.think_budget); break;
-        case OPT_FINALMAX: ok = parse_int(a, 1, 1 << 24, &p->router.final_max_tokens); break;
-        case 'h': usage(stdout); return -1;
-        default: usage(stderr); return 2;
+        case 'h': usage(stdout, ro); return -1;
+        default:
+            if (!router_opt_owns(c)) {
+                usage(stderr, ro);
+                return 2;
+            }
+            if (!router_opt_set(ro, c, a, "glimp serve")) return 2;
         }
         if (!ok) {
-            if (err.status) fprintf(stderr, "glimp serve: %s\n", err.msg);
-            else fprintf(stderr, "glimp serve: bad value '%s' for --%s\n", a,
-                         li < 0 ? (c == 't' ? "threads" : "?") : long_opts[li].name);
+            fprintf(stderr, "glimp serve: bad value '%s' for --%s\n", a, long_opts[li].name);
             return 2;
         }
         li = -1;
@@ -186,6 +136,11 @@ static int parse_args(int argc, char **argv, glimp_serve_params *p)
         fprintf(stderr, "glimp serve: give -m MODEL, or --slm and --llm (see glimp serve --help)\n");
         return 2;
     }
+    p->router = ro->router;
+    p->slm_template = ro->template_name[GLIMP_ROLE_SLM];
+    p->llm_template = ro->template_name[GLIMP_ROLE_LLM];
+    p->n_threads = ro->n_threads;
+    p->n_ctx = ro->n_ctx;
     if (p->router.final_max_tokens > p->max_tokens) p->max_tokens = p->router.final_max_tokens;
     return 0;
 }
@@ -193,8 +148,14 @@ static int parse_args(int argc, char **argv, glimp_serve_params *p)
 int cmd_serve(int argc, char **argv)
 {
     glimp_serve_params p = glimp_serve_default_params();
-    int rc = parse_args(argc, argv, &p);
-    if (rc) return rc < 0 ? 0 : rc;
+    router_opts ro;
+    router_opts_init(&ro, NULL);
+    ro.router = p.router;
+    int rc = parse_args(argc, argv, &p, &ro);
+    if (rc) {
+        router_opts_free(&ro);
+        return rc < 0 ? 0 : rc;
+    }
     /* block the stop signals in every thread; this one waits for them */
     sigset_t stop;
     sigemptyset(&stop);
@@ -206,6 +167,7 @@ int cmd_serve(int argc, char **argv)
     glimp_server *srv = glimp_server_start(&p, &err);
     if (!srv) {
         fprintf(stderr, "glimp serve: %s\n", err.msg);
+        router_opts_free(&ro);
         return 1;
     }
     printf("glimp serve: listening on http://%s:%d (model %s)\n", p.host, glimp_server_port(srv),
@@ -215,5 +177,6 @@ int cmd_serve(int argc, char **argv)
     sigwait(&stop, &sig);
     fprintf(stderr, "glimp serve: stopping (signal %d)\n", sig);
     glimp_server_stop(srv);
+    router_opts_free(&ro);
     return 0;
 }
