@@ -3,6 +3,8 @@
 #   make check      build + all tests (ctest)
 #   make asan       ASan+UBSan build (build-asan/) + all tests
 #   make tsan       TSan build (build-tsan/) + all tests
+#   make demo       build, then GlimpRouter on the demo pair (scripts/demo.sh)
+#   make demo-quick the same on 20 benchmark problems (CI runs it)
 #   make fuzz       libFuzzer build of the GGUF reader, a short run on the seed corpus
 #   make clean      remove the build folders
 # WERROR=1 adds -Werror; JOBS=N sets build parallelism.
@@ -11,7 +13,7 @@ WERROR ?= 0
 CMAKE_FLAGS = -DGLIMP_WERROR=$(if $(filter 1,$(WERROR)),ON,OFF)
 CTEST = ctest --output-on-failure -j $(JOBS)
 
-.PHONY: all deps build check asan tsan fuzz clean
+.PHONY: all deps build check demo demo-quick asan tsan fuzz clean
 
 all: build
 
@@ -24,6 +26,12 @@ build: deps
 
 check: build
 	cd build && $(CTEST)
+
+demo: build
+	@scripts/demo.sh
+
+demo-quick: build
+	@DEMO_LIMIT=20 DEMO_OUT=build/demo-quick scripts/demo.sh
 
 asan: deps
 	@cmake -S . -B build-asan $(CMAKE_FLAGS) -DCMAKE_BUILD_TYPE=Debug \
