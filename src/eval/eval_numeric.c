@@ -89,7 +89,7 @@ static double parse_primary(num_parser *p)
     if (++p->depth > NUM_MAX_DEPTH) return fail(p);
     double v;
     if (isdigit((unsigned char)*p->s) || *p->s == '.') {
-        bool integer;
+        bool integer = false;
         v = parse_number(p, &integer);
         if (!p->bad && integer && integer_frac_at(p->s)) { /* 1\frac{4}{5} = 1 + 4/5 */
             p->s += 5;
