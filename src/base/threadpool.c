@@ -31,6 +31,13 @@
  * between consecutive ops of one forward pass (microseconds), short enough
  * that an idle pool goes to sleep almost at once. */
 #define SPIN_ITERS 20000
+/* Every YIELD_EVERY polls a spinning thread calls sched_yield(). On an idle
+ * core that returns at once (a fraction of a microsecond); when the CPUs are
+ * oversubscribed (other processes: nice does not help across autogroups) it
+ * hands the core to a runnable thread instead of burning the time slice -
+ * without it a spinning worker took CPU from thread 0, the critical path,
+ * and 2-thread decode ran at about half the speed of 1 thread. */
+#define YIELD_EVERY 16
 
 #define JOB_CLOSED (1ull << 31)
 #define JOB_COUNT 0x7FFFFFFFull
@@ -62,6 +69,15 @@ static inline void cpu_relax(void)
 #endif
 }
 
+/* One poll-loop pause; i counts the polls so far. */
+static inline void spin_pause(int i)
+{
+    if (i % YIELD_EVERY == YIELD_EVERY - 1)
+        sched_yield();
+    else
+        cpu_relax();
+}
+
 /* Waits until the state's generation differs from `seen`; returns it. */
 static uint64_t wait_new_job(threadpool *tp, uint32_t seen)
 {
@@ -70,7 +86,7 @@ static uint64_t wait_new_job(threadpool *tp, uint32_t seen)
     for (int i = 0; i < SPIN_ITERS; i++) {
         s = atomic_load_explicit(&tp->state, memory_order_acquire);
         if (JOB_GEN(s) != seen) return s;
-        cpu_relax();
+        spin_pause(i);
     }
     pthread_mutex_lock(&tp->mu);
     /* seq_cst pair (1): we announce sleeping, then read the state; thread 0
@@ -202,7 +218,7 @@ void threadpool_run(threadpool *tp, threadpool_fn fn, void *ctx)
     /* acquire: pairs with the leaving workers' release decrement. */
     for (int i = 0; i < SPIN_ITERS; i++) {
         if ((atomic_load_explicit(&tp->state, memory_order_acquire) & JOB_COUNT) == 0) return;
-        cpu_relax();
+        spin_pause(i);
     }
     pthread_mutex_lock(&tp->mu);
     while (atomic_load_explicit(&tp->state, memory_order_acquire) & JOB_COUNT)

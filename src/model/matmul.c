@@ -21,6 +21,14 @@
 
 #define MAX_OUTS 4
 #define ROWS_PER_CHUNK 16
+/* Decode (one token) claims whole runs of chunks of at least this many
+ * weight bytes per counter fetch, so each thread streams long contiguous
+ * stretches. Claiming one 16-row chunk (~15 KB of Q8_0 at 896 cols) at a
+ * time interleaved the two threads' reads every few KB and bounced the
+ * counter's cache line per chunk: 2-thread decode ran at ~35 t/s against 47
+ * for one thread; 256 KiB claims give ~70 (bench/NOTES.md, Engine). The
+ * rows each thread computes change, the bits do not (one vec_dot per row). */
+#define DECODE_CLAIM_BYTES (256 * 1024)
 
 typedef struct quantize_job {
     qt_from_float_fn quantize; /* to the target type (dispatched) */
@@ -147,7 +155,12 @@ static void matmul_group(glimp_session *s, const float *x, int64_t x_stride, int
         j.act = s->act;
         j.act_stride = s->act_row_bytes;
     }
-    threadpool_counter_init(&j.ctr, j.chunk0[j.n_outs], 1);
+    int64_t per_claim = 1;
+    if (n == 1) {
+        const int64_t chunk_bytes = ROWS_PER_CHUNK * (int64_t)j.outs[0]->w->row_bytes;
+        per_claim = (DECODE_CLAIM_BYTES + chunk_bytes - 1) / chunk_bytes;
+    }
+    threadpool_counter_init(&j.ctr, j.chunk0[j.n_outs], per_claim);
     threadpool_run(s->pool, matmul_worker, &j);
 }
 
