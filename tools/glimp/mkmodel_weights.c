@@ -23,6 +23,7 @@
 
 #include "base/error.h"
 #include "quant/quant.h"
+#include "sample/rng.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -189,40 +190,16 @@ glimp_status mkmodel_declare_tensors(gguf_writer *w, const mkmodel_shape *shape,
 /* ---- random numbers ------------------------------------------------------ */
 
 typedef struct rng {
-    uint64_t s[4];     /* xoshiro256** */
+    sample_rng base;   /* xoshiro256** */
     float spare;       /* second Box-Muller value */
     bool has_spare;
 } rng;
 
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 static void rng_seed(rng *r, uint64_t seed, uint64_t stream)
 {
-    uint64_t x = seed ^ (stream * 0xd1342543de82ef95ull);
-    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
+    sample_rng_seed(&r->base, seed ^ (stream * 0xd1342543de82ef95ull));
     r->spare = 0.0f;
     r->has_spare = false;
-}
-
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static uint64_t rng_u64(rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return out;
 }
 
 /* Standard normal (Box-Muller; uniforms in (0, 1]). */
@@ -232,7 +209,7 @@ static float rng_normal(rng *r)
         r->has_spare = false;
         return r->spare;
     }
-    uint64_t bits = rng_u64(r);
+    uint64_t bits = sample_rng_next(&r->base);
     float u1 = ((float)(bits >> 40) + 1.0f) * (1.0f / 16777216.0f);
     float u2 = (float)((bits >> 16) & 0xffffff) * (1.0f / 16777216.0f);
     float radius = sqrtf(-2.0f * logf(u1)), angle = 6.2831853f * u2;
