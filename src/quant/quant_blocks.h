@@ -174,4 +174,21 @@ static inline int qt_nearest_int(float v)
     return (i & 0x007FFFFF) - 0x00400000;
 }
 
+static inline int qt_clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* The value of largest magnitude among x[0..n) (first one on ties), sign
+ * kept; 0 when all are 0. */
+static inline float qt_signed_absmax(const float *x, int n)
+{
+    float amax = 0.0f, max = 0.0f;
+    for (int j = 0; j < n; j++) {
+        float a = __builtin_fabsf(x[j]);
+        if (a > amax) {
+            amax = a;
+            max = x[j];
+        }
+    }
+    return max;
+}
+
 #endif

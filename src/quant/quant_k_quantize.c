@@ -19,7 +19,6 @@
 
 #define TINY 1e-15f /* a group whose absolute maximum is below this is zero */
 
-static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
 /* Affine fit x ~ scale * L + min with L in 0..nmax and min <= 0, for Q2_K,
  * Q4_K and Q5_K sub-blocks: tries nstep + 1 scales (nmax + rmin + rdelta*k
@@ -46,7 +45,7 @@ static float fit_affine(int n, int nmax, const float *x, const float *w, uint8_t
     float scale = 1 / iscale;
     float best = 0;
     for (int i = 0; i < n; i++) {
-        L[i] = (uint8_t)clampi(qt_nearest_int(iscale * (x[i] - mn)), 0, nmax);
+        L[i] = (uint8_t)qt_clampi(qt_nearest_int(iscale * (x[i] - mn)), 0, nmax);
         float diff = scale * L[i] + mn - x[i];
         best += w[i] * (use_mad ? fabsf(diff) : diff * diff);
     }
@@ -55,7 +54,7 @@ static float fit_affine(int n, int nmax, const float *x, const float *w, uint8_t
         iscale = (rmin + rdelta * step + nmax) / (mx - mn);
         float sum_l = 0, sum_l2 = 0, sum_xl = 0;
         for (int i = 0; i < n; i++) {
-            int l = clampi(qt_nearest_int(iscale * (x[i] - mn)), 0, nmax);
+            int l = qt_clampi(qt_nearest_int(iscale * (x[i] - mn)), 0, nmax);
             cand[i] = (uint8_t)l;
             sum_l += w[i] * l;
             sum_l2 += w[i] * l * l;
@@ -90,21 +89,15 @@ static float fit_affine(int n, int nmax, const float *x, const float *w, uint8_t
  * -nmax, refines it by least squares and tries 18 nearby scales. */
 static float fit_symmetric(int n, int nmax, const float *x, int8_t *L)
 {
-    float amax = 0, max = 0;
-    for (int i = 0; i < n; i++) {
-        if (fabsf(x[i]) > amax) {
-            amax = fabsf(x[i]);
-            max = x[i];
-        }
-    }
-    if (amax < TINY) {
+    float max = qt_signed_absmax(x, n);
+    if (fabsf(max) < TINY) {
         memset(L, 0, (size_t)n);
         return 0.0f;
     }
     float iscale = -nmax / max;
     float sumlx = 0, suml2 = 0;
     for (int i = 0; i < n; i++) {
-        int l = clampi(qt_nearest_int(iscale * x[i]), -nmax, nmax - 1);
+        int l = qt_clampi(qt_nearest_int(iscale * x[i]), -nmax, nmax - 1);
         L[i] = (int8_t)(l + nmax);
         float w = x[i] * x[i];
         sumlx += w * x[i] * l;
@@ -117,14 +110,14 @@ static float fit_symmetric(int n, int nmax, const float *x, int8_t *L)
         iscale = -(nmax + 0.1f * k) / max;
         sumlx = suml2 = 0;
         for (int i = 0; i < n; i++) {
-            int l = clampi(qt_nearest_int(iscale * x[i]), -nmax, nmax - 1);
+            int l = qt_clampi(qt_nearest_int(iscale * x[i]), -nmax, nmax - 1);
             float w = x[i] * x[i];
             sumlx += w * x[i] * l;
             suml2 += w * l * l;
         }
         if (suml2 > 0 && sumlx * sumlx > best * suml2) {
             for (int i = 0; i < n; i++)
-                L[i] = (int8_t)(nmax + clampi(qt_nearest_int(iscale * x[i]), -nmax, nmax - 1));
+                L[i] = (int8_t)(nmax + qt_clampi(qt_nearest_int(iscale * x[i]), -nmax, nmax - 1));
             scale = sumlx / suml2;
             best = scale * sumlx;
         }
@@ -138,21 +131,15 @@ static float fit_symmetric(int n, int nmax, const float *x, int8_t *L)
  * offset by +nmax. */
 static float fit_q3(int n, int nmax, const float *x, int8_t *L)
 {
-    float amax = 0, max = 0;
-    for (int i = 0; i < n; i++) {
-        if (fabsf(x[i]) > amax) {
-            amax = fabsf(x[i]);
-            max = x[i];
-        }
-    }
-    if (amax < TINY) {
+    float max = qt_signed_absmax(x, n);
+    if (fabsf(max) < TINY) {
         memset(L, 0, (size_t)n);
         return 0.0f;
     }
     float iscale = -nmax / max;
     float sumlx = 0, suml2 = 0;
     for (int i = 0; i < n; i++) {
-        int l = clampi(qt_nearest_int(iscale * x[i]), -nmax, nmax - 1);
+        int l = qt_clampi(qt_nearest_int(iscale * x[i]), -nmax, nmax - 1);
         L[i] = (int8_t)l;
         float w = x[i] * x[i];
         sumlx += w * x[i] * l;
@@ -165,7 +152,7 @@ static float fit_q3(int n, int nmax, const float *x, int8_t *L)
             float slx = sumlx - w * x[i] * L[i];
             if (slx <= 0) continue;
             float sl2 = suml2 - w * L[i] * L[i];
-            int nl = clampi(qt_nearest_int(x[i] * sl2 / slx), -nmax, nmax - 1);
+            int nl = qt_clampi(qt_nearest_int(x[i] * sl2 / slx), -nmax, nmax - 1);
             if (nl == L[i]) continue;
             slx += w * x[i] * nl;
             sl2 += w * nl * nl;
@@ -211,14 +198,14 @@ void qt_quant_q2_K(const float *x, void *vy, int64_t n)
         for (int j = 0; j < 16; j++) {
             int ls = max_scale > 0 ? qt_nearest_int(15.0f / max_scale * scales[j]) : 0;
             int lm = max_min > 0 ? qt_nearest_int(15.0f / max_min * mins[j]) : 0;
-            y[i].scales[j] = (uint8_t)(clampi(ls, 0, 15) | (clampi(lm, 0, 15) << 4));
+            y[i].scales[j] = (uint8_t)(qt_clampi(ls, 0, 15) | (qt_clampi(lm, 0, 15) << 4));
         }
         for (int j = 0; j < 16; j++) {
             const float d = qt_f16_to_f32(y[i].d) * (y[i].scales[j] & 0xF);
             if (d == 0.0f) continue;
             const float dm = qt_f16_to_f32(y[i].dmin) * (y[i].scales[j] >> 4);
             for (int l = 0; l < 16; l++)
-                L[16 * j + l] = (uint8_t)clampi(qt_nearest_int((x[16 * j + l] + dm) / d), 0, 3);
+                L[16 * j + l] = (uint8_t)qt_clampi(qt_nearest_int((x[16 * j + l] + dm) / d), 0, 3);
         }
         pack_2bit(L, y[i].qs);
     }
@@ -231,19 +218,14 @@ void qt_quant_q3_K(const float *x, void *vy, int64_t n)
     block_q3_K *y = vy;
     for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
         int8_t L[QK_K];
-        float scales[16], max_scale = 0, amax = 0;
-        for (int j = 0; j < 16; j++) {
-            scales[j] = fit_q3(16, 4, x + 16 * j, L + 16 * j);
-            if (fabsf(scales[j]) > amax) {
-                amax = fabsf(scales[j]);
-                max_scale = scales[j];
-            }
-        }
+        float scales[16];
+        for (int j = 0; j < 16; j++) scales[j] = fit_q3(16, 4, x + 16 * j, L + 16 * j);
+        const float max_scale = qt_signed_absmax(scales, 16);
         memset(y[i].scales, 0, sizeof y[i].scales);
         if (max_scale != 0.0f) {
             const float iscale = -32.0f / max_scale;
             for (int j = 0; j < 16; j++) {
-                int l = clampi(qt_nearest_int(iscale * scales[j]), -32, 31) + 32;
+                int l = qt_clampi(qt_nearest_int(iscale * scales[j]), -32, 31) + 32;
                 if (j < 8) y[i].scales[j] = (uint8_t)(l & 0xF);
                 else y[i].scales[j - 8] |= (uint8_t)((l & 0xF) << 4);
                 y[i].scales[8 + j % 4] |= (uint8_t)((l >> 4) << (2 * (j / 4)));
@@ -258,7 +240,7 @@ void qt_quant_q3_K(const float *x, void *vy, int64_t n)
             const float d = qt_f16_to_f32(y[i].d) * sc[j];
             if (d == 0.0f) continue;
             for (int l = 0; l < 16; l++)
-                L[16 * j + l] = (int8_t)(clampi(qt_nearest_int(x[16 * j + l] / d), -4, 3) + 4);
+                L[16 * j + l] = (int8_t)(qt_clampi(qt_nearest_int(x[16 * j + l] / d), -4, 3) + 4);
         }
         memset(y[i].hmask, 0, sizeof y[i].hmask);
         uint8_t low[QK_K];
@@ -293,8 +275,8 @@ static void quant_k_affine(const float *x, int nmax, float rmin, int nstep, uint
     const float inv_min = max_min > 0 ? 63.0f / max_min : 0.0f;
     memset(scales_out, 0, K_SCALE_SIZE);
     for (int j = 0; j < 8; j++) {
-        int ls = clampi(qt_nearest_int(inv_scale * scales[j]), 0, 63);
-        int lm = clampi(qt_nearest_int(inv_min * mins[j]), 0, 63);
+        int ls = qt_clampi(qt_nearest_int(inv_scale * scales[j]), 0, 63);
+        int lm = qt_clampi(qt_nearest_int(inv_min * mins[j]), 0, 63);
         if (j < 4) {
             scales_out[j] = (uint8_t)ls;
             scales_out[j + 4] = (uint8_t)lm;
@@ -313,7 +295,7 @@ static void quant_k_affine(const float *x, int nmax, float rmin, int nstep, uint
         if (d == 0.0f) continue;
         const float dm = qt_f16_to_f32(d_dmin[1]) * m;
         for (int l = 0; l < 32; l++)
-            L[32 * j + l] = (uint8_t)clampi(qt_nearest_int((x[32 * j + l] + dm) / d), 0, nmax);
+            L[32 * j + l] = (uint8_t)qt_clampi(qt_nearest_int((x[32 * j + l] + dm) / d), 0, nmax);
     }
 }
 
@@ -359,25 +341,20 @@ void qt_quant_q6_K(const float *x, void *vy, int64_t n)
     block_q6_K *y = vy;
     for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
         int8_t L[QK_K];
-        float scales[16], max_scale = 0, amax = 0;
-        for (int j = 0; j < 16; j++) {
-            scales[j] = fit_symmetric(16, 32, x + 16 * j, L + 16 * j);
-            if (fabsf(scales[j]) > amax) {
-                amax = fabsf(scales[j]);
-                max_scale = scales[j];
-            }
-        }
+        float scales[16];
+        for (int j = 0; j < 16; j++) scales[j] = fit_symmetric(16, 32, x + 16 * j, L + 16 * j);
+        const float max_scale = qt_signed_absmax(scales, 16);
         memset(&y[i], 0, sizeof y[i]);
-        if (amax < TINY) continue;
+        if (fabsf(max_scale) < TINY) continue;
         const float iscale = -128.0f / max_scale;
         y[i].d = qt_f32_to_f16(1 / iscale);
         for (int j = 0; j < 16; j++)
-            y[i].scales[j] = (int8_t)clampi(qt_nearest_int(iscale * scales[j]), -128, 127);
+            y[i].scales[j] = (int8_t)qt_clampi(qt_nearest_int(iscale * scales[j]), -128, 127);
         for (int j = 0; j < 16; j++) {
             const float d = qt_f16_to_f32(y[i].d) * y[i].scales[j];
             if (d == 0.0f) continue;
             for (int l = 0; l < 16; l++)
-                L[16 * j + l] = (int8_t)(clampi(qt_nearest_int(x[16 * j + l] / d), -32, 31) + 32);
+                L[16 * j + l] = (int8_t)(qt_clampi(qt_nearest_int(x[16 * j + l] / d), -32, 31) + 32);
         }
         for (int h = 0; h < 2; h++) {
             const int8_t *Lh = L + 128 * h;

@@ -16,21 +16,6 @@
 #include <math.h>
 #include <string.h>
 
-static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
-
-/* The value of largest magnitude (first one on ties), sign kept. */
-static float signed_absmax(const float *x, int n)
-{
-    float amax = 0.0f, max = 0.0f;
-    for (int j = 0; j < n; j++) {
-        if (fabsf(x[j]) > amax) {
-            amax = fabsf(x[j]);
-            max = x[j];
-        }
-    }
-    return max;
-}
-
 static void min_max(const float *x, int n, float *mn, float *mx)
 {
     *mn = x[0];
@@ -66,12 +51,12 @@ void qt_quant_q4_0(const float *x, void *vy, int64_t n)
 {
     block_q4_0 *y = vy;
     for (int64_t i = 0; i < n / QK4_0; i++, x += QK4_0) {
-        const float d = signed_absmax(x, QK4_0) / -8.0f;
+        const float d = qt_signed_absmax(x, QK4_0) / -8.0f;
         const float id = d != 0.0f ? 1.0f / d : 0.0f;
         y[i].d = qt_f32_to_f16(d);
         for (int j = 0; j < QK4_0 / 2; j++) {
-            int q0 = clampi(qt_nearest_int(x[j] * id) + 8, 0, 15);
-            int q1 = clampi(qt_nearest_int(x[j + QK4_0 / 2] * id) + 8, 0, 15);
+            int q0 = qt_clampi(qt_nearest_int(x[j] * id) + 8, 0, 15);
+            int q1 = qt_clampi(qt_nearest_int(x[j + QK4_0 / 2] * id) + 8, 0, 15);
             y[i].qs[j] = (uint8_t)(q0 | (q1 << 4));
         }
     }
@@ -119,8 +104,8 @@ void qt_quant_q4_1(const float *x, void *vy, int64_t n)
         y[i].d = qt_f32_to_f16(d);
         y[i].m = qt_f32_to_f16(mn);
         for (int j = 0; j < QK4_1 / 2; j++) {
-            int q0 = clampi(qt_nearest_int((x[j] - mn) * id), 0, 15);
-            int q1 = clampi(qt_nearest_int((x[j + QK4_1 / 2] - mn) * id), 0, 15);
+            int q0 = qt_clampi(qt_nearest_int((x[j] - mn) * id), 0, 15);
+            int q1 = qt_clampi(qt_nearest_int((x[j + QK4_1 / 2] - mn) * id), 0, 15);
             y[i].qs[j] = (uint8_t)(q0 | (q1 << 4));
         }
     }
@@ -182,11 +167,11 @@ void qt_quant_q5_0(const float *x, void *vy, int64_t n)
 {
     block_q5_0 *y = vy;
     for (int64_t i = 0; i < n / QK5_0; i++, x += QK5_0) {
-        const float d = signed_absmax(x, QK5_0) / -16.0f;
+        const float d = qt_signed_absmax(x, QK5_0) / -16.0f;
         const float id = d != 0.0f ? 1.0f / d : 0.0f;
         y[i].d = qt_f32_to_f16(d);
         int q[32];
-        for (int j = 0; j < QK5_0; j++) q[j] = clampi(qt_nearest_int(x[j] * id) + 16, 0, 31);
+        for (int j = 0; j < QK5_0; j++) q[j] = qt_clampi(qt_nearest_int(x[j] * id) + 16, 0, 31);
         pack_q5(q, y[i].qs, y[i].qh);
     }
 }
@@ -230,7 +215,7 @@ void qt_quant_q5_1(const float *x, void *vy, int64_t n)
         y[i].d = qt_f32_to_f16(d);
         y[i].m = qt_f32_to_f16(mn);
         int q[32];
-        for (int j = 0; j < QK5_1; j++) q[j] = clampi(qt_nearest_int((x[j] - mn) * id), 0, 31);
+        for (int j = 0; j < QK5_1; j++) q[j] = qt_clampi(qt_nearest_int((x[j] - mn) * id), 0, 31);
         pack_q5(q, y[i].qs, y[i].qh);
     }
 }
@@ -277,7 +262,7 @@ void qt_quant_q8_0(const float *x, void *vy, int64_t n)
         float id;
         y[i].d = qt_f32_to_f16(q8_scale(x, &id));
         for (int j = 0; j < QK8_0; j++)
-            y[i].qs[j] = (int8_t)clampi(qt_nearest_int(x[j] * id), -127, 127);
+            y[i].qs[j] = (int8_t)qt_clampi(qt_nearest_int(x[j] * id), -127, 127);
     }
 }
 
@@ -311,7 +296,7 @@ void qt_quant_q8_1(const float *x, void *vy, int64_t n)
         const float d = q8_scale(x, &id);
         int sum = 0;
         for (int j = 0; j < QK8_1; j++) {
-            y[i].qs[j] = (int8_t)clampi(qt_nearest_int(x[j] * id), -127, 127);
+            y[i].qs[j] = (int8_t)qt_clampi(qt_nearest_int(x[j] * id), -127, 127);
             sum += y[i].qs[j];
         }
         y[i].d = qt_f32_to_f16(d);
