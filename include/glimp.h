@@ -772,7 +772,8 @@ char *glimp_router_result_jsonl(const glimp_router_result *result);
  * serves the model "glimprouter" on /v1/chat/completions: thinking steps as
  * reasoning_content, the answer as content, per-step details under "glimp".
  * Requests beyond `parallel` wait in a queue of `queue` places; more get a
- * 503. A client that disconnects cancels its request. Errors are OpenAI
+ * 503. A client that disconnects cancels its request (one that only
+ * half-closes its side still gets its answer). Errors are OpenAI
  * error objects {"error": {"message", "type", "param", "code"}}.
  * See README "Serving". */
 typedef struct glimp_server glimp_server;
@@ -795,18 +796,33 @@ typedef struct glimp_serve_params {
     int n_threads;             /* per slot session; 0 = all cores */
     int n_ctx;                 /* per slot session; 0 = the model's */
     bool log_requests;         /* one line per request on stderr */
+    const char *api_key;       /* NULL = none; else every endpoint but /health
+                                  wants "Authorization: Bearer KEY" (401) */
+    int max_connections;       /* open connections at most; 0 = parallel +
+                                  queue + 64. Near the cap a new connection
+                                  displaces the oldest one still waiting for
+                                  its request; beyond it connections close */
+    double read_timeout_s;     /* a request's headers and body must arrive
+                                  within this many seconds (10) */
 } glimp_serve_params;
 
 glimp_serve_params glimp_serve_default_params(void);
 
 /* Loads the model(s), builds the slots and starts listening. Owned by the
  * caller (glimp_server_stop). NULL + err: model loading errors,
- * GLIMP_ERR_ARG (neither or both modes, bad limits), GLIMP_ERR_IO (cannot
- * bind). */
+ * GLIMP_ERR_ARG (neither or both modes, bad limits, an open-file limit too
+ * low for max_connections), GLIMP_ERR_IO (cannot bind). */
 glimp_server *glimp_server_start(const glimp_serve_params *params, glimp_error *err);
 /* The port it listens on (the chosen one when params.port was 0). */
 int glimp_server_port(const glimp_server *server);
-/* Cancels running requests, stops listening, frees everything. NULL-safe. */
+/* Whether the server listens on a loopback address only (127.0.0.0/8, ::1). */
+bool glimp_server_is_loopback(const glimp_server *server);
+/* Stops listening and refuses new requests (503), lets running and queued
+ * ones finish for up to grace_s seconds, then ends the rest: streams with an
+ * error event and [DONE], whole answers with a 503 error object. Frees
+ * everything. NULL-safe. */
+void glimp_server_shutdown(glimp_server *server, double grace_s);
+/* glimp_server_shutdown(server, 0). */
 void glimp_server_stop(glimp_server *server);
 
 /* ---- section: evaluation ------------------------------------------------ */

@@ -308,7 +308,7 @@ void api_fail(serve_job *j, int status, const char *type, const char *code, cons
         char *ev = malloc(n + 9);
         if (ev) {
             snprintf(ev, n + 9, "data: %s\n\n", e);
-            job_write(j, ev, n + 8);
+            if (job_write(j, ev, n + 8)) api_send_done(j);
         }
         free(ev);
     } else if (e) {

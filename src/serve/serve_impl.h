@@ -8,7 +8,9 @@
  *   serve_engine.c single-model generation on a slot's session (prefix
  *                 reuse, per-token top logprobs);
  *   serve_routed.c routed pair (model "glimprouter") over glimp_router;
- *   serve_metrics.c Prometheus counters.
+ *   serve_metrics.c Prometheus counters;
+ *   serve_conns.c  open connections: read deadline, displacing idle ones;
+ *   serve_auth.c   API key check.
  *
  * Failure: request problems become OpenAI-style error objects with a 4xx
  * status; model failures a 500 (or an error event mid-stream).
@@ -28,7 +30,7 @@ typedef enum serve_endpoint {
     EP_COMPLETIONS = 0, EP_CHAT, EP_MODELS, EP_HEALTH, EP_METRICS, EP_OTHER, EP_COUNT
 } serve_endpoint;
 
-#define METRIC_N_STATUS 10
+#define METRIC_N_STATUS 13
 #define METRIC_N_BUCKETS 12
 
 typedef struct serve_metrics {
@@ -81,9 +83,45 @@ bool job_write(serve_job *j, const char *data, size_t len);
 bool job_cancelled(serve_job *j);
 void job_cancel(serve_job *j);
 void job_finish(serve_job *j, int status);
-/* Whether the peer of fd has hung up (non-blocking check). */
+/* Whether the peer of fd is gone: reset or hung up (non-blocking check). */
 bool job_peer_gone(int fd);
 double serve_now(void);
+
+/* ---- connections (serve_conns.c) ------------------------------------------- */
+
+typedef struct serve_conn serve_conn;
+
+typedef struct serve_conns {
+    pthread_mutex_t mu;
+    serve_conn *head, *tail;  /* waiting for a request, oldest first */
+    int live;                 /* open and not dropped */
+    int n_waiting;            /* of them, waiting for a request */
+    int cap;
+    double read_timeout_s;
+    unsigned long long dropped_total;
+} serve_conns;
+
+void conns_init(serve_conns *cs, int cap, double read_timeout_s);
+void conns_destroy(serve_conns *cs);
+/* A new connection (MHD's start notification): drops expired waiting ones,
+ * and the oldest waiting one when over the cap (possibly this one). NULL
+ * (and the socket shut down) when out of memory. */
+serve_conn *conns_opened(serve_conns *cs, int fd);
+/* MHD's close notification, before the socket is closed. NULL-safe. */
+void conns_closed(serve_conns *cs, serve_conn *c);
+/* The request has fully arrived (or is answered early): no longer waiting. */
+void conns_request_arrived(serve_conns *cs, serve_conn *c);
+/* The answer is out; a kept-alive connection waits for its next request. */
+void conns_answered(serve_conns *cs, serve_conn *c);
+/* Live connections with a request in progress or an answer going out. */
+int conns_busy(serve_conns *cs);
+void conns_counts(serve_conns *cs, int *live, unsigned long long *dropped_total);
+
+/* ---- API key (serve_auth.c) ------------------------------------------------- */
+
+/* Whether an Authorization header value is "Bearer KEY" for the key, in
+ * time that does not depend on where they differ. */
+bool auth_bearer_ok(const char *header, const char *key);
 
 /* ---- the server ------------------------------------------------------------- */
 
@@ -113,6 +151,9 @@ struct glimp_server {
     atomic_bool stopping;     /* read without mu by job_cancelled */
     unsigned long long next_id;
     serve_metrics metrics;
+    serve_conns conns;
+    bool draining;            /* shutting down: no new requests (under mu) */
+    bool loopback;            /* bound to a loopback address */
     struct MHD_Daemon *daemon;
     int port;
 };
@@ -165,7 +206,7 @@ cJSON *api_string(const char *s, size_t n);
 bool api_send_event(serve_job *j, cJSON *obj);
 bool api_send_done(serve_job *j);
 /* Ends a job with an error: the error object as the body, or as a last
- * event when streaming (the 200 is already out). */
+ * event and [DONE] when streaming (the 200 is already out). */
 void api_fail(serve_job *j, int status, const char *type, const char *code, const char *msg);
 
 /* ---- generation ------------------------------------------------------------------- */

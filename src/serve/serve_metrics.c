@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const int statuses[METRIC_N_STATUS] = {200, 400, 404, 405, 413, 499, 500, 503, 0, 0};
+/* The HTTP layer's own answers (401, 413, 414, 431) are counted too; the
+ * last column is every other status. */
+static const int statuses[METRIC_N_STATUS] = {200, 400, 401, 404, 405, 408, 413,
+                                              414, 431, 499, 500, 503, 0};
 static const char *const endpoints[EP_COUNT] = {"/v1/completions", "/v1/chat/completions",
                                                 "/v1/models", "/health", "/metrics", "other"};
 /* Upper bounds (seconds) of the latency buckets; the last is +Inf. */
@@ -29,7 +32,7 @@ void metrics_destroy(serve_metrics *m) { pthread_mutex_destroy(&m->mu); }
 void metrics_request(serve_metrics *m, serve_endpoint ep, int status, double seconds)
 {
     int si = METRIC_N_STATUS - 1; /* "other" statuses share the last column */
-    for (int i = 0; i < METRIC_N_STATUS - 2; i++)
+    for (int i = 0; i < METRIC_N_STATUS - 1; i++)
         if (statuses[i] == status) si = i;
     pthread_mutex_lock(&m->mu);
     m->requests[ep][si]++;

@@ -1,30 +1,45 @@
 /* server.c - the HTTP side of glimp serve (libmicrohttpd, a thread per
- * connection): routes, request bodies, admission into slots and a bounded
- * queue, a worker thread per generation request, SSE streaming through the
- * job's channel, and noticing clients that go away.
+ * connection): routes, the API key, request bodies, admission into slots and
+ * a bounded queue, a worker thread per generation request, SSE streaming
+ * through the job's channel, noticing clients that go away, and shutdown.
  *
- * A generation request is validated here (400/404/413 answered at once),
- * admitted (503 when all slots are busy and the queue is full), then run by
- * a detached worker on a free slot. A streamed answer is read from the job
- * by MHD's content-reader callback; a whole answer is awaited by the
- * connection thread. Both poll the client's socket while waiting: a hang-up
- * cancels the job, which stops at its next token.
+ * As soon as a request's headers arrive, a missing or wrong API key is
+ * answered 401 and a Content-Length over the body limit 413, before any body
+ * is read. A generation request is then validated (400/404 answered at
+ * once), admitted (503 when all slots are busy and the queue is full, or
+ * while shutting down), and run by a detached worker on a free slot. A
+ * streamed answer is read from the job by MHD's content-reader callback
+ * (an SSE comment line keeps a silent stream alive); a whole answer is
+ * awaited by the connection thread. Both poll the client's socket while
+ * waiting: a reset or hang-up cancels the job, which stops at its next
+ * token; a client that only shut down its sending side still gets its answer.
+ * Idle and half-sent connections are bounded by serve_conns.c.
  *
- * Failure: start-up errors (model loading, bind) are returned; per-request
- * failures become HTTP errors with OpenAI error objects.
+ * Failure: start-up errors (model loading, bind, file descriptor limit) are
+ * returned; per-request failures become HTTP errors with OpenAI error
+ * objects.
  */
 #include "serve/serve_impl.h"
 
 #include "base/error.h"
 
+#include <arpa/inet.h>
+#include <math.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #define WAIT_SLICE_MS 50
+/* Connections MHD may hold beyond the cap while dropped ones close. */
+#define CONN_SLACK 64
+/* After the workers end at shutdown, how long answers may take to go out. */
+#define DELIVERY_WAIT_S 5.0
 
 glimp_serve_params glimp_serve_default_params(void)
 {
@@ -37,6 +52,7 @@ glimp_serve_params glimp_serve_default_params(void)
     p.queue = 8;
     p.max_body_bytes = 1u << 20;
     p.max_tokens = 4096;
+    p.read_timeout_s = 10.0;
     return p;
 }
 
@@ -55,7 +71,7 @@ static void deadline_in(struct timespec *ts, int ms)
 bool server_admit(serve_server *s)
 {
     pthread_mutex_lock(&s->mu);
-    bool ok = !s->stopping && s->active + s->waiting < s->p.parallel + s->p.queue;
+    bool ok = !s->draining && s->active + s->waiting < s->p.parallel + s->p.queue;
     if (ok) s->waiting++;
     pthread_mutex_unlock(&s->mu);
     return ok;
@@ -111,6 +127,12 @@ static void *worker_main(void *arg)
         server_release_slot(s, slot);
     }
     pthread_mutex_lock(&j->mu);
+    bool unanswered = !j->done, client_left = j->cancelled;
+    pthread_mutex_unlock(&j->mu);
+    if (unanswered && !client_left && atomic_load(&s->stopping))
+        api_fail(j, 503, "server_error", "server_shutting_down",
+                 "the server is shutting down; retry later");
+    pthread_mutex_lock(&j->mu);
     if (!j->done) {
         j->done = true;
         j->status = 499; /* nginx's "client closed request": nobody got an answer */
@@ -157,11 +179,21 @@ static enum MHD_Result respond_error(serve_server *s, struct MHD_Connection *c, 
     return r;
 }
 
+/* Seconds of silence after which a stream gets an SSE comment line: it keeps
+ * the connection inside MHD's inactivity timeout, and writing is how a
+ * client that closed its socket is noticed. */
+static double keepalive_s(const serve_server *s)
+{
+    return s->p.read_timeout_s / 2 < 2.0 ? s->p.read_timeout_s / 2 : 2.0;
+}
+
 static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
+    static const char keepalive[] = ": keep-alive\n\n";
     serve_job *j = cls;
     (void)pos;
     ssize_t ret;
+    double quiet_since = serve_now();
     pthread_mutex_lock(&j->mu);
     for (;;) {
         if (j->out_pos < j->out_len) {
@@ -187,6 +219,12 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
         if (j->out_pos == j->out_len && !j->done && job_peer_gone(j->conn_fd)) {
             j->cancelled = true;
             ret = MHD_CONTENT_READER_END_WITH_ERROR;
+            break;
+        }
+        if (j->out_pos == j->out_len && !j->done &&
+            serve_now() - quiet_since >= keepalive_s(j->srv) && max >= sizeof keepalive - 1) {
+            memcpy(buf, keepalive, sizeof keepalive - 1);
+            ret = (ssize_t)(sizeof keepalive - 1);
             break;
         }
     }
@@ -222,21 +260,76 @@ static bool await_whole(serve_job *j)
 
 /* ---- routes ------------------------------------------------------------------------ */
 
+/* One request on a connection (MHD's per-request context). */
 typedef struct conn {
     char *body;
     size_t len, cap;
     bool too_large;
+    bool headers_seen;   /* the access handler saw the headers */
+    bool answered;       /* we queued the answer (else MHD did, or nobody) */
+    serve_endpoint ep;
     double t0;
 } conn;
 
 static serve_endpoint endpoint_of(const char *url)
 {
-    if (!strcmp(url, "/v1/completions")) return EP_COMPLETIONS;
-    if (!strcmp(url, "/v1/chat/completions")) return EP_CHAT;
-    if (!strcmp(url, "/v1/models")) return EP_MODELS;
-    if (!strcmp(url, "/health")) return EP_HEALTH;
-    if (!strcmp(url, "/metrics")) return EP_METRICS;
+    static const char *const paths[] = {"/v1/completions", "/v1/chat/completions",
+                                        "/v1/models", "/health", "/metrics"};
+    static const serve_endpoint eps[] = {EP_COMPLETIONS, EP_CHAT, EP_MODELS, EP_HEALTH,
+                                         EP_METRICS};
+    size_t n = strcspn(url, "?");
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
+        if (strlen(paths[i]) == n && !strncmp(url, paths[i], n)) return eps[i];
     return EP_OTHER;
+}
+
+static serve_conn *conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* Answers that do not need the body: a missing or wrong API key (401; every
+ * endpoint but /health) and a declared body over the limit (413). MHD_YES
+ * when neither applies. */
+static enum MHD_Result early_answer(serve_server *s, struct MHD_Connection *c, conn *cn,
+                                    bool *answered)
+{
+    *answered = true;
+    if (s->p.api_key && cn->ep != EP_HEALTH &&
+        !auth_bearer_ok(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                    MHD_HTTP_HEADER_AUTHORIZATION),
+                        s->p.api_key)) {
+        char *e = api_error_json("missing or wrong API key (send \"Authorization: Bearer KEY\")",
+                                 "invalid_request_error", NULL, "invalid_api_key");
+        struct MHD_Response *r =
+            e ? MHD_create_response_from_buffer(strlen(e), e, MHD_RESPMEM_MUST_FREE) : NULL;
+        if (!r) {
+            free(e);
+            return MHD_NO;
+        }
+        MHD_add_response_header(r, "Content-Type", "application/json");
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+        metrics_request(&s->metrics, cn->ep, 401, serve_now() - cn->t0);
+        enum MHD_Result ret = MHD_queue_response(c, 401, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
+    const char *cl =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl) {
+        char *end;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (end != cl && n > s->p.max_body_bytes) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "the request body exceeds %zu bytes", s->p.max_body_bytes);
+            return respond_error(s, c, cn->ep, cn->t0, 413, "invalid_request_error", NULL,
+                                 "request_too_large", msg);
+        }
+    }
+    *answered = false;
+    return MHD_YES;
 }
 
 static enum MHD_Result get_route(serve_server *s, struct MHD_Connection *c, serve_endpoint ep,
@@ -369,6 +462,19 @@ static enum MHD_Result generate_route(serve_server *s, struct MHD_Connection *c,
     return ret;
 }
 
+/* MHD's URI log callback: the start of every request (its request line). */
+static void *on_request_start(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    (void)c;
+    conn *cn = calloc(1, sizeof *cn);
+    if (cn) {
+        cn->t0 = serve_now();
+        cn->ep = endpoint_of(uri);
+    }
+    return cn;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload, size_t *upload_size, void **con_cls)
@@ -376,12 +482,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     serve_server *s = cls;
     conn *cn = *con_cls;
     (void)version;
-    if (!cn) {
-        cn = calloc(1, sizeof *cn);
-        if (!cn) return MHD_NO;
-        cn->t0 = serve_now();
-        *con_cls = cn;
-        return MHD_YES;
+    if (!cn) return MHD_NO; /* out of memory at the request's start */
+    if (!cn->headers_seen) {
+        cn->headers_seen = true;
+        cn->ep = endpoint_of(url);
+        bool answered;
+        enum MHD_Result r = early_answer(s, c, cn, &answered);
+        if (answered) {
+            cn->answered = true;
+            conns_request_arrived(&s->conns, conn_of(c));
+        }
+        return r;
     }
     if (*upload_size) {
         size_t n = *upload_size;
@@ -402,8 +513,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         cn->len += n;
         return MHD_YES;
     }
-    serve_endpoint ep = endpoint_of(url);
+    serve_endpoint ep = cn->ep;
     bool post = !strcmp(method, "POST"), get = !strcmp(method, "GET");
+    cn->answered = true;
+    conns_request_arrived(&s->conns, conn_of(c));
     switch (ep) {
     case EP_COMPLETIONS:
     case EP_CHAT:
@@ -426,14 +539,33 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
+    serve_server *s = cls;
     conn *cn = *con_cls;
-    (void)cls;
-    (void)c;
     (void)toe;
+    if (cn && !cn->answered) { /* MHD answered it itself (431, 414, 400 ...), or nobody did */
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
+        if (ci) metrics_request(&s->metrics, cn->ep, (int)ci->http_status, serve_now() - cn->t0);
+    }
+    conns_answered(&s->conns, conn_of(c));
     if (!cn) return;
     free(cn->body);
     free(cn);
     *con_cls = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    serve_server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = conns_opened(&s->conns, ci ? ci->connect_fd : -1);
+    } else {
+        conns_closed(&s->conns, *socket_context);
+        *socket_context = NULL;
+    }
 }
 
 /* ---- life cycle ------------------------------------------------------------------- */
@@ -491,6 +623,7 @@ static void free_server(serve_server *s)
     free(s->model_name);
     free(s->delimiter);
     metrics_destroy(&s->metrics);
+    conns_destroy(&s->conns);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     free(s);
@@ -506,6 +639,15 @@ static bool load_single(serve_server *s, glimp_error *err)
     /* no chat template in the file: chat turns are joined as plain text */
     if (!s->tmpl && !p->template_name) s->tmpl = glimp_template_by_name("raw", err);
     return s->tmpl != NULL;
+}
+
+static bool is_loopback(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+    const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(a) ||
+           (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
 }
 
 static bool bind_addr(const glimp_serve_params *p, struct sockaddr_storage *ss, bool *v6,
@@ -537,10 +679,32 @@ glimp_server *glimp_server_start(const glimp_serve_params *params, glimp_error *
         return NULL;
     }
     if (params->parallel < 1 || params->parallel > 256 || params->queue < 0 ||
-        params->max_tokens < 1 || params->max_body_bytes < 64 || params->port < 0 ||
-        params->port > 65535 || !params->host) {
-        glimp_error_set(err, GLIMP_ERR_ARG, "serve: parallel (1..256), queue (>= 0), max tokens, "
-                                            "body limit or port out of range");
+        params->queue > 100000 || params->max_tokens < 1 || params->max_body_bytes < 64 ||
+        params->port < 0 || params->port > 65535 || !params->host ||
+        !(params->read_timeout_s > 0 && params->read_timeout_s <= 86400)) {
+        glimp_error_set(err, GLIMP_ERR_ARG, "serve: parallel (1..256), queue (0..100000), max "
+                                            "tokens, body limit, read timeout or port out of range");
+        return NULL;
+    }
+    int busy = params->parallel + params->queue;
+    int cap = params->max_connections ? params->max_connections : busy + 64;
+    if (cap <= busy || cap > 1000000) {
+        glimp_error_set(err, GLIMP_ERR_ARG,
+                        "serve: max connections %d must exceed parallel + queue (%d)", cap, busy);
+        return NULL;
+    }
+    if (params->api_key && !params->api_key[0]) {
+        glimp_error_set(err, GLIMP_ERR_ARG, "serve: the API key is empty");
+        return NULL;
+    }
+    struct rlimit nofile;
+    rlim_t need = (rlim_t)cap + CONN_SLACK + 64; /* + model files, pipes, logs */
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY &&
+        nofile.rlim_cur < need) {
+        glimp_error_set(err, GLIMP_ERR_ARG,
+                        "serve: %d connections need about %llu file descriptors; the limit is "
+                        "%llu (ulimit -n)", cap, (unsigned long long)need,
+                        (unsigned long long)nofile.rlim_cur);
         return NULL;
     }
     serve_server *s = calloc(1, sizeof *s);
@@ -553,6 +717,7 @@ glimp_server *glimp_server_start(const glimp_serve_params *params, glimp_error *
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     metrics_init(&s->metrics);
+    conns_init(&s->conns, cap, params->read_timeout_s);
     s->delimiter = strdup(params->router.delimiter ? params->router.delimiter : "\n\n");
     s->p.router.delimiter = s->delimiter;
     s->model_name = params->model_name ? strdup(params->model_name)
@@ -566,12 +731,16 @@ glimp_server *glimp_server_start(const glimp_serve_params *params, glimp_error *
     bool v6 = false;
     if (ok) ok = bind_addr(params, &ss, &v6, err);
     if (ok) {
-        unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                         (v6 ? MHD_USE_IPv6 : 0);
-        s->daemon = MHD_start_daemon(flags, (uint16_t)params->port, NULL, NULL, on_request, s,
-                                     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                                     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                                     MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_END);
+        s->loopback = is_loopback(&ss);
+        unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD |
+                         MHD_USE_ITC | (v6 ? MHD_USE_IPv6 : 0);
+        s->daemon = MHD_start_daemon(
+            flags, (uint16_t)params->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+            (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK, on_request_start, s,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+            on_connection, s, MHD_OPTION_CONNECTION_LIMIT, (unsigned)(cap + CONN_SLACK),
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ceil(params->read_timeout_s),
+            MHD_OPTION_END);
         if (!s->daemon) {
             glimp_error_set(err, GLIMP_ERR_IO, "serve: cannot listen on %s:%d (in use?)",
                             params->host, params->port);
@@ -587,12 +756,36 @@ glimp_server *glimp_server_start(const glimp_serve_params *params, glimp_error *
     return s;
 }
 
-void glimp_server_stop(glimp_server *server)
+bool glimp_server_is_loopback(const glimp_server *server) { return server->loopback; }
+
+/* Waits on s->cv (s->mu held) until done(s) or the deadline (monotonic s). */
+static void wait_until(serve_server *s, bool (*done)(serve_server *), double deadline)
+{
+    while (!done(s) && serve_now() < deadline) {
+        struct timespec ts;
+        deadline_in(&ts, WAIT_SLICE_MS);
+        pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+    }
+}
+
+static bool no_jobs(serve_server *s) { return s->active + s->waiting == 0; }
+static bool no_workers(serve_server *s) { return s->workers == 0; }
+
+static bool answers_delivered(serve_server *s) { return conns_busy(&s->conns) == 0; }
+
+void glimp_server_shutdown(glimp_server *server, double grace_s)
 {
     if (!server) return;
+    MHD_socket listener = MHD_quiesce_daemon(server->daemon); /* new connections: refused */
+    if (listener != MHD_INVALID_SOCKET) close(listener);
     pthread_mutex_lock(&server->mu);
+    server->draining = true; /* new requests on open connections: 503 */
+    wait_until(server, no_jobs, serve_now() + grace_s);
     server->stopping = true; /* queued jobs leave; running ones see job_cancelled */
     pthread_cond_broadcast(&server->cv);
+    wait_until(server, no_workers, INFINITY);
+    /* the workers wrote their last words (503s, error events): let them out */
+    wait_until(server, answers_delivered, serve_now() + DELIVERY_WAIT_S);
     pthread_mutex_unlock(&server->mu);
     MHD_stop_daemon(server->daemon);
     pthread_mutex_lock(&server->mu);
@@ -600,3 +793,5 @@ void glimp_server_stop(glimp_server *server)
     pthread_mutex_unlock(&server->mu);
     free_server(server);
 }
+
+void glimp_server_stop(glimp_server *server) { glimp_server_shutdown(server, 0); }

@@ -3,8 +3,10 @@
  *
  * Prints "glimp serve: listening on http://HOST:PORT (model NAME)" on stdout
  * once ready (with --port 0 the port is a free one), then serves until
- * SIGINT or SIGTERM. Exit 0 after a signal, 1 when start-up fails (message
- * on stderr), 2 on usage errors.
+ * SIGINT or SIGTERM, after which it stops listening and lets running
+ * requests finish for --shutdown-grace seconds. The API key comes from an
+ * environment variable or a file, never from the command line. Exit 0 after
+ * a signal, 1 when start-up fails (message on stderr), 2 on usage errors.
  */
 #include "commands.h"
 #include "router_opts.h"
@@ -17,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 static void usage(FILE *out, const router_opts *ro)
 {
@@ -36,6 +40,15 @@ static void usage(FILE *out, const router_opts *ro)
 "  --queue M              requests waiting beyond those; more get 503 (8)\n"
 "  --max-body BYTES       request body limit, larger gets 413 (1048576)\n"
 "  --max-tokens N         largest max_tokens a request may ask (4096)\n"
+"  --max-connections N    open connections at most (parallel + queue + 64); near\n"
+"                         it a new connection displaces the oldest idle one\n"
+"  --read-timeout S       a request's headers and body must arrive within S\n"
+"                         seconds, and a connection may idle that long (10)\n"
+"  --shutdown-grace S     after SIGTERM/SIGINT, running requests may finish for\n"
+"                         S seconds before they end with an error (10)\n"
+"  --api-key-env VAR      require \"Authorization: Bearer KEY\" on every endpoint\n"
+"                         but /health, with KEY from environment variable VAR\n"
+"  --api-key-file FILE    the same, KEY from the first line of FILE\n"
 "  --log                  one line per request on stderr\n"
 "\n"
 "models (-t and --ctx per session):\n"
@@ -51,7 +64,8 @@ static void usage(FILE *out, const router_opts *ro)
 
 enum {
     OPT_HOST = 256, OPT_PORT, OPT_PARALLEL, OPT_QUEUE, OPT_MAXBODY, OPT_MAXTOK, OPT_LOG,
-    OPT_NAME, OPT_TEMPLATE, OPT_SLM, OPT_LLM,
+    OPT_NAME, OPT_TEMPLATE, OPT_SLM, OPT_LLM, OPT_MAXCONN, OPT_READTO, OPT_GRACE, OPT_KEYENV,
+    OPT_KEYFILE,
 };
 
 static const struct option own_opts[] = {
@@ -62,6 +76,11 @@ static const struct option own_opts[] = {
     {"max-body", required_argument, 0, OPT_MAXBODY},
     {"max-tokens", required_argument, 0, OPT_MAXTOK},
     {"log", no_argument, 0, OPT_LOG},
+    {"max-connections", required_argument, 0, OPT_MAXCONN},
+    {"read-timeout", required_argument, 0, OPT_READTO},
+    {"shutdown-grace", required_argument, 0, OPT_GRACE},
+    {"api-key-env", required_argument, 0, OPT_KEYENV},
+    {"api-key-file", required_argument, 0, OPT_KEYFILE},
     {"model", required_argument, 0, 'm'},
     {"model-name", required_argument, 0, OPT_NAME},
     {"template", required_argument, 0, OPT_TEMPLATE},
@@ -89,14 +108,75 @@ static bool parse_int(const char *s, int lo, int hi, int *out)
     return true;
 }
 
+static bool parse_seconds(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi)) return false;
+    *out = v;
+    return true;
+}
+
+/* Where the API key comes from (never the command line, where other users
+ * of the machine can read it). */
+typedef struct key_source {
+    const char *env, *file;
+    char buf[4096];
+} key_source;
+
+/* The key, or NULL after a message. */
+static const char *read_api_key(key_source *k)
+{
+    if (k->env) {
+        const char *v = getenv(k->env);
+        if (!v || !*v) {
+            fprintf(stderr, "glimp serve: --api-key-env: environment variable %s is %s\n", k->env,
+                    v ? "empty" : "not set");
+            return NULL;
+        }
+        return v;
+    }
+    FILE *f = fopen(k->file, "r");
+    if (!f) {
+        fprintf(stderr, "glimp serve: --api-key-file %s: %s\n", k->file, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)))
+        fprintf(stderr, "glimp serve: warning: %s is readable by other users (chmod 600 it)\n",
+                k->file);
+    bool got = fgets(k->buf, sizeof k->buf, f) != NULL;
+    fclose(f);
+    size_t n = got ? strcspn(k->buf, "\r\n") : 0;
+    while (n > 0 && (k->buf[n - 1] == ' ' || k->buf[n - 1] == '\t')) n--;
+    k->buf[n] = '\0';
+    if (!n) {
+        fprintf(stderr, "glimp serve: --api-key-file %s: the first line holds no key\n", k->file);
+        return NULL;
+    }
+    return k->buf;
+}
+
+/* Lets the process open as many sockets as the hard limit allows. */
+static void raise_fd_limit(void)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+        r.rlim_cur = r.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &r);
+    }
+}
+
 /* Returns 0 to go on, -1 after --help, else the exit code. The router
  * options go to p->router; p->router.delimiter may borrow ro's storage. */
-static int parse_args(int argc, char **argv, glimp_serve_params *p, router_opts *ro)
+static int parse_args(int argc, char **argv, glimp_serve_params *p, router_opts *ro,
+                      double *grace, key_source *key)
 {
     struct option long_opts[48];
     if (!router_opts_table(ro, own_opts, long_opts, 48)) return 1;
     int c, li = -1;
-    long v;
+    long v = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:" ROUTER_OPT_SHORT "h", long_opts, &li)) != -1) {
         const char *a = optarg;
@@ -112,6 +192,11 @@ static int parse_args(int argc, char **argv, glimp_serve_params *p, router_opts 
             break;
         case OPT_MAXTOK: ok = parse_int(a, 1, 1 << 24, &p->max_tokens); break;
         case OPT_LOG: p->log_requests = true; break;
+        case OPT_MAXCONN: ok = parse_int(a, 2, 1000000, &p->max_connections); break;
+        case OPT_READTO: ok = parse_seconds(a, 0.001, 86400, &p->read_timeout_s); break;
+        case OPT_GRACE: ok = parse_seconds(a, 0, 86400, grace); break;
+        case OPT_KEYENV: key->env = a; break;
+        case OPT_KEYFILE: key->file = a; break;
         case 'm': p->model_path = a; break;
         case OPT_NAME: p->model_name = a; break;
         case OPT_TEMPLATE: p->template_name = a; break;
@@ -136,6 +221,16 @@ static int parse_args(int argc, char **argv, glimp_serve_params *p, router_opts 
         fprintf(stderr, "glimp serve: give -m MODEL, or --slm and --llm (see glimp serve --help)\n");
         return 2;
     }
+    if (p->max_connections && p->max_connections <= p->parallel + p->queue) {
+        fprintf(stderr, "glimp serve: --max-connections %d must exceed parallel + queue (%d)\n",
+                p->max_connections, p->parallel + p->queue);
+        return 2;
+    }
+    if (key->env && key->file) {
+        fprintf(stderr, "glimp serve: give --api-key-env or --api-key-file, not both\n");
+        return 2;
+    }
+    if ((key->env || key->file) && !(p->api_key = read_api_key(key))) return 2;
     p->router = ro->router;
     p->slm_template = ro->template_name[GLIMP_ROLE_SLM];
     p->llm_template = ro->template_name[GLIMP_ROLE_LLM];
@@ -151,7 +246,9 @@ int cmd_serve(int argc, char **argv)
     router_opts ro;
     router_opts_init(&ro, NULL);
     ro.router = p.router;
-    int rc = parse_args(argc, argv, &p, &ro);
+    double grace = 10.0;
+    key_source key = {0};
+    int rc = parse_args(argc, argv, &p, &ro, &grace, &key);
     if (rc) {
         router_opts_free(&ro);
         return rc < 0 ? 0 : rc;
@@ -163,6 +260,7 @@ int cmd_serve(int argc, char **argv)
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
     glimp_error err = {0};
     glimp_server *srv = glimp_server_start(&p, &err);
     if (!srv) {
@@ -173,10 +271,14 @@ int cmd_serve(int argc, char **argv)
     printf("glimp serve: listening on http://%s:%d (model %s)\n", p.host, glimp_server_port(srv),
            p.model_name ? p.model_name : p.model_path ? p.model_path : "glimprouter");
     fflush(stdout);
+    if (!p.api_key && !glimp_server_is_loopback(srv))
+        fprintf(stderr, "glimp serve: warning: listening on %s without an API key: anyone who "
+                        "can reach it may use it (see --api-key-env)\n", p.host);
     int sig = 0;
     sigwait(&stop, &sig);
-    fprintf(stderr, "glimp serve: stopping (signal %d)\n", sig);
-    glimp_server_stop(srv);
+    fprintf(stderr, "glimp serve: stopping (signal %d), running requests may finish for %g s\n",
+            sig, grace);
+    glimp_server_shutdown(srv, grace);
     router_opts_free(&ro);
     return 0;
 }
