@@ -866,8 +866,9 @@ glimp_status glimp_dataset_resolve(const char *name_or_path, char *path, size_t 
                                    glimp_error *err);
 
 /* Loads a JSONL file (one object per line, blank lines skipped). Returns NULL
- * and fills err on I/O errors, bad JSON or missing fields (named with the line
- * number). Free with glimp_dataset_free(). */
+ * and fills err on I/O errors, bad JSON, missing fields, a line over 16 MiB
+ * (GLIMP_ERR_RANGE; the rest of it is not read) or two problems with one id
+ * (naming both lines). Free with glimp_dataset_free(). */
 glimp_dataset *glimp_dataset_load(const char *path, const glimp_dataset_params *params,
                                   glimp_error *err);
 size_t glimp_dataset_count(const glimp_dataset *ds);
