@@ -882,8 +882,9 @@ glimp_status glimp_dataset_resolve(const char *name_or_path, char *path, size_t 
                                    glimp_error *err);
 
 /* Loads a JSONL file (one object per line, blank lines skipped). Returns NULL
- * and fills err on I/O errors, bad JSON or missing fields (named with the line
- * number). Free with glimp_dataset_free(). */
+ * and fills err on I/O errors, bad JSON, missing fields, a line over 16 MiB
+ * (GLIMP_ERR_RANGE; the rest of it is not read) or two problems with one id
+ * (naming both lines). Free with glimp_dataset_free(). */
 glimp_dataset *glimp_dataset_load(const char *path, const glimp_dataset_params *params,
                                   glimp_error *err);
 size_t glimp_dataset_count(const glimp_dataset *ds);
@@ -935,6 +936,10 @@ typedef struct glimp_eval_params {
     const char *prompt_template;      /* NULL: built-in (see glimp_eval_render_prompt) */
     glimp_eval_progress_fn progress;  /* may be NULL */
     void *progress_user;
+    const char *config;               /* JSON object: the solver's settings that change its
+                                         results (glimp_eval_router_config); a member "about"
+                                         is recorded, not compared. NULL: none */
+    bool force_new;                   /* out_dir holds records: move them aside, start afresh */
 } glimp_eval_params;
 
 typedef struct glimp_eval_counts {
@@ -942,6 +947,8 @@ typedef struct glimp_eval_counts {
     size_t skipped; /* already in out_dir/items.jsonl */
     size_t done;    /* finished and appended now */
     size_t failed;  /* solver errors: not recorded, so a rerun retries them */
+    long stale_lock_pid; /* > 0: out_dir/run.lock left by this PID, which died, was taken over */
+    int previous;   /* > 0: force_new moved the old records to out_dir/previous-N */
 } glimp_eval_counts;
 
 glimp_eval_params glimp_eval_default_params(void);
@@ -953,8 +960,14 @@ bool glimp_eval_policy_uses_tau(const char *policy);
 /* Runs every (policy, tau, problem, repeat) not yet in out_dir/items.jsonl,
  * appending each record as it finishes, then writes the report (as
  * glimp_eval_report). A torn last line left by a killed run is cut off first.
- * Returns the first solver error (after finishing the other items) or an I/O
- * error. counts may be NULL. */
+ * One run at a time per out_dir (out_dir/run.lock holds the PID); records
+ * are reused only when out_dir/run.json holds the same settings: the
+ * dataset's problems, the prompt template, the seed and params->config.
+ * GLIMP_ERR_ARG when out_dir is in use by another run or holds records of
+ * other or unknown settings (the message names each difference; force_new
+ * moves items.jsonl and run.json to out_dir/previous-N instead). Else
+ * returns the first solver error (after finishing the other items) or an
+ * I/O error. counts may be NULL. */
 glimp_status glimp_eval_run(const glimp_dataset *ds, const glimp_eval_params *params,
                             glimp_eval_solve_fn solve, void *user, glimp_eval_counts *counts,
                             glimp_error *err);
@@ -999,6 +1012,24 @@ glimp_backend *glimp_eval_open_backend(const char *where, const char *model,
 
 /* True when `where` names a server (an http:// or https:// URL). */
 bool glimp_eval_is_server(const char *where);
+
+/* The models of a routed run, by glimp_role, as glimp_eval_open_backend
+ * takes them. */
+typedef struct glimp_eval_models {
+    const char *where[2];         /* GGUF path or server URL */
+    const char *model[2];         /* a server's model name, or NULL */
+    const char *template_name[2]; /* NULL: the model's own */
+    int n_ctx;                    /* local models' context; 0: the model's */
+} glimp_eval_models;
+
+/* The settings of a routed run that change its results, as a JSON object
+ * for glimp_eval_params.config: each model (a GGUF file by its size and an
+ * FNV-1a hash of its first 8 MiB and last 1 MiB, not by path or mtime; a
+ * server by URL and model name), templates, n_ctx and every router
+ * parameter except policy, tau and seed (set per item); the paths go to
+ * "about". malloc'd; NULL + err (GLIMP_ERR_IO) when a file cannot be read. */
+char *glimp_eval_router_config(const glimp_eval_models *models,
+                               const glimp_router_params *params, glimp_error *err);
 
 /* H_init statistics of SLM-only traces. */
 typedef struct glimp_calibration {

@@ -4,17 +4,18 @@
 # then the demo benchmark under four policies: the LLM alone, the SLM alone,
 # glimp at the default tau, and random routing at the share glimp sent to the
 # LLM (the matched-share control). Prints the summary table and leaves
-# items.jsonl, summary.{md,csv} and the SVG plots in $DEMO_OUT.
+# items.jsonl, run.json, summary.{md,csv} and the SVG plots in $DEMO_OUT/seed-S.
 #   DEMO_LIMIT=N   benchmark problems (default 200, all; `make demo-quick`: 20)
-#   DEMO_OUT=DIR   output folder (default build/demo; rerunning resumes there)
+#   DEMO_OUT=DIR   output root (default build/demo); seed S writes DIR/seed-S, and
+#                  rerunning with that seed resumes there
 #   DEMO_SEED=S    run seed (default 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 glimp=build/glimp
 models=models/demo
-out=${DEMO_OUT:-build/demo}
 limit=${DEMO_LIMIT:-200}
 seed=${DEMO_SEED:-1}
+out=${DEMO_OUT:-build/demo}/seed-$seed # a run's records are one seed's (docs/eval.md)
 [ -x "$glimp" ] || { echo "demo: $glimp is missing: run make first" >&2; exit 1; }
 for f in "$models/slm.gguf" "$models/llm.gguf" "$models/bench.jsonl" "$models/prompt.txt"; do
   [ -f "$f" ] || { echo "demo: $f is missing" >&2; exit 1; }

@@ -3,7 +3,8 @@
  * shuffled reproducibly per seed and the reference letter always points at
  * the option the source marks right; the references agree with the boxed
  * answers of the files' own worked solutions (an independent check of the
- * grader); custom field names, errors with line numbers, and prompts. */
+ * grader); custom field names, errors with line numbers, and prompts;
+ * duplicate problem ids and over-long lines are errors naming the lines. */
 /* test-links: eval */
 #include "eval/eval.h"
 #include "test_util.h"
@@ -184,9 +185,63 @@ static void check_custom(void)
           "missing file");
 }
 
+/* Writes text to a new temporary file; its path goes to path[]. */
+static void write_temp(char *path, const char *text)
+{
+    int fd = mkstemp(path);
+    REQUIRE(fd >= 0, "mkstemp");
+    size_t n = strlen(text);
+    REQUIRE(write(fd, text, n) == (ssize_t)n, "write");
+    close(fd);
+}
+
+static void check_integrity(void)
+{
+    glimp_error err = {0};
+    char path[] = "/tmp/glimp_eval_dupXXXXXX";
+    /* ids "a" on lines 2 and 5 (line 3 is blank): resuming by id would lose one */
+    write_temp(path, "{\"id\": \"z\", \"question\": \"Q0\", \"answer\": 1}\n"
+                     "{\"id\": \"a\", \"question\": \"Q1\", \"answer\": 2}\n\n"
+                     "{\"id\": \"b\", \"question\": \"Q2\", \"answer\": 3}\n"
+                     "{\"id\": \"a\", \"question\": \"Q3\", \"answer\": 4}\n");
+    glimp_dataset *ds = glimp_dataset_load(path, NULL, &err);
+    CHECK(!ds && err.status == GLIMP_ERR_FORMAT && strstr(err.msg, "lines 2 and 5") &&
+              strstr(err.msg, "'a'"),
+          "duplicate ids: '%s'", ds ? "(loaded)" : err.msg);
+    glimp_dataset_free(ds);
+    unlink(path);
+
+    /* an explicit id equal to the line-number id another line gets */
+    char path2[] = "/tmp/glimp_eval_dupXXXXXX";
+    write_temp(path2, "{\"question\": \"Q0\", \"answer\": 1}\n"
+                      "{\"id\": 0, \"question\": \"Q1\", \"answer\": 2}\n");
+    ds = glimp_dataset_load(path2, NULL, &err);
+    CHECK(!ds && strstr(err.msg, "lines 1 and 2") && strstr(err.msg, "'0'"),
+          "duplicate default id: '%s'", ds ? "(loaded)" : err.msg);
+    glimp_dataset_free(ds);
+    unlink(path2);
+
+    /* a 17 MiB line (valid JSON) after a good one: refused, naming line 2 */
+    char path3[] = "/tmp/glimp_eval_bigXXXXXX";
+    write_temp(path3, "{\"id\": \"a\", \"question\": \"Q\", \"answer\": 1}\n");
+    FILE *f = fopen(path3, "a");
+    REQUIRE(f, "open %s", path3);
+    fputs("{\"id\": \"b\", \"answer\": 2, \"question\": \"", f);
+    for (int i = 0; i < 17 << 10; i++) fprintf(f, "%01023d", 0);
+    fputs("\"}\n", f);
+    fclose(f);
+    ds = glimp_dataset_load(path3, NULL, &err);
+    CHECK(!ds && err.status == GLIMP_ERR_RANGE && strstr(err.msg, "line 2") &&
+              strstr(err.msg, "16 MiB"),
+          "long line: '%s'", ds ? "(loaded)" : err.msg);
+    glimp_dataset_free(ds);
+    unlink(path3);
+}
+
 int main(void)
 {
     check_custom();
+    check_integrity();
     const char *dir = test_shared_or_skip("datasets");
     setenv("GLIMP_DATA_DIR", dir, 1);
     char path[4096 + 64];

@@ -3,12 +3,17 @@
  * skipped and added counts), failures retried on rerun, parallel runs
  * giving the same records, summary statistics against hand-computed
  * values (Wilson intervals from the textbook formula), the report files,
- * calibration and the progress line. */
+ * calibration and the progress line; the output folder's guards: reruns
+ * with other settings refused (each difference named) or moved aside with
+ * force_new, records without run.json refused, a second run at once
+ * refused while the first finishes alone, a dead run's lock taken over;
+ * model identities that follow content, not paths. */
 /* test-links: eval */
 #include "eval/eval.h"
 #include "test_util.h"
 
 #include <cjson/cJSON.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char tmpdir[] = "/tmp/glimp_eval_runXXXXXX";
@@ -236,6 +241,246 @@ static void test_resume(glimp_dataset *ds)
     CHECK(access(items, R_OK) == 0, "report written by the run");
 }
 
+/* A run of ds with p and the scripted solver. */
+static glimp_status guarded_run(const glimp_dataset *ds, glimp_eval_params *p,
+                                glimp_eval_counts *c, glimp_error *err)
+{
+    fake f = {0};
+    return glimp_eval_run(ds, p, fake_solve, &f, c, err);
+}
+
+static void test_settings(glimp_dataset *ds)
+{
+    char dir[256], items[300], path[300];
+    snprintf(dir, sizeof dir, "%s/guard", tmpdir);
+    snprintf(items, sizeof items, "%s/items.jsonl", dir);
+    glimp_eval_params p = run_params(dir);
+    p.config = "{\"model\": \"a.gguf 1234\", \"temperature\": 0.6, \"about\": {\"path\": \"/x\"}}";
+    p.limit = 2;
+    glimp_eval_counts c;
+    glimp_error err = {0};
+    REQUIRE(guarded_run(ds, &p, &c, &err) == GLIMP_OK, "first: %s", err.msg);
+    CHECK(count_lines(items) == 16, "lines %zu", count_lines(items));
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    char *info = read_all(path);
+    CHECK(info && strstr(info, "\"seed\":\t\"11\"") && strstr(info, "a.gguf 1234") &&
+              strstr(info, "\"dataset_content\":\t\"5 problems, fnv1a64 ") &&
+              strstr(info, "\"path\":\t\"/x\""),
+          "run.json: %s", info ? info : "(none)");
+    free(info);
+
+    /* what only selects items or speed: resumes */
+    static const char *const more[] = {"glimp", "llm", "random:0.3", "slm"};
+    p.policies = more;
+    p.n_policies = 4;
+    p.limit = 3;
+    p.parallel = 2;
+    p.config = "{\"temperature\": 0.6, \"model\": \"a.gguf 1234\", \"about\": {\"path\": \"/y\"}}";
+    CHECK(guarded_run(ds, &p, &c, &err) == GLIMP_OK && c.skipped == 16 && c.done == 14,
+          "resume with more items: %s %zu %zu", err.msg, c.skipped, c.done);
+
+    /* what changes results: refused, nothing run or written */
+    size_t before = count_lines(items);
+    glimp_eval_params q = p;
+    q.seed = 12;
+    CHECK(guarded_run(ds, &q, &c, &err) == GLIMP_ERR_ARG &&
+              strstr(err.msg, "seed: \"11\" there, \"12\" now") && strstr(err.msg, "run.json") &&
+              c.done == 0,
+          "other seed: '%s'", err.msg);
+    q = p;
+    q.config = "{\"temperature\": 0.3, \"model\": \"a.gguf 1234\"}";
+    CHECK(guarded_run(ds, &q, &c, &err) == GLIMP_ERR_ARG &&
+              strstr(err.msg, "temperature: 0.6 there, 0.3 now") && !strstr(err.msg, "model"),
+          "other temperature: '%s'", err.msg);
+    q = p;
+    q.config = "{\"temperature\": 0.6}";
+    CHECK(guarded_run(ds, &q, &c, &err) == GLIMP_ERR_ARG &&
+              strstr(err.msg, "model: \"a.gguf 1234\" there, (absent) now"),
+          "a setting gone: '%s'", err.msg);
+    q = p;
+    q.prompt_template = "Q: {question}";
+    CHECK(guarded_run(ds, &q, &c, &err) == GLIMP_ERR_ARG &&
+              strstr(err.msg, "prompt_template: \"built-in\" there"),
+          "other prompt: '%s'", err.msg);
+    char dpath[300]; /* mini.jsonl again, one question changed */
+    snprintf(dpath, sizeof dpath, "%s/edited", tmpdir);
+    mkdir(dpath, 0777);
+    snprintf(dpath, sizeof dpath, "%s/edited/mini.jsonl", tmpdir);
+    FILE *f = fopen(dpath, "w");
+    REQUIRE(f, "create %s", dpath);
+    for (int i = 1; i <= 5; i++)
+        fprintf(f, "{\"id\": \"p%d\", \"question\": \"What is %d times %d?\", \"answer\": \"%d\"}\n",
+                i, i, i == 3 ? 8 : 7, i * (i == 3 ? 8 : 7));
+    fclose(f);
+    glimp_dataset_params dp = glimp_dataset_default_params();
+    dp.grade = GLIMP_GRADE_INTEGER;
+    glimp_dataset *edited = glimp_dataset_load(dpath, &dp, &err);
+    REQUIRE(edited, "%s", err.msg);
+    CHECK(guarded_run(edited, &p, &c, &err) == GLIMP_ERR_ARG &&
+              strstr(err.msg, "dataset_content: \"5 problems, fnv1a64 "),
+          "other data: '%s'", err.msg);
+    CHECK(count_lines(items) == before, "refused runs wrote %zu lines", count_lines(items) - before);
+
+    /* force_new: the old records move to previous-1, the new run starts at 0 */
+    q = p;
+    q.seed = 12;
+    q.force_new = true;
+    CHECK(guarded_run(edited, &q, &c, &err) == GLIMP_OK && c.previous == 1 &&
+              c.skipped == 0 && c.done == c.total,
+          "force_new: %s previous %d skipped %zu", err.msg, c.previous, c.skipped);
+    snprintf(path, sizeof path, "%s/previous-1/items.jsonl", dir);
+    CHECK(count_lines(path) == before, "moved %zu of %zu lines", count_lines(path), before);
+    snprintf(path, sizeof path, "%s/previous-1/run.json", dir);
+    info = read_all(path);
+    CHECK(info && strstr(info, "\"11\""), "old run.json kept: %s", info ? info : "(none)");
+    free(info);
+    CHECK(count_lines(items) == c.total, "new records %zu", count_lines(items));
+    q.force_new = false; /* and the new settings now resume */
+    CHECK(guarded_run(edited, &q, &c, &err) == GLIMP_OK && c.skipped == c.total,
+          "resume after force_new: %s", err.msg);
+    glimp_dataset_free(edited);
+
+    /* records without run.json (an older glimp): settings unknown, refused */
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    unlink(path);
+    CHECK(guarded_run(ds, &p, &c, &err) == GLIMP_ERR_ARG && strstr(err.msg, "unknown"),
+          "no run.json: '%s'", err.msg);
+    /* no records yet: other settings simply replace run.json */
+    snprintf(dir, sizeof dir, "%s/guard-empty", tmpdir);
+    p = run_params(dir);
+    fake fail = {.fail_problem = "p1"};
+    p.limit = 1;
+    CHECK(glimp_eval_run(ds, &p, fake_solve, &fail, &c, &err) == GLIMP_ERR_HTTP, "all fail");
+    p.seed = 99;
+    CHECK(guarded_run(ds, &p, &c, &err) == GLIMP_OK && c.done == c.total,
+          "empty folder, new settings: %s", err.msg);
+}
+
+/* The solver of the run that holds the folder: on its first item it says
+ * so on `started` and waits until `go` is readable. */
+static int started[2], go[2];
+
+static glimp_status blocking_solve(void *user, const glimp_eval_task *t, char **json,
+                                   glimp_error *err)
+{
+    static bool first = true;
+    if (first) {
+        first = false;
+        char b = 'x';
+        if (write(started[1], &b, 1) != 1 || read(go[0], &b, 1) != 1)
+            return glimp_error_set(err, GLIMP_ERR_IO, "pipe");
+    }
+    return fake_solve(user, t, json, err);
+}
+
+static void test_lock(glimp_dataset *ds)
+{
+    char dir[256], items[300], lock[300];
+    snprintf(dir, sizeof dir, "%s/locked", tmpdir);
+    snprintf(items, sizeof items, "%s/items.jsonl", dir);
+    snprintf(lock, sizeof lock, "%s/run.lock", dir);
+    glimp_eval_params p = run_params(dir);
+    REQUIRE(pipe(started) == 0 && pipe(go) == 0, "pipe");
+    fflush(NULL);
+    pid_t child = fork();
+    REQUIRE(child >= 0, "fork");
+    if (child == 0) {
+        fake f = {0};
+        _exit(glimp_eval_run(ds, &p, blocking_solve, &f, NULL, NULL) == GLIMP_OK ? 0 : 1);
+    }
+    char b;
+    REQUIRE(read(started[0], &b, 1) == 1, "the first run did not start");
+    /* the first run is inside its first item: a second one must refuse */
+    glimp_eval_counts c;
+    glimp_error err = {0};
+    char pid[32];
+    snprintf(pid, sizeof pid, "PID %ld", (long)child);
+    CHECK(guarded_run(ds, &p, &c, &err) == GLIMP_ERR_ARG && strstr(err.msg, "in use") &&
+              strstr(err.msg, pid) && c.done == 0,
+          "second run: '%s'", err.msg);
+    CHECK(write(go[1], "x", 1) == 1, "release");
+    int status = 0;
+    waitpid(child, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "first run status %d", status);
+    CHECK(count_lines(items) == 40, "%zu records, want 40 (no duplicates)", count_lines(items));
+    CHECK(access(lock, F_OK) != 0, "the lock file is removed at the end");
+
+    /* a lock file left by a run that died (no flock held): taken over */
+    FILE *f = fopen(lock, "w");
+    REQUIRE(f, "create %s", lock);
+    fputs("4194305\n", f);
+    fclose(f);
+    CHECK(guarded_run(ds, &p, &c, &err) == GLIMP_OK && c.stale_lock_pid == 4194305 &&
+              c.skipped == 40,
+          "stale lock: %s pid %ld", err.msg, c.stale_lock_pid);
+    for (int i = 0; i < 2; i++) {
+        close(started[i]);
+        close(go[i]);
+    }
+}
+
+/* The "slm" member of glimp_eval_router_config for a model at path. */
+static char *slm_identity(const char *path, const char *tmpl)
+{
+    glimp_eval_models m = {{path, "http://127.0.0.1:9/v1"}, {NULL, "big"}, {tmpl, "qwen3"}, 0};
+    glimp_router_params rp = glimp_router_default_params();
+    glimp_error err = {0};
+    char *json = glimp_eval_router_config(&m, &rp, &err);
+    CHECK(json, "config: %s", err.msg);
+    cJSON *o = cJSON_Parse(json);
+    free(json);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "slm");
+    char *id = cJSON_IsString(v) ? strdup(v->valuestring) : NULL;
+    if (tmpl) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "slm_template");
+        CHECK(cJSON_IsString(t) && !strcmp(t->valuestring, tmpl), "template");
+    }
+    const cJSON *llm = cJSON_GetObjectItemCaseSensitive(o, "llm");
+    CHECK(cJSON_IsString(llm) && !strcmp(llm->valuestring, "server http://127.0.0.1:9/v1, model big"),
+          "server identity");
+    cJSON_Delete(o);
+    return id;
+}
+
+static void test_fingerprint(void)
+{
+    char a[256], b[256];
+    snprintf(a, sizeof a, "%s/model-a.gguf", tmpdir);
+    snprintf(b, sizeof b, "%s/model-b.gguf", tmpdir);
+    enum { SIZE = 12 << 20 };
+    char *bytes = malloc(SIZE);
+    REQUIRE(bytes, "malloc");
+    for (size_t i = 0; i < SIZE; i++) bytes[i] = (char)(i * 31 + (i >> 12));
+    const char *paths[2] = {a, b};
+    for (int k = 0; k < 2; k++) {
+        FILE *f = fopen(paths[k], "wb");
+        REQUIRE(f && fwrite(bytes, 1, SIZE, f) == SIZE && fclose(f) == 0, "write %s", paths[k]);
+    }
+    char *ida = slm_identity(a, NULL), *idb = slm_identity(b, "raw");
+    CHECK(ida && idb && !strcmp(ida, idb) && strstr(ida, "12582912 bytes, fnv1a64 "),
+          "same content, another path: '%s' '%s'", ida, idb);
+    /* one byte changed near the end (the last weights) */
+    FILE *f = fopen(b, "r+b");
+    REQUIRE(f, "open %s", b);
+    fseek(f, SIZE - 100, SEEK_SET);
+    fputc(bytes[SIZE - 100] ^ 1, f);
+    fclose(f);
+    char *idc = slm_identity(b, NULL);
+    CHECK(idc && strcmp(ida, idc), "changed tail not seen: '%s'", idc);
+    free(ida);
+    free(idb);
+    free(idc);
+    free(bytes);
+    glimp_eval_models m = {{"/nonexistent/x.gguf", "/nonexistent/y.gguf"}, {0}, {0}, 0};
+    glimp_router_params rp = glimp_router_default_params();
+    glimp_error err = {0};
+    CHECK(!glimp_eval_router_config(&m, &rp, &err) && err.status == GLIMP_ERR_IO &&
+              strstr(err.msg, "/nonexistent/x.gguf"),
+          "missing model: '%s'", err.msg);
+    unlink(a);
+    unlink(b);
+}
+
 /* One record line for the hand-computed summary. */
 static void put_item(FILE *f, const char *policy, double tau, int problem, int repeat, bool ok,
                      double wall, int steps_llm, int tok_slm, int tok_llm)
@@ -394,6 +639,9 @@ int main(void)
     REQUIRE(made, "mkdtemp");
     glimp_dataset *ds = make_dataset();
     test_resume(ds);
+    test_settings(ds);
+    test_lock(ds);
+    test_fingerprint();
     test_summary();
     test_calibrate(ds);
     test_progress();

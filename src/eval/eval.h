@@ -3,8 +3,8 @@
  * The public side (glimp.h, section "evaluation") is datasets, grading,
  * runs and reports. This header joins the pieces behind it: a growable
  * string, the LaTeX normaliser and numeric evaluator used by grading, the
- * router-trace reader, items.jsonl records, summary statistics, the SVG
- * writer and the plots. Functions that allocate return NULL / a negative
+ * router-trace reader, items.jsonl records, the output folder's lock and
+ * run.json, summary statistics, the SVG writer and the plots. Functions that allocate return NULL / a negative
  * status on out-of-memory; none of them abort on bad input.
  */
 #ifndef GLIMP_EVAL_EVAL_H
@@ -105,6 +105,39 @@ void eval_items_free(eval_items *items);
 /* True when a and b name the same tau (both NAN, or equal within 1e-9). */
 bool eval_tau_equal(double a, double b);
 
+/* ---- the output folder: its lock (eval_lock.c) and run.json (eval_runinfo.c) ---- */
+
+typedef struct eval_lock {
+    int fd;           /* -1: not held */
+    char path[4096];  /* DIR/run.lock */
+} eval_lock;
+
+/* Takes DIR/run.lock for this process (writing its PID there), or fails
+ * with GLIMP_ERR_ARG naming the PID of the run that holds it. *stale_pid
+ * gets the PID of a run that died holding it (0: none). */
+glimp_status eval_lock_take(const char *dir, eval_lock *lock, long *stale_pid, glimp_error *err);
+/* Removes the lock file and lets the lock go. */
+void eval_lock_release(eval_lock *lock);
+
+/* The settings the records of a run of ds with p depend on: the dataset
+ * (name and a hash of its loaded problems), the prompt template, the run
+ * seed and the members of p->config; p->config's "about" member (not
+ * compared) goes to *about. NULL + err when p->config is not a JSON object
+ * or on OOM. */
+struct cJSON *eval_runinfo_config(const glimp_dataset *ds, const glimp_eval_params *p,
+                                  struct cJSON **about, glimp_error *err);
+
+/* Settles DIR/run.json before a run with `config` (eval_runinfo_config).
+ * Records made with the same settings are kept. Records of other settings,
+ * or of unknown ones (records without run.json), refuse the run
+ * (GLIMP_ERR_ARG naming each difference) unless force_new, which moves
+ * DIR/items.jsonl and DIR/run.json to DIR/previous-N (*previous = N, else
+ * 0); force_new also does that when the settings match. run.json is
+ * (re)written whenever it does not hold config. */
+glimp_status eval_runinfo_settle(const char *dir, const struct cJSON *config,
+                                 const struct cJSON *about, bool has_records, bool force_new,
+                                 int *previous, glimp_error *err);
+
 /* ---- summary statistics (eval_stats.c) ---- */
 
 /* Wilson score interval (z = 1.96) for k successes out of n; [0,0] if n=0. */
@@ -182,6 +215,9 @@ glimp_status eval_plot_llm_share_tau(const eval_summary *s, const char *path, gl
 uint64_t eval_rand_next(uint64_t *state);
 /* FNV-1a hash of a string (stable seeds from problem ids). */
 uint64_t eval_hash_str(const char *s);
+/* FNV-1a over n more bytes, continuing from h (start: EVAL_HASH_INIT). */
+#define EVAL_HASH_INIT 0xcbf29ce484222325ull
+uint64_t eval_hash_bytes(uint64_t h, const void *p, size_t n);
 /* Seconds from a monotonic clock. */
 double eval_now_s(void);
 

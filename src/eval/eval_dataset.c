@@ -5,8 +5,9 @@
  * the caller names. Multiple-choice options are shuffled per problem with a
  * generator seeded from (seed, problem id), so a problem's order does not
  * depend on which other problems are loaded, and rendered as "A) ...".
- * Failures (unreadable file, bad JSON, a missing field) return NULL with the
- * file and line number in err.
+ * Failures (unreadable file, bad JSON, a missing field, a line longer than
+ * EVAL_MAX_LINE, two problems with one id) return NULL with the file and
+ * the line number(s) in err.
  */
 #include "eval/eval.h"
 
@@ -31,9 +32,14 @@ static const dataset_profile profiles[] = {
     {"gsm8k", "question", "answer", "idx", NULL, GLIMP_GRADE_INTEGER},
 };
 
+/* Longest line read (newline excluded): the largest real problem is a few
+ * KiB; the cap keeps a corrupt or hostile file from costing gigabytes. */
+#define EVAL_MAX_LINE ((size_t)16 << 20)
+
 struct glimp_dataset {
     char name[64];              /* profile name, else the file's stem */
     glimp_eval_problem *problems;
+    size_t *lines;              /* the line number of each problem */
     char **strings;             /* every string the problems point to */
     size_t n, cap, n_strings, cap_strings;
 };
@@ -241,15 +247,18 @@ static glimp_status load_line(glimp_dataset *ds, const dataset_profile *pr,
     if (ds->n == ds->cap) {
         size_t cap = ds->cap ? ds->cap * 2 : 64;
         glimp_eval_problem *v = realloc(ds->problems, cap * sizeof *v);
-        if (!v) {
+        if (v) ds->problems = v;
+        size_t *l = v ? realloc(ds->lines, cap * sizeof *l) : NULL;
+        if (!l) {
             free(idtext);
             free(question);
             free(ref);
             return glimp_error_set(err, GLIMP_ERR_NOMEM, "out of memory");
         }
-        ds->problems = v;
+        ds->lines = l;
         ds->cap = cap;
     }
+    ds->lines[ds->n] = lineno;
     glimp_eval_problem *pb = &ds->problems[ds->n];
     pb->id = ds_keep(ds, idtext);
     pb->question = ds_keep(ds, question);
@@ -259,6 +268,64 @@ static glimp_status load_line(glimp_dataset *ds, const dataset_profile *pr,
         return glimp_error_set(err, GLIMP_ERR_NOMEM, "out of memory");
     ds->n++;
     return GLIMP_OK;
+}
+
+/* Reads one line (without its '\n') into *line; false at the end of the
+ * file. A line longer than EVAL_MAX_LINE stops with *too_long set, after
+ * reading at most that much of it. */
+static bool read_line(FILE *f, eval_buf *line, bool *too_long)
+{
+    line->len = 0;
+    eval_buf_put(line, "", 0);
+    *too_long = false;
+    int c = getc(f);
+    if (c == EOF) return false;
+    char chunk[4096];
+    size_t n = 0;
+    for (; c != EOF && c != '\n'; c = getc(f)) {
+        if (line->len + n == EVAL_MAX_LINE) {
+            *too_long = true;
+            break;
+        }
+        chunk[n++] = (char)c;
+        if (n == sizeof chunk) {
+            eval_buf_put(line, chunk, n);
+            n = 0;
+        }
+    }
+    eval_buf_put(line, chunk, n);
+    return true;
+}
+
+typedef struct id_line {
+    const char *id;
+    size_t line;
+} id_line;
+
+static int cmp_id_line(const void *a, const void *b)
+{
+    const id_line *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+/* GLIMP_ERR_FORMAT naming both lines when two problems share an id (a run
+ * keys its records by id: one of them would never run). */
+static glimp_status check_unique_ids(const glimp_dataset *ds, glimp_error *err)
+{
+    if (ds->n < 2) return GLIMP_OK;
+    id_line *v = malloc(ds->n * sizeof *v);
+    if (!v) return glimp_error_set(err, GLIMP_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < ds->n; i++) v[i] = (id_line){ds->problems[i].id, ds->lines[i]};
+    qsort(v, ds->n, sizeof *v, cmp_id_line);
+    glimp_status st = GLIMP_OK;
+    for (size_t i = 1; i < ds->n && st == GLIMP_OK; i++)
+        if (!strcmp(v[i - 1].id, v[i].id))
+            st = glimp_error_set(err, GLIMP_ERR_FORMAT, "lines %zu and %zu: both have id '%s' "
+                                 "(problem ids must be unique)", v[i - 1].line, v[i].line,
+                                 v[i].id);
+    free(v);
+    return st;
 }
 
 glimp_dataset *glimp_dataset_load(const char *path, const glimp_dataset_params *params,
@@ -283,16 +350,25 @@ glimp_dataset *glimp_dataset_load(const char *path, const glimp_dataset_params *
     base = base ? base + 1 : path;
     if (pr) snprintf(ds->name, sizeof ds->name, "%s", pr->name);
     else snprintf(ds->name, sizeof ds->name, "%.*s", (int)strcspn(base, "."), base);
-    char *line = NULL;
-    size_t cap = 0, lineno = 0;
+    eval_buf line = {0};
+    size_t lineno = 0;
+    bool too_long = false;
     glimp_status st = GLIMP_OK;
-    while (st == GLIMP_OK && getline(&line, &cap, f) > 0) {
+    while (st == GLIMP_OK && read_line(f, &line, &too_long)) {
         lineno++;
-        if (line[strspn(line, " \t\r\n")] == '\0') continue;
-        st = load_line(ds, pr, &p, line, lineno, err);
+        if (too_long)
+            st = glimp_error_set(err, GLIMP_ERR_RANGE, "line %zu: longer than %zu MiB", lineno,
+                                 EVAL_MAX_LINE >> 20);
+        else if (line.oom)
+            st = glimp_error_set(err, GLIMP_ERR_NOMEM, "line %zu: out of memory", lineno);
+        else if (memchr(line.s, '\0', line.len))
+            st = glimp_error_set(err, GLIMP_ERR_FORMAT, "line %zu: contains a NUL byte", lineno);
+        else if (line.s[strspn(line.s, " \t\r")] != '\0')
+            st = load_line(ds, pr, &p, line.s, lineno, err);
     }
     if (st == GLIMP_OK && ferror(f)) st = glimp_error_set(err, GLIMP_ERR_IO, "read error");
-    free(line);
+    if (st == GLIMP_OK) st = check_unique_ids(ds, err);
+    eval_buf_free(&line);
     fclose(f);
     if (st != GLIMP_OK) {
         glimp_error_prefix(err, "%s", path);
@@ -318,5 +394,6 @@ void glimp_dataset_free(glimp_dataset *ds)
     for (size_t i = 0; i < ds->n_strings; i++) free(ds->strings[i]);
     free(ds->strings);
     free(ds->problems);
+    free(ds->lines);
     free(ds);
 }

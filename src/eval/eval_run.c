@@ -3,9 +3,12 @@
  * through the solver, grade each answer and append its record (flushed as
  * it finishes, so a killed run loses at most the items in flight), then
  * write the report. Items are planned repeat by repeat, problem by problem,
- * so an interrupted run leaves every policy with the same problems.
- * Failure: GLIMP_ERR_ARG for bad params, GLIMP_ERR_IO for the output
- * folder, else the executor's status (eval_exec.c).
+ * so an interrupted run leaves every policy with the same problems. The
+ * output folder is locked for the run (eval_lock.c), and records are reused
+ * only under the settings DIR/run.json holds (eval_runinfo.c).
+ * Failure: GLIMP_ERR_ARG for bad params, a folder in use or records of
+ * other settings, GLIMP_ERR_IO for the output folder, else the executor's
+ * status (eval_exec.c).
  */
 #include "eval/eval_exec.h"
 
@@ -234,36 +237,64 @@ static glimp_eval_task *plan_tasks(const glimp_dataset *ds, const glimp_eval_par
     return tasks;
 }
 
+/* Reads the records' keys, settles run.json (which may move the records
+ * aside) and plans what is left to run. */
+static glimp_status prepare(const glimp_dataset *ds, const glimp_eval_params *params,
+                            const char *items_path, glimp_eval_counts *cnt,
+                            glimp_eval_task **tasks, size_t *n_tasks, glimp_error *err)
+{
+    key_set done = {0};
+    cJSON *about = NULL, *config = eval_runinfo_config(ds, params, &about, err);
+    glimp_status st = config ? GLIMP_OK : err->status;
+    if (st == GLIMP_OK) st = eval_items_load(items_path, true, NULL, keys_add, &done, NULL, err);
+    if (st == GLIMP_OK && done.oom) st = glimp_error_set(err, GLIMP_ERR_NOMEM, "out of memory");
+    if (st == GLIMP_OK)
+        st = eval_runinfo_settle(params->out_dir, config, about, done.n > 0, params->force_new,
+                                 &cnt->previous, err);
+    cJSON_Delete(config);
+    cJSON_Delete(about);
+    if (st == GLIMP_OK && cnt->previous) { /* the records moved away */
+        keys_free(&done);
+        done = (key_set){0};
+    }
+    if (st == GLIMP_OK) {
+        if (done.n) qsort(done.v, done.n, sizeof *done.v, cmp_key);
+        *tasks = plan_tasks(ds, params, &done, n_tasks, &cnt->total);
+        if (!*tasks) st = glimp_error_set(err, GLIMP_ERR_NOMEM, "out of memory");
+        else cnt->skipped = cnt->total - *n_tasks;
+    }
+    keys_free(&done);
+    return st;
+}
+
 glimp_status glimp_eval_run(const glimp_dataset *ds, const glimp_eval_params *params,
                             glimp_eval_solve_fn solve, void *user, glimp_eval_counts *counts,
                             glimp_error *err)
 {
     glimp_eval_counts cnt = {0};
     if (counts) *counts = cnt;
+    glimp_error own = {0};
+    if (!err) err = &own;
     glimp_status st = check_params(ds, params, err);
     if (st == GLIMP_OK) st = make_dirs(params->out_dir, err);
     if (st != GLIMP_OK) return st;
+    eval_lock lock;
+    st = eval_lock_take(params->out_dir, &lock, &cnt.stale_lock_pid, err);
+    if (st != GLIMP_OK) return st;
 
-    char path[4096];
+    char path[4200];
     snprintf(path, sizeof path, "%s/items.jsonl", params->out_dir);
-    key_set done = {0};
-    st = eval_items_load(path, true, NULL, keys_add, &done, NULL, err);
-    if (st == GLIMP_OK && done.oom) st = glimp_error_set(err, GLIMP_ERR_NOMEM, "out of memory");
+    glimp_eval_task *tasks = NULL;
+    size_t n_tasks = 0;
+    FILE *out = NULL;
+    st = prepare(ds, params, path, &cnt, &tasks, &n_tasks, err);
+    if (st == GLIMP_OK && !(out = fopen(path, "a")))
+        st = glimp_error_set(err, GLIMP_ERR_IO, "%s: %s", path, strerror(errno));
     if (st != GLIMP_OK) {
-        keys_free(&done);
-        return st;
-    }
-    if (done.n) qsort(done.v, done.n, sizeof *done.v, cmp_key);
-    size_t n_tasks;
-    glimp_eval_task *tasks = plan_tasks(ds, params, &done, &n_tasks, &cnt.total);
-    keys_free(&done);
-    if (!tasks) return glimp_error_set(err, GLIMP_ERR_NOMEM, "out of memory");
-    cnt.skipped = cnt.total - n_tasks;
-
-    FILE *out = fopen(path, "a");
-    if (!out) {
         free(tasks);
-        return glimp_error_set(err, GLIMP_ERR_IO, "%s: %s", path, strerror(errno));
+        eval_lock_release(&lock);
+        if (counts) *counts = cnt;
+        return st;
     }
     run_ctx ctx = {out, glimp_dataset_name(ds), path};
     eval_exec_job job = {
@@ -278,8 +309,9 @@ glimp_status glimp_eval_run(const glimp_dataset *ds, const glimp_eval_params *pa
     if (counts) *counts = cnt;
     glimp_error rerr = {0};
     glimp_status rst = glimp_eval_report(params->out_dir, &rerr);
+    eval_lock_release(&lock);
     if (st == GLIMP_OK && rst != GLIMP_OK) {
-        if (err) *err = rerr;
+        *err = rerr;
         st = rst;
     }
     return st;

@@ -1,8 +1,9 @@
 /* eval_util.c - seeds and clocks for the evaluation module: a splitmix64
- * generator (choice shuffles, per-item seeds), FNV-1a string hashing and a
- * monotonic clock. Cannot fail. */
+ * generator (choice shuffles, per-item seeds), FNV-1a hashing (problem ids,
+ * run fingerprints) and a monotonic clock. Cannot fail. */
 #include "eval/eval.h"
 
+#include <string.h>
 #include <time.h>
 
 uint64_t eval_rand_next(uint64_t *state)
@@ -13,15 +14,17 @@ uint64_t eval_rand_next(uint64_t *state)
     return z ^ (z >> 31);
 }
 
-uint64_t eval_hash_str(const char *s)
+uint64_t eval_hash_bytes(uint64_t h, const void *p, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
         h *= 0x100000001b3ull;
     }
     return h;
 }
+
+uint64_t eval_hash_str(const char *s) { return eval_hash_bytes(EVAL_HASH_INIT, s, strlen(s)); }
 
 double eval_now_s(void)
 {

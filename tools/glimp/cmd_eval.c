@@ -1,8 +1,10 @@
 /* cmd_eval.c - `glimp eval`: runs every (policy, tau, problem, repeat) of a
  * dataset through the router, resumably, into an output folder (records,
- * summary, plots; see docs/eval.md). Exit 2 on usage errors, 1 when the
- * models, the data or the output cannot be used, or when items failed
- * (the others are recorded; a rerun retries the failed ones).
+ * run.json with the settings they depend on, summary, plots; see
+ * docs/eval.md). Exit 2 on usage errors, 1 when the models, the data or the
+ * output cannot be used (another run holds it, or its records were made
+ * with other settings), or when items failed (the others are recorded; a
+ * rerun retries the failed ones).
  */
 #include "commands.h"
 #include "eval_cli.h"
@@ -40,7 +42,10 @@ static void eval_usage(FILE *out, const router_opts *ro)
         "  --limit N              first N problems (all)\n"
         "  --repeats K            runs per problem (1)\n"
         "  --seed S               run seed: item seeds and choice shuffles (0)\n"
-        "  --out DIR              output folder (eval-out)\n"
+        "  --out DIR              output folder (eval-out); a rerun resumes there when the\n"
+        "                         settings match DIR/run.json, and refuses otherwise\n"
+        "  --force-new            DIR holds records: move them to DIR/previous-N and start\n"
+        "                         afresh\n"
         "  --parallel N           concurrent items when both models are servers (1); local\n"
         "                         models run one item at a time\n"
         "models:\n"
@@ -55,7 +60,7 @@ static void eval_usage(FILE *out, const router_opts *ro)
 }
 
 enum { OPT_SLM = 256, OPT_LLM, OPT_SLM_MODEL, OPT_LLM_MODEL, OPT_POLICY, OPT_TAU, OPT_OUT,
-       OPT_REPEATS };
+       OPT_REPEATS, OPT_FORCE_NEW };
 
 static const struct option own_opts[] = {
     {"slm", required_argument, 0, OPT_SLM},
@@ -66,6 +71,7 @@ static const struct option own_opts[] = {
     {"tau", required_argument, 0, OPT_TAU},
     {"out", required_argument, 0, OPT_OUT},
     {"repeats", required_argument, 0, OPT_REPEATS},
+    {"force-new", no_argument, 0, OPT_FORCE_NEW},
     {"help", no_argument, 0, 'h'},
     EVAL_LONG_OPTIONS,
     {0, 0, 0, 0},
@@ -96,6 +102,7 @@ static int parse_args(int argc, char **argv, eval_opts *o)
         case OPT_POLICY: o->policies = optarg; break;
         case OPT_TAU: o->taus = optarg; break;
         case OPT_OUT: o->cli.eval.out_dir = a; break;
+        case OPT_FORCE_NEW: o->cli.eval.force_new = true; break;
         case OPT_REPEATS: {
             long v = strtol(a, &end, 10);
             if (end == a || *end || v < 1 || v > 1 << 20) {
@@ -187,6 +194,7 @@ int cmd_eval(int argc, char **argv)
 
     glimp_dataset *ds = eval_cli_load(&o.cli, "glimp eval");
     glimp_backend **slm = NULL, **llm = NULL;
+    char *config = NULL;
     int nw = ep->parallel;
     rc = 1;
     if (!ds) goto done;
@@ -206,6 +214,14 @@ int cmd_eval(int argc, char **argv)
     lp.n_threads = o.ro.n_threads;
     lp.n_ctx = o.ro.n_ctx;
     glimp_error err = {0};
+    /* what the records depend on: DIR/run.json (docs/eval.md, "Resuming") */
+    const glimp_eval_models models = {
+        {o.slm_path, o.llm_path}, {o.slm_model, o.llm_model}, {tmpl_slm, tmpl_llm}, o.ro.n_ctx};
+    if (!(config = glimp_eval_router_config(&models, &o.ro.router, &err))) {
+        fprintf(stderr, "glimp eval: %s\n", err.msg);
+        goto done;
+    }
+    ep->config = config;
     slm = calloc((size_t)nw, sizeof *slm);
     llm = calloc((size_t)nw, sizeof *llm);
     if (!slm || !llm) {
@@ -230,6 +246,17 @@ int cmd_eval(int argc, char **argv)
             glimp_dataset_count(ds), o.slm_path, o.llm_path);
     glimp_eval_counts c;
     glimp_status st = glimp_eval_run(ds, ep, glimp_eval_solve_router, &er, &c, &err);
+    if (c.stale_lock_pid)
+        fprintf(stderr, "glimp eval: took over %s/run.lock, left by PID %ld, which is no longer "
+                        "running\n", ep->out_dir, c.stale_lock_pid);
+    if (c.previous)
+        fprintf(stderr, "glimp eval: --force-new: moved the previous items.jsonl and run.json to "
+                        "%s/previous-%d (glimp report %s/previous-%d rebuilds their summary)\n",
+                ep->out_dir, c.previous, ep->out_dir, c.previous);
+    if (st != GLIMP_OK && !c.total) { /* refused before planning: nothing ran */
+        fprintf(stderr, "glimp eval: %s\n", err.msg);
+        goto done;
+    }
     fprintf(stderr, "glimp eval: %zu items planned, %zu already in %s/items.jsonl (skipped), "
                     "%zu run now, %zu failed\n", c.total, c.skipped, ep->out_dir, c.done, c.failed);
     if (st != GLIMP_OK) {
@@ -245,6 +272,7 @@ done:
     }
     free(slm);
     free(llm);
+    free(config);
     glimp_dataset_free(ds);
     eval_cli_free(&o.cli);
     router_opts_free(&o.ro);

@@ -136,10 +136,10 @@ static int generate(const gen_opts *o, glimp_session *s, const glimp_tokenizer *
         *t_decode += now_s() - t0;
         (*n_decoded)++;
     }
-    if (dt) {
+    if (dt) { /* nothing written (e.g. the first sample failed): no empty line */
         const int len = glimp_detok_flush(dt, &piece);
-        fwrite(piece, 1, (size_t)len, stdout);
-        putchar('\n');
+        if (len > 0) fwrite(piece, 1, (size_t)len, stdout);
+        if (n > 0 || len > 0) putchar('\n');
     }
     glimp_detok_free(dt);
     glimp_sampler_free(smp);
