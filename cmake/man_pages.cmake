@@ -26,8 +26,9 @@ foreach(line ${lines})
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "man pages: help2man failed on 'glimp ${name} --help'")
   endif()
-  string(APPEND see_also ".BR glimp-${name} (1)\n")
+  string(APPEND see_also ".BR glimp\\-${name} (1),\n")
 endforeach()
+string(REGEX REPLACE ",\n$" "\n" see_also "${see_also}")
 
 # glimp(1) lists the command pages under SEE ALSO.
 file(WRITE ${OUT}/see_also.h2m "[SEE ALSO]\n${see_also}")

@@ -3,6 +3,10 @@
 # exactly the files an install of the build folder BUILD writes there. It
 # installs BUILD into a scratch folder first and removes what that holds, so
 # no record of an earlier install is needed. Folders are left in place.
+get_filename_component(BUILD "${BUILD}" ABSOLUTE) # relative to the current folder
+if(DESTDIR)
+  get_filename_component(DESTDIR "${DESTDIR}" ABSOLUTE)
+endif()
 if(NOT EXISTS "${BUILD}/cmake_install.cmake")
   message(FATAL_ERROR "uninstall: ${BUILD} is not a configured build folder (run make first)")
 endif()
