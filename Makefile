@@ -6,14 +6,19 @@
 #   make demo       build, then GlimpRouter on the demo pair (scripts/demo.sh)
 #   make demo-quick the same on 20 benchmark problems (CI runs it)
 #   make fuzz       libFuzzer build of the GGUF reader, a short run on the seed corpus
+#   make install    build, then install under PREFIX (default /usr/local; DESTDIR
+#                   stages): bin/glimp, include/glimp.h, libglimp.a and .so,
+#                   pkg-config's glimp.pc, man pages
+#   make uninstall  remove those files from PREFIX (and DESTDIR) again
 #   make clean      remove the build folders
 # WERROR=1 adds -Werror; JOBS=N sets build parallelism.
 JOBS ?= $(shell nproc)
+PREFIX ?= /usr/local
 WERROR ?= 0
 CMAKE_FLAGS = -DGLIMP_WERROR=$(if $(filter 1,$(WERROR)),ON,OFF)
 CTEST = ctest --output-on-failure -j $(JOBS)
 
-.PHONY: all deps build check demo demo-quick asan tsan fuzz clean
+.PHONY: all deps build check install uninstall demo demo-quick asan tsan fuzz clean
 
 all: build
 
@@ -26,6 +31,14 @@ build: deps
 
 check: build
 	cd build && $(CTEST)
+
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install build --prefix "$(PREFIX)"
+	@# the loader's cache must learn of libglimp.so.0 (root, not staging)
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then ldconfig; fi
+
+uninstall:
+	@cmake -DBUILD=build -DPREFIX="$(PREFIX)" -DDESTDIR="$(DESTDIR)" -P cmake/uninstall.cmake
 
 demo: build
 	@scripts/demo.sh

@@ -24,6 +24,12 @@
 extern "C" {
 #endif
 
+/* What this header declares is what libglimp.so exports: the library is
+ * compiled with hidden visibility, these declarations are visible. */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 #define GLIMP_VERSION_MAJOR 0
 #define GLIMP_VERSION_MINOR 1
 #define GLIMP_VERSION_PATCH 0
@@ -1057,6 +1063,10 @@ glimp_status glimp_eval_calibrate(const glimp_dataset *ds, const glimp_eval_para
                                   const char *policy, double tau, double target_share,
                                   glimp_eval_solve_fn solve, void *user,
                                   glimp_calibration *out, glimp_error *err);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

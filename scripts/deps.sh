@@ -16,6 +16,7 @@ pkgs=(
   clang libclang-rt-14-dev  # libFuzzer target, LeakSanitizer runtime
   curl                  # CLI tests of glimp serve
   libxml2-utils         # xmllint: SVG well-formedness in tests
+  help2man              # man pages from the tools' --help
 )
 mode=install
 for a in "$@"; do

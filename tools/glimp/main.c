@@ -1,6 +1,7 @@
 /* main.c - the `glimp` command: dispatches to one subcommand per file. */
 #include "commands.h"
 #include "glimp.h"
+#include "glimp_revision.h" /* GLIMP_GIT_REVISION, written by the build */
 
 #include <stdio.h>
 #include <string.h>
@@ -29,7 +30,7 @@ static void usage(FILE *out)
             glimp_version());
     for (const cli_command *c = commands; c->name; c++)
         fprintf(out, "  %-11s %s\n", c->name, c->summary);
-    fprintf(out, "\n  --version   print the version and the CPU kernels in use\n");
+    fprintf(out, "\n  --version   print the version, git revision and CPU kernels in use\n");
 }
 
 int main(int argc, char **argv)
@@ -43,7 +44,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
-        printf("glimp %s\nkernels: %s\n", glimp_version(), glimp_kernels_name());
+        printf("glimp %s\nrevision: %s\nkernels: %s\n", glimp_version(), GLIMP_GIT_REVISION,
+               glimp_kernels_name());
         return 0;
     }
     for (const cli_command *c = commands; c->name; c++)
