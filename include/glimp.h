@@ -435,6 +435,7 @@ typedef enum glimp_stop_reason {
     GLIMP_STOP_MAX_TOKENS = 1,
     GLIMP_STOP_EOS = 2,     /* end of sequence / end of turn token */
     GLIMP_STOP_ABORTED = 3, /* the first-token hook declined: nothing generated */
+    GLIMP_STOP_CONTEXT = 4, /* the context is full (see glimp_gen_params.keep_free) */
 } glimp_stop_reason;
 
 /* Called once per generate() with the first token's distribution, before the
@@ -454,13 +455,18 @@ typedef struct glimp_gen_params {
     float top_p;              /* 1 = off */
     uint64_t seed;            /* sampler seed for this call */
     int probe_top;            /* top-K size of the first-token probe, 1..GLIMP_PROBE_MAX_K */
+    int keep_free;            /* >= 0: context positions to leave free. The local
+                                 backend stops (GLIMP_STOP_CONTEXT) before a token
+                                 would leave fewer free, also before the first one;
+                                 with 0 it stops when the context is full instead of
+                                 failing. Remote backends stop at their server's limit. */
     glimp_first_token_fn on_first; /* optional */
     glimp_piece_fn on_piece;       /* optional */
     void *user;               /* passed to both callbacks */
 } glimp_gen_params;
 
 /* Defaults: 256 tokens, no stop strings, temperature 0.6, top-p 0.95,
- * seed 0, probe_top 20, no callbacks. */
+ * seed 0, probe_top 20, keep_free 0, no callbacks. */
 glimp_gen_params glimp_gen_default_params(void);
 
 typedef struct glimp_gen_result {
@@ -516,6 +522,8 @@ void glimp_backend_free(glimp_backend *backend);
 
 /* Short description, e.g. "local:qwen3-4b.gguf" (owned by the backend). */
 const char *glimp_backend_name(const glimp_backend *backend);
+/* Context length in tokens; 0 when unknown (remote backends). */
+size_t glimp_backend_n_ctx(const glimp_backend *backend);
 
 /* Renders a prompt; *prompt is malloc'd and owned by the caller (free()). */
 glimp_status glimp_backend_render(glimp_backend *backend, const char *question,
@@ -585,9 +593,12 @@ glimp_backend *glimp_backend_openai_create(const glimp_openai_params *params, gl
 /* The router runs the GlimpRouter step loop over two backends (DESIGN.md
  * section 2): per thinking step it picks the writer by the policy, appends
  * the step as text, and stops thinking at `</think>`, at a step repeating the
- * previous one verbatim, at end of sequence, or when the thinking budget is
- * spent; then the LLM (or, with final_by_slm, the SLM) writes the final
- * answer after "\n</think>\n\n". Every run is reproducible from (models,
+ * previous one verbatim, at end of sequence, when the thinking budget is
+ * spent, or when a writer's context has no more room for thinking (each
+ * thinking call keeps min(final_max_tokens, a quarter of its model's
+ * context) + GLIMP_ROUTER_ANSWER_SLACK positions free for the answer); then the LLM (or, with
+ * final_by_slm, the SLM) writes the final answer after "\n</think>\n\n", in
+ * the room its context has left. Every run is reproducible from (models,
  * params, seed): each generate call gets a seed derived from params.seed, the
  * step index and the role. The result holds a per-step trace. */
 
@@ -628,7 +639,15 @@ typedef struct glimp_router_params {
     float top_p;                /* 0.95 */
     uint64_t seed;              /* 0 */
     bool final_by_slm;          /* the SLM writes the final answer (false) */
+    const char *const *stop;    /* stop strings of the final answer (not part of
+                                   it; none by default); copied by the router */
+    int n_stop;                 /* 0..GLIMP_ROUTER_MAX_STOP */
 } glimp_router_params;
+
+#define GLIMP_ROUTER_MAX_STOP 16
+/* Positions kept free during thinking beyond the room for the answer's
+ * tokens: the final prompt's closing markup and re-tokenisation of the steps. */
+#define GLIMP_ROUTER_ANSWER_SLACK 16
 
 glimp_router_params glimp_router_default_params(void);
 
@@ -673,6 +692,7 @@ typedef enum glimp_step_end {
     GLIMP_STEP_MAX_TOKENS = 1,  /* max_step_tokens (or the rest of the budget) */
     GLIMP_STEP_THINK_END = 2,   /* `</think>` was written */
     GLIMP_STEP_EOS = 3,         /* the model ended its turn */
+    GLIMP_STEP_CONTEXT = 4,     /* the writer's context is full (what fits is kept) */
 } glimp_step_end;
 
 /* How thinking ended. */
@@ -681,10 +701,13 @@ typedef enum glimp_think_end {
     GLIMP_THINK_REPEAT = 1,     /* a step repeated the previous one verbatim */
     GLIMP_THINK_BUDGET = 2,     /* think_budget tokens spent */
     GLIMP_THINK_EOS = 3,        /* a model ended its turn inside the thinking */
+    GLIMP_THINK_CONTEXT = 4,    /* a model's context has no room for more thinking
+                                   (room for the final answer is kept: see
+                                   glimp_router_run) */
 } glimp_think_end;
 
-/* "delimiter", "max_tokens", "think_end", "eos" / "closed", "repeat",
- * "budget", "eos" (static strings, as in the trace JSON). */
+/* "delimiter", "max_tokens", "think_end", "eos", "context" / "closed",
+ * "repeat", "budget", "eos", "context" (static strings, as in the trace JSON). */
 const char *glimp_step_end_name(glimp_step_end end);
 const char *glimp_think_end_name(glimp_think_end end);
 
@@ -714,7 +737,7 @@ typedef struct glimp_step {
 /* A finished run. Produced by glimp_router_run, owned by the caller. */
 typedef struct glimp_router_result {
     char *question;
-    glimp_router_params params; /* params.delimiter points into this result */
+    glimp_router_params params; /* params.delimiter and .stop point into this result */
     glimp_step *steps;
     int n_steps;
     glimp_think_end think_end;
@@ -722,6 +745,9 @@ typedef struct glimp_router_result {
     glimp_role answer_model;
     int answer_tokens;
     int answer_prefill;         /* prompt tokens evaluated for the final answer */
+    glimp_stop_reason answer_stop; /* why the answer ended (GLIMP_STOP_CONTEXT:
+                                   the writer's context was full) */
+    int answer_stop_index;      /* which params.stop string, for GLIMP_STOP_STRING */
     double answer_ms;
     int steps_by[2];            /* steps written, indexed by glimp_role */
     int tokens_by[2];           /* tokens written (thinking + answer), by role */
@@ -740,7 +766,9 @@ typedef struct glimp_router_callbacks {
     /* Text of the current step or of the answer (index -1) as written. For
      * draft policies the accepted SLM draft arrives as one piece. */
     bool (*on_piece)(void *user, int index, glimp_role model, const char *piece, size_t len);
-    /* A step is finished; `step` is valid only during the call. */
+    /* A step is finished; `step` is valid only during the call. A step
+     * begun when a writer's context had no room left gets no on_step_end
+     * (it has no text and is not in the trace). */
     bool (*on_step_end)(void *user, const glimp_step *step);
     /* The final answer starts (its pieces follow with index -1). */
     bool (*on_answer_begin)(void *user, glimp_role model);
@@ -748,13 +776,18 @@ typedef struct glimp_router_callbacks {
 
 /* Creates a router over two backends, which it borrows: they must outlive
  * it. The same backend may serve as both. Copies params (and the
- * delimiter). NULL + GLIMP_ERR_ARG on invalid params. */
+ * delimiter and stop strings). NULL + GLIMP_ERR_ARG on invalid params. */
 glimp_router *glimp_router_create(glimp_backend *slm, glimp_backend *llm,
                                   const glimp_router_params *params, glimp_error *err);
 void glimp_router_free(glimp_router *router);
 
 /* Runs one question. On success *result is a new result owned by the caller
- * (glimp_router_result_free). callbacks may be NULL. */
+ * (glimp_router_result_free). callbacks may be NULL. GLIMP_ERR_RANGE when
+ * the answer writer's context has no room for the final answer (e.g. the
+ * question alone fills it). When a callback cancels the run
+ * (GLIMP_ERR_CANCELLED), *result is still set to the partial run: the
+ * finished steps, and tokens_by counting every token generated, the
+ * cancelled call's included (free it as usual); on other errors it is NULL. */
 glimp_status glimp_router_run(glimp_router *router, const char *question,
                               const glimp_router_callbacks *callbacks,
                               glimp_router_result **result, glimp_error *err);

@@ -48,6 +48,11 @@ void glimp_backend_free(glimp_backend *backend)
 
 const char *glimp_backend_name(const glimp_backend *backend) { return backend->name; }
 
+size_t glimp_backend_n_ctx(const glimp_backend *backend)
+{
+    return backend->ops->n_ctx ? backend->ops->n_ctx(backend->impl) : 0;
+}
+
 double backend_now_ms(void)
 {
     struct timespec ts;
@@ -160,6 +165,9 @@ glimp_status glimp_backend_generate(glimp_backend *backend, const char *prompt,
     if (params->probe_top < 1 || params->probe_top > GLIMP_PROBE_MAX_K)
         return glimp_error_set(err, GLIMP_ERR_ARG, "backend: probe top-K %d outside 1..%d",
                                params->probe_top, GLIMP_PROBE_MAX_K);
+    if (params->keep_free < 0)
+        return glimp_error_set(err, GLIMP_ERR_ARG, "backend: keep_free %d must be >= 0",
+                               params->keep_free);
     if (params->n_stop < 0 || (params->n_stop > 0 && !params->stop))
         return glimp_error_set(err, GLIMP_ERR_ARG, "backend: bad stop string list");
     for (int i = 0; i < params->n_stop; i++)

@@ -24,6 +24,8 @@ typedef struct backend_ops {
                              glimp_gen_result *result, glimp_error *err);
     glimp_status (*score)(void *impl, const char *prompt, const char *continuation,
                           glimp_score_result *result, glimp_error *err);
+    /* optional: context length in tokens (glimp_backend_n_ctx) */
+    size_t (*n_ctx)(void *impl);
     void (*destroy)(void *impl);
 } backend_ops;
 

@@ -10,7 +10,9 @@
  * Failure: model/tokenizer/template loading errors pass through from those
  * modules (GLIMP_ERR_IO/FORMAT/UNSUPPORTED/NOT_FOUND); a prompt longer than
  * the context gives GLIMP_ERR_RANGE (the session keeps its old tokens); an
- * empty prompt gives GLIMP_ERR_ARG; a streaming callback asking to stop gives
+ * empty prompt gives GLIMP_ERR_ARG; generation that reaches the context's
+ * end (less keep_free) stops with GLIMP_STOP_CONTEXT, keeping what it wrote;
+ * a streaming callback asking to stop gives
  * GLIMP_ERR_CANCELLED. After any failure the session still holds a
  * consistent prefix, so the backend stays usable.
  */
@@ -174,11 +176,9 @@ static glimp_status take_token(local *l, gen *g, const glimp_gen_params *p, cons
     } else if (*done) {
         r->stop = GLIMP_STOP_MAX_TOKENS;
     }
-    /* The last token goes into the cache too when it fits: the next prompt
-     * holds its text, so it is needed then anyway. */
-    if (!*done || glimp_session_n_tokens(l->sess) < glimp_session_n_ctx(l->sess))
-        st = glimp_session_decode(l->sess, t, err);
-    return st;
+    /* The last token goes into the cache too (local_generate kept a position
+     * for it): the next prompt holds its text, so it is needed then anyway. */
+    return glimp_session_decode(l->sess, t, err);
 }
 
 static glimp_status local_generate(void *impl, const char *prompt, const glimp_gen_params *p,
@@ -197,6 +197,12 @@ static glimp_status local_generate(void *impl, const char *prompt, const glimp_g
         st = err ? err->status : GLIMP_ERR_NOMEM;
     bool done = st != GLIMP_OK;
     while (!done) {
+        /* each token sampled here is decoded, so it needs a free position */
+        if (glimp_session_n_ctx(l->sess) - glimp_session_n_tokens(l->sess) <=
+            (size_t)p->keep_free) {
+            r->stop = GLIMP_STOP_CONTEXT;
+            break;
+        }
         const float *logits = glimp_session_logits(l->sess);
         if (r->n_tokens == 0) {
             st = fill_dist(l, logits, p->probe_top, &r->first, err);
@@ -270,11 +276,14 @@ static glimp_status local_score(void *impl, const char *prompt, const char *cont
     return st;
 }
 
+static size_t local_n_ctx(void *impl) { return glimp_session_n_ctx(((local *)impl)->sess); }
+
 static const backend_ops local_ops = {
     .render = local_render,
     .probe = local_probe,
     .generate = local_generate,
     .score = local_score,
+    .n_ctx = local_n_ctx,
     .destroy = local_destroy,
 };
 

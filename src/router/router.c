@@ -4,12 +4,16 @@
  * One run: while thinking continues, decide who writes step k by the policy,
  * have that backend generate it after its own rendering of (question, steps),
  * record the step in the trace; then the final answer. Backends keep their
- * caches between calls, so each step only prefills what changed.
+ * caches between calls, so each step only prefills what changed. Thinking
+ * calls keep room for the answer free in their model's context; a writer
+ * whose context is full (or cannot hold its prompt) ends thinking
+ * ("context") instead of failing the run.
  *
  * Failure: any backend error ends the run with that status (the partial
  * result is freed); a callback returning false ends it with
- * GLIMP_ERR_CANCELLED; `exact` H_init with a backend that cannot compute it
- * is GLIMP_ERR_UNSUPPORTED.
+ * GLIMP_ERR_CANCELLED (the partial result goes to the caller, for its
+ * token counts); no room for the answer is GLIMP_ERR_RANGE; `exact` H_init
+ * with a backend that cannot compute it is GLIMP_ERR_UNSUPPORTED.
  */
 #include "router/router_impl.h"
 
@@ -32,6 +36,7 @@ struct glimp_router {
     glimp_backend *be[2];  /* indexed by glimp_role */
     glimp_router_params p; /* p.delimiter == delimiter */
     char *delimiter;
+    char **stop;           /* p.stop == stop: one block, pointers then strings */
     glimp_sampler *coin;   /* draws of random:P (temperature 1 over two outcomes) */
 };
 
@@ -120,6 +125,16 @@ static void account(run *x, glimp_role role, const glimp_gen_result *g)
     else x->cur->prefill_llm += g->prefill_tokens;
 }
 
+/* Context positions a thinking call of `role` keeps free for the answer:
+ * its tokens (final_max_tokens, at most a quarter of the context) and the
+ * closing markup. */
+static int answer_room(const glimp_router *r, glimp_role role)
+{
+    size_t quarter = glimp_backend_n_ctx(r->be[role]) / 4;
+    int tokens = (size_t)r->p.final_max_tokens < quarter ? r->p.final_max_tokens : (int)quarter;
+    return tokens + GLIMP_ROUTER_ANSWER_SLACK;
+}
+
 /* One generate call for the current step by `role`, after the rendered
  * prompt of the finished steps plus `extra` (n_extra 0 or 1, the draft). The
  * SLM's first token goes through the hook; pieces stream when `stream`. */
@@ -142,13 +157,17 @@ static glimp_status write_step(run *x, glimp_role role, bool stream, glimp_gen_r
     gp.top_p = r->p.top_p;
     gp.seed = call_seed(r->p.seed, s->index, role == GLIMP_ROLE_SLM ? SEED_SLM : SEED_LLM);
     gp.probe_top = probe_top(&r->p);
+    gp.keep_free = answer_room(r, role);
     gp.on_first = role == GLIMP_ROLE_SLM ? on_first_token : NULL;
     gp.on_piece = stream ? on_piece : NULL;
     gp.user = x;
     x->writer = role;
     st = glimp_backend_generate(r->be[role], prompt, &gp, g, err);
     free(prompt);
-    if (st == GLIMP_ERR_CANCELLED && x->cancelled) return cancelled(err);
+    if (st == GLIMP_ERR_CANCELLED && x->cancelled) {
+        x->res->tokens_by[role] += g->n_tokens;
+        return cancelled(err);
+    }
     if (st != GLIMP_OK) return st;
     account(x, role, g);
     if (x->cancelled || x->no_exact) {
@@ -177,6 +196,7 @@ static void keep_text(run *x, glimp_role role, glimp_gen_result *g, double probe
     switch (g->stop) {
     case GLIMP_STOP_STRING: s->end = g->stop_index == 0 ? GLIMP_STEP_DELIMITER : GLIMP_STEP_THINK_END; break;
     case GLIMP_STOP_EOS: s->end = GLIMP_STEP_EOS; break;
+    case GLIMP_STOP_CONTEXT: s->end = GLIMP_STEP_CONTEXT; break;
     default: s->end = GLIMP_STEP_MAX_TOKENS; break;
     }
     if (role == GLIMP_ROLE_LLM && !s->first_token[0])
@@ -339,9 +359,17 @@ static glimp_status think(run *x, glimp_error *err)
         x->cur = s;
         x->texts[s->index] = NULL;
         st = one_step(x, err);
-        if (st != GLIMP_OK) {
+        bool no_room = st == GLIMP_ERR_RANGE || (st == GLIMP_OK && s->end == GLIMP_STEP_CONTEXT &&
+                                                 s->n_tokens == 0);
+        if (st != GLIMP_OK || no_room) {
+            if (st == GLIMP_ERR_CANCELLED) res->tokens_by[s->model] += s->n_tokens;
             free(s->text);
-            return st;
+            if (!no_room) return st;
+            /* the writer's context cannot hold the prompt, or has no room
+             * left to write in: the answer comes next */
+            if (err) *err = (glimp_error){0};
+            res->think_end = GLIMP_THINK_CONTEXT;
+            return GLIMP_OK;
         }
         res->n_steps++;
         x->texts[s->index] = s->text;
@@ -355,6 +383,10 @@ static glimp_status think(run *x, glimp_error *err)
         }
         if (s->end == GLIMP_STEP_EOS) {
             res->think_end = GLIMP_THINK_EOS;
+            return GLIMP_OK;
+        }
+        if (s->end == GLIMP_STEP_CONTEXT) {
+            res->think_end = GLIMP_THINK_CONTEXT;
             return GLIMP_OK;
         }
         if (s->index > 0 && !strcmp(s->text, res->steps[s->index - 1].text)) {
@@ -382,6 +414,8 @@ static glimp_status answer(run *x, glimp_error *err)
     gp.temperature = r->p.temperature;
     gp.top_p = r->p.top_p;
     gp.seed = call_seed(r->p.seed, res->n_steps, SEED_ANSWER);
+    gp.stop = r->p.stop;
+    gp.n_stop = r->p.n_stop;
     gp.on_piece = on_piece;
     gp.user = x;
     x->cur = NULL;
@@ -389,16 +423,55 @@ static glimp_status answer(run *x, glimp_error *err)
     glimp_gen_result g;
     st = glimp_backend_generate(r->be[role], prompt, &gp, &g, err);
     free(prompt);
-    if (st == GLIMP_ERR_CANCELLED && x->cancelled) return cancelled(err);
+    if (st == GLIMP_ERR_CANCELLED && x->cancelled) {
+        res->tokens_by[role] += g.n_tokens;
+        return cancelled(err);
+    }
+    if (st == GLIMP_ERR_RANGE) {
+        glimp_error_prefix(err, "router: no room for the final answer in %s's context",
+                           glimp_backend_name(r->be[role]));
+        return st;
+    }
     if (st != GLIMP_OK) return st;
+    if (g.stop == GLIMP_STOP_CONTEXT && g.n_tokens == 0) {
+        glimp_gen_result_clear(&g);
+        return glimp_error_set(err, GLIMP_ERR_RANGE,
+                               "router: no room for the final answer: the context of %s is "
+                               "full after its prompt",
+                               glimp_backend_name(r->be[role]));
+    }
     res->answer = g.text;
     res->answer_model = role;
+    res->answer_stop = g.stop;
+    res->answer_stop_index = g.stop_index;
     res->answer_tokens = g.n_tokens;
     res->answer_prefill = g.prefill_tokens;
     res->answer_ms = g.total_ms;
     res->ms_by[role] += g.total_ms;
     res->tokens_by[role] += g.n_tokens;
     return GLIMP_OK;
+}
+
+/* A copy of n strings in one block (pointers, then the bytes): one free().
+ * NULL for n == 0, and when out of memory (*ok false). */
+static char **copy_strings(const char *const *v, int n, bool *ok)
+{
+    *ok = true;
+    if (n == 0) return NULL;
+    size_t bytes = (size_t)n * sizeof(char *);
+    for (int i = 0; i < n; i++) bytes += strlen(v[i]) + 1;
+    char **c = malloc(bytes);
+    if (!c) {
+        *ok = false;
+        return NULL;
+    }
+    char *o = (char *)(c + n);
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(v[i]) + 1;
+        c[i] = memcpy(o, v[i], len);
+        o += len;
+    }
+    return c;
 }
 
 glimp_router *glimp_router_create(glimp_backend *slm, glimp_backend *llm,
@@ -415,9 +488,12 @@ glimp_router *glimp_router_create(glimp_backend *slm, glimp_backend *llm,
     cp.temperature = 1.0f;
     cp.top_p = 1.0f;
     glimp_sampler *coin = glimp_sampler_create(&cp, err);
-    if (!r || !delim || !coin) {
+    bool stop_ok;
+    char **stop = copy_strings(params->stop, params->n_stop, &stop_ok);
+    if (!r || !delim || !coin || !stop_ok) {
         free(r);
         free(delim);
+        free(stop);
         glimp_sampler_free(coin);
         if (coin) glimp_error_set(err, GLIMP_ERR_NOMEM, "router: out of memory");
         return NULL;
@@ -427,6 +503,8 @@ glimp_router *glimp_router_create(glimp_backend *slm, glimp_backend *llm,
     r->p = *params;
     r->delimiter = delim;
     r->p.delimiter = delim;
+    r->stop = stop;
+    r->p.stop = (const char *const *)stop;
     r->coin = coin;
     return r;
 }
@@ -436,6 +514,7 @@ void glimp_router_free(glimp_router *router)
     if (!router) return;
     glimp_sampler_free(router->coin);
     free(router->delimiter);
+    free(router->stop);
     free(router);
 }
 
@@ -446,6 +525,7 @@ void glimp_router_result_free(glimp_router_result *result)
     free(result->steps);
     free(result->question);
     free((char *)result->params.delimiter);
+    free((void *)result->params.stop);
     free(result->answer);
     free(result->slm_name);
     free(result->llm_name);
@@ -458,10 +538,13 @@ static glimp_router_result *result_new(const glimp_router *r, const char *questi
     if (!res) return NULL;
     res->params = r->p;
     res->params.delimiter = strdup(r->delimiter);
+    bool stop_ok;
+    res->params.stop = (const char *const *)copy_strings(r->p.stop, r->p.n_stop, &stop_ok);
     res->question = strdup(question);
     res->slm_name = strdup(glimp_backend_name(r->be[GLIMP_ROLE_SLM]));
     res->llm_name = strdup(glimp_backend_name(r->be[GLIMP_ROLE_LLM]));
-    if (!res->params.delimiter || !res->question || !res->slm_name || !res->llm_name) {
+    if (!res->params.delimiter || !stop_ok || !res->question || !res->slm_name ||
+        !res->llm_name) {
         glimp_router_result_free(res);
         return NULL;
     }
@@ -481,7 +564,7 @@ glimp_status glimp_router_run(glimp_router *router, const char *question,
     glimp_status st = think(&x, err);
     if (st == GLIMP_OK) st = answer(&x, err);
     free(x.texts);
-    if (st != GLIMP_OK) {
+    if (st != GLIMP_OK && st != GLIMP_ERR_CANCELLED) {
         glimp_router_result_free(x.res);
         return st;
     }
@@ -489,5 +572,5 @@ glimp_status glimp_router_run(glimp_router *router, const char *question,
     res->llm_step_share = res->n_steps ? (double)res->steps_by[GLIMP_ROLE_LLM] / res->n_steps : 0.0;
     res->wall_ms = backend_now_ms() - t0;
     *result = res;
-    return GLIMP_OK;
+    return st;
 }

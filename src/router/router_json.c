@@ -6,7 +6,7 @@
  *             "n_tokens","end","text","probe_ms","draft_ms","gen_ms",
  *             "prefill_tokens":{"slm","llm"},"draft":{"score","tokens"}}
  *   object:  {"question","slm","llm","params":{...},"think_end",
- *             "answer":{"model","text","n_tokens","prefill_tokens","gen_ms"},
+ *             "answer":{"model","text","n_tokens","end","prefill_tokens","gen_ms"},
  *             "totals":{"n_steps","steps","tokens","time_ms" (each {"slm","llm"}),
  *             "draft_tokens","llm_step_share","wall_ms"},"steps":[step...]}
  *   lines:   {"type":"step",...step} per step, then {"type":"summary",...}
@@ -121,7 +121,22 @@ static cJSON *params_json(const glimp_router_params *p)
     cJSON_AddNumberToObject(o, "top_p", p->top_p);
     cJSON_AddNumberToObject(o, "seed", (double)p->seed);
     cJSON_AddStringToObject(o, "final", p->final_by_slm ? "slm" : "llm");
+    if (p->n_stop > 0) {
+        cJSON *stop = cJSON_AddArrayToObject(o, "stop");
+        for (int i = 0; i < p->n_stop; i++) cJSON_AddItemToArray(stop, utf8_string(p->stop[i]));
+    }
     return o;
+}
+
+/* Why the answer ended, as in the step "end" values where they mean the same. */
+static const char *answer_end_name(glimp_stop_reason stop)
+{
+    switch (stop) {
+    case GLIMP_STOP_STRING: return "stop";
+    case GLIMP_STOP_EOS: return "eos";
+    case GLIMP_STOP_CONTEXT: return "context";
+    default: return "max_tokens";
+    }
 }
 
 /* Everything but the steps. */
@@ -136,6 +151,7 @@ static void add_summary_fields(cJSON *o, const glimp_router_result *r)
     cJSON_AddStringToObject(a, "model", glimp_role_name(r->answer_model));
     cJSON_AddItemToObject(a, "text", utf8_string(r->answer));
     cJSON_AddNumberToObject(a, "n_tokens", r->answer_tokens);
+    cJSON_AddStringToObject(a, "end", answer_end_name(r->answer_stop));
     cJSON_AddNumberToObject(a, "prefill_tokens", r->answer_prefill);
     cJSON_AddNumberToObject(a, "gen_ms", r->answer_ms);
     int draft_tokens = 0;

@@ -235,6 +235,10 @@ glimp_status router_check_params(const glimp_router_params *p, glimp_error *err)
     else if (p->final_max_tokens <= 0) bad = "final_max_tokens";
     else if (!(p->temperature >= 0.0f)) bad = "temperature";
     else if (!(p->top_p > 0.0f && p->top_p <= 1.0f)) bad = "top_p (0 < top_p <= 1)";
+    else if (p->n_stop < 0 || p->n_stop > GLIMP_ROUTER_MAX_STOP || (p->n_stop && !p->stop))
+        bad = "stop (0..16 strings)";
+    for (int i = 0; !bad && i < p->n_stop; i++)
+        if (!p->stop[i] || !p->stop[i][0]) bad = "stop (an empty string)";
     if (bad) return glimp_error_set(err, GLIMP_ERR_ARG, "router: invalid parameter %s", bad);
     return GLIMP_OK;
 }
@@ -246,6 +250,7 @@ const char *glimp_step_end_name(glimp_step_end end)
     case GLIMP_STEP_MAX_TOKENS: return "max_tokens";
     case GLIMP_STEP_THINK_END: return "think_end";
     case GLIMP_STEP_EOS: return "eos";
+    case GLIMP_STEP_CONTEXT: return "context";
     }
     return "unknown";
 }
@@ -257,6 +262,7 @@ const char *glimp_think_end_name(glimp_think_end end)
     case GLIMP_THINK_REPEAT: return "repeat";
     case GLIMP_THINK_BUDGET: return "budget";
     case GLIMP_THINK_EOS: return "eos";
+    case GLIMP_THINK_CONTEXT: return "context";
     }
     return "unknown";
 }

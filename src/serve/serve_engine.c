@@ -287,8 +287,10 @@ void engine_run(serve_server *s, serve_slot *slot, serve_job *j, const api_reque
         cJSON_Delete(obj);
         if (!ok) goto out;
     }
-    if (decode_loop(&g, smp)) {
-        metrics_tokens(&s->metrics, GLIMP_ROLE_SLM, g.n_gen, g.n_prompt, prefill);
+    bool ok = decode_loop(&g, smp);
+    /* a cancelled (or failed) request's tokens were generated all the same */
+    metrics_tokens(&s->metrics, GLIMP_ROLE_SLM, g.n_gen, g.n_prompt, prefill);
+    if (ok) {
         if (j->stream) {
             stream_end(&g, g.match.text ? g.match.text + g.match.emitted : "",
                        g.match.len - g.match.emitted);

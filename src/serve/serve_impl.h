@@ -30,7 +30,7 @@ typedef enum serve_endpoint {
     EP_COMPLETIONS = 0, EP_CHAT, EP_MODELS, EP_HEALTH, EP_METRICS, EP_OTHER, EP_COUNT
 } serve_endpoint;
 
-#define METRIC_N_STATUS 13
+#define METRIC_N_STATUS 13 /* 12 named statuses (serve_metrics.c) + "other" */
 #define METRIC_N_BUCKETS 12
 
 typedef struct serve_metrics {
@@ -49,8 +49,11 @@ void metrics_destroy(serve_metrics *m);
 void metrics_request(serve_metrics *m, serve_endpoint ep, int status, double seconds);
 void metrics_tokens(serve_metrics *m, glimp_role role, int generated, int prompt, int prefill);
 void metrics_steps(serve_metrics *m, const int steps_by[2]);
-/* Prometheus text exposition (malloc'd). */
-char *metrics_render(serve_metrics *m, int active, int queued, int parallel, int queue_max);
+/* Prometheus text exposition (malloc'd). `model`: the served model id that
+ * labels the token counters in single-model mode; NULL for the routed pair
+ * (labels "slm" and "llm"). */
+char *metrics_render(serve_metrics *m, const char *model, int active, int queued, int parallel,
+                     int queue_max);
 
 /* ---- the job (serve_job.c) ------------------------------------------------ */
 

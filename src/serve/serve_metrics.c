@@ -1,5 +1,7 @@
 /* serve_metrics.c - the counters behind /metrics, rendered in the
- * Prometheus text exposition format (version 0.0.4).
+ * Prometheus text exposition format (version 0.0.4). Token counters are
+ * labelled by model: the served model id in single-model mode, "slm" and
+ * "llm" for the routed pair; they count cancelled requests' tokens too.
  *
  * Failure: rendering returns NULL when out of memory (the caller answers
  * 500); recording never fails.
@@ -11,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The HTTP layer's own answers (401, 413, 414, 431) are counted too; the
- * last column is every other status. */
-static const int statuses[METRIC_N_STATUS] = {200, 400, 401, 404, 405, 408, 413,
-                                              414, 431, 499, 500, 503, 0};
+/* The statuses counted by name, the HTTP layer's own answers (401, 413, 414,
+ * 431) included; every other one is "other" (the last column). */
+static const int statuses[METRIC_N_STATUS - 1] = {200, 400, 401, 404, 405, 408,
+                                                  413, 414, 431, 499, 500, 503};
 static const char *const endpoints[EP_COUNT] = {"/v1/completions", "/v1/chat/completions",
                                                 "/v1/models", "/health", "/metrics", "other"};
 /* Upper bounds (seconds) of the latency buckets; the last is +Inf. */
@@ -31,7 +33,7 @@ void metrics_destroy(serve_metrics *m) { pthread_mutex_destroy(&m->mu); }
 
 void metrics_request(serve_metrics *m, serve_endpoint ep, int status, double seconds)
 {
-    int si = METRIC_N_STATUS - 1; /* "other" statuses share the last column */
+    int si = METRIC_N_STATUS - 1;
     for (int i = 0; i < METRIC_N_STATUS - 1; i++)
         if (statuses[i] == status) si = i;
     pthread_mutex_lock(&m->mu);
@@ -92,7 +94,18 @@ static void put(out *o, const char *fmt, ...)
     }
 }
 
-char *metrics_render(serve_metrics *m, int active, int queued, int parallel, int queue_max)
+/* A label value with \\, \" and newlines escaped, as the format asks. */
+static void put_label(out *o, const char *v)
+{
+    for (; *v; v++) {
+        if (*v == '\\' || *v == '"') put(o, "\\%c", *v);
+        else if (*v == '\n') put(o, "\\n");
+        else put(o, "%c", *v);
+    }
+}
+
+char *metrics_render(serve_metrics *m, const char *model, int active, int queued, int parallel,
+                     int queue_max)
 {
     out o = {.s = malloc(4096), .cap = 4096};
     if (!o.s) return NULL;
@@ -110,12 +123,20 @@ char *metrics_render(serve_metrics *m, int active, int queued, int parallel, int
                 put(&o, "glimp_requests_total{endpoint=\"%s\",status=\"%d\"} %llu\n",
                     endpoints[e], statuses[i], m->requests[e][i]);
         }
-    put(&o, "# HELP glimp_generated_tokens_total Tokens generated, by model role.\n"
-            "# TYPE glimp_generated_tokens_total counter\n"
-            "glimp_generated_tokens_total{model=\"slm\"} %llu\n"
-            "glimp_generated_tokens_total{model=\"llm\"} %llu\n",
-        m->tokens[0], m->tokens[1]);
-    put(&o, "# HELP glimp_prompt_tokens_total Prompt tokens of requests (single model).\n"
+    put(&o, "# HELP glimp_generated_tokens_total Tokens generated (cancelled requests "
+            "included), by model.\n"
+            "# TYPE glimp_generated_tokens_total counter\n");
+    if (model) {
+        put(&o, "glimp_generated_tokens_total{model=\"");
+        put_label(&o, model);
+        put(&o, "\"} %llu\n", m->tokens[GLIMP_ROLE_SLM]);
+    } else {
+        put(&o, "glimp_generated_tokens_total{model=\"slm\"} %llu\n"
+                "glimp_generated_tokens_total{model=\"llm\"} %llu\n",
+            m->tokens[GLIMP_ROLE_SLM], m->tokens[GLIMP_ROLE_LLM]);
+    }
+    put(&o, "# HELP glimp_prompt_tokens_total Prompt tokens of requests (routed: the prompt "
+            "tokens both models evaluated).\n"
             "# TYPE glimp_prompt_tokens_total counter\n"
             "glimp_prompt_tokens_total %llu\n"
             "# HELP glimp_prefill_tokens_total Prompt tokens evaluated (not re-used from "
@@ -123,15 +144,17 @@ char *metrics_render(serve_metrics *m, int active, int queued, int parallel, int
             "# TYPE glimp_prefill_tokens_total counter\n"
             "glimp_prefill_tokens_total %llu\n",
         m->prompt_tokens, m->prefill_tokens);
-    unsigned long long steps = m->steps[0] + m->steps[1];
-    put(&o, "# HELP glimp_steps_total Thinking steps written, by model role (routed mode).\n"
-            "# TYPE glimp_steps_total counter\n"
-            "glimp_steps_total{model=\"slm\"} %llu\n"
-            "glimp_steps_total{model=\"llm\"} %llu\n"
-            "# HELP glimp_llm_step_share Share of thinking steps written by the LLM.\n"
-            "# TYPE glimp_llm_step_share gauge\n"
-            "glimp_llm_step_share %.6f\n",
-        m->steps[0], m->steps[1], steps ? (double)m->steps[1] / (double)steps : 0.0);
+    if (!model) { /* routed mode only */
+        unsigned long long steps = m->steps[0] + m->steps[1];
+        put(&o, "# HELP glimp_steps_total Thinking steps written, by model role.\n"
+                "# TYPE glimp_steps_total counter\n"
+                "glimp_steps_total{model=\"slm\"} %llu\n"
+                "glimp_steps_total{model=\"llm\"} %llu\n"
+                "# HELP glimp_llm_step_share Share of thinking steps written by the LLM.\n"
+                "# TYPE glimp_llm_step_share gauge\n"
+                "glimp_llm_step_share %.6f\n",
+            m->steps[0], m->steps[1], steps ? (double)m->steps[1] / (double)steps : 0.0);
+    }
     put(&o, "# HELP glimp_queue_depth Requests waiting for a slot.\n"
             "# TYPE glimp_queue_depth gauge\n"
             "glimp_queue_depth %d\n"

@@ -7,11 +7,22 @@
  *
  * The question is the last user message, preceded by any system messages;
  * earlier turns are not part of a routed run. Per-request temperature,
- * top_p, seed and max_tokens (the final answer's budget) override the
- * server's router parameters.
+ * top_p, seed, max_tokens (the final answer's budget) and stop (strings that
+ * end the final answer, not the thinking) override the server's router
+ * parameters. finish_reason is "stop" for a stop string (named in
+ * stop_reason, as vLLM does) or the end of the turn, "length" when the
+ * answer ran out of max_tokens or of context. usage.prompt_tokens counts
+ * the prompt tokens both models evaluated (the question, and each model
+ * reading the steps the other wrote; what a slot's cache already held is
+ * not counted); completion_tokens every thinking and answer token;
+ * total_tokens their sum.
  *
- * Failure: a router error is a 500 (an error event when streaming); a
- * client that goes away cancels the run through the router's callbacks.
+ * Failure: a question the models' context cannot hold with its answer is a
+ * 400 (context_length_exceeded), other router errors a 500; when streaming,
+ * an error event (the role chunk is sent with the first output, so a run
+ * that fails before any is an error event alone, as single-model streams
+ * are). A client that goes away cancels the run through the router's
+ * callbacks; the tokens generated until then still count in /metrics.
  */
 #include "serve/serve_impl.h"
 
@@ -25,6 +36,9 @@ typedef struct routed {
     serve_job *j;
     unsigned long long id;
     const char *delimiter;
+    const api_request *r;
+    bool started;        /* the role chunk is out (streaming) */
+    bool delimiter_due;  /* a step after the first began: its delimiter comes with its output */
 } routed;
 
 static cJSON *chunk(routed *x, cJSON **delta)
@@ -39,9 +53,23 @@ static cJSON *chunk(routed *x, cJSON **delta)
     return obj;
 }
 
+/* The first chunk names the role; it goes out with the first output. */
+static bool start(routed *x)
+{
+    if (x->started) return true;
+    x->started = true;
+    cJSON *delta;
+    cJSON *obj = chunk(x, &delta);
+    cJSON_AddStringToObject(delta, "role", "assistant");
+    bool ok = api_send_event(x->j, obj);
+    cJSON_Delete(obj);
+    return ok;
+}
+
 static bool send_delta(routed *x, const char *field, const char *text, size_t len)
 {
     if (!x->j->stream) return !job_cancelled(x->j);
+    if (!start(x)) return false;
     cJSON *delta;
     cJSON *obj = chunk(x, &delta);
     cJSON_AddItemToObject(delta, field, api_string(text, len));
@@ -50,13 +78,22 @@ static bool send_delta(routed *x, const char *field, const char *text, size_t le
     return ok;
 }
 
+/* Steps are separated by the delimiter in the reasoning text. It is sent
+ * with the step's first output, so a step the router drops (no room left in
+ * a context) leaves no trace in the stream. */
+static bool flush_delimiter(routed *x)
+{
+    if (!x->delimiter_due) return true;
+    x->delimiter_due = false;
+    return send_delta(x, "reasoning_content", x->delimiter, strlen(x->delimiter));
+}
+
 static bool on_step_begin(void *user, int index, glimp_role model, double h_init)
 {
     routed *x = user;
     (void)model;
     (void)h_init;
-    /* steps are separated by the delimiter in the reasoning text */
-    if (index > 0) return send_delta(x, "reasoning_content", x->delimiter, strlen(x->delimiter));
+    x->delimiter_due = index > 0;
     return !job_cancelled(x->j);
 }
 
@@ -64,6 +101,7 @@ static bool on_piece(void *user, int index, glimp_role model, const char *piece,
 {
     routed *x = user;
     (void)model;
+    if (index >= 0 && !flush_delimiter(x)) return false;
     return send_delta(x, index >= 0 ? "reasoning_content" : "content", piece, len);
 }
 
@@ -73,6 +111,7 @@ static bool on_step_end(void *user, const glimp_step *step)
 {
     routed *x = user;
     if (!x->j->stream) return !job_cancelled(x->j);
+    if (!flush_delimiter(x) || !start(x)) return false;
     cJSON *delta;
     cJSON *obj = chunk(x, &delta);
     cJSON *g = cJSON_AddObjectToObject(obj, "glimp");
@@ -110,13 +149,24 @@ static char *question_of(const api_request *r)
     return q;
 }
 
+/* Prompt tokens `role` evaluated in the run (steps, judge and answer). */
+static int prefill_by(const glimp_router_result *res, glimp_role role)
+{
+    int n = 0;
+    for (int i = 0; i < res->n_steps; i++)
+        n += role == GLIMP_ROLE_SLM ? res->steps[i].prefill_slm : res->steps[i].prefill_llm;
+    if (res->answer && res->answer_model == role) n += res->answer_prefill;
+    return n;
+}
+
 static cJSON *usage_json(const glimp_router_result *res)
 {
     cJSON *u = cJSON_CreateObject();
+    int prompt = prefill_by(res, GLIMP_ROLE_SLM) + prefill_by(res, GLIMP_ROLE_LLM);
     int gen = res->tokens_by[0] + res->tokens_by[1];
-    cJSON_AddNumberToObject(u, "prompt_tokens", 0);
+    cJSON_AddNumberToObject(u, "prompt_tokens", prompt);
     cJSON_AddNumberToObject(u, "completion_tokens", gen);
-    cJSON_AddNumberToObject(u, "total_tokens", gen);
+    cJSON_AddNumberToObject(u, "total_tokens", prompt + gen);
     return u;
 }
 
@@ -132,9 +182,15 @@ static cJSON *summary_json(const glimp_router_result *res)
     return g;
 }
 
-static const char *finish_of(const glimp_router_result *res)
+static void add_finish(routed *x, cJSON *choice, const glimp_router_result *res)
 {
-    return res->answer_tokens >= res->params.final_max_tokens ? "length" : "stop";
+    bool stopped = res->answer_stop == GLIMP_STOP_STRING || res->answer_stop == GLIMP_STOP_EOS;
+    cJSON_ReplaceItemInObjectCaseSensitive(choice, "finish_reason",
+                                           cJSON_CreateString(stopped ? "stop" : "length"));
+    if (res->answer_stop == GLIMP_STOP_STRING)
+        cJSON_AddStringToObject(choice, "stop_reason", x->r->stop[res->answer_stop_index]);
+    else
+        cJSON_AddNullToObject(choice, "stop_reason");
 }
 
 static void answer_whole(routed *x, const glimp_router_result *res)
@@ -158,7 +214,8 @@ static void answer_whole(routed *x, const glimp_router_result *res)
                                                              thinking ? strlen(thinking) : 0));
     cJSON_AddItemToObject(m, "content", api_string(res->answer ? res->answer : "",
                                                    res->answer ? strlen(res->answer) : 0));
-    cJSON_AddStringToObject(c, "finish_reason", finish_of(res));
+    cJSON_AddNullToObject(c, "finish_reason");
+    add_finish(x, c, res);
     cJSON_AddItemToObject(obj, "usage", usage_json(res));
     char *trace = glimp_router_result_json(res);
     cJSON *t = trace ? cJSON_Parse(trace) : NULL;
@@ -179,28 +236,38 @@ static void answer_end(routed *x, const glimp_router_result *res)
     cJSON *delta;
     cJSON *obj = chunk(x, &delta);
     cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(obj, "choices"), 0);
-    cJSON_ReplaceItemInObjectCaseSensitive(c, "finish_reason", cJSON_CreateString(finish_of(res)));
+    add_finish(x, c, res);
     cJSON_AddItemToObject(obj, "usage", usage_json(res));
     cJSON_AddItemToObject(obj, "glimp", summary_json(res));
-    if (api_send_event(x->j, obj)) api_send_done(x->j);
+    if (start(x) && api_send_event(x->j, obj)) api_send_done(x->j);
     cJSON_Delete(obj);
     job_finish(x->j, 200);
 }
 
-static void fail(routed *x, int status, const char *msg)
+static void fail(routed *x, int status, const char *code, const char *msg)
 {
-    api_fail(x->j, status, status == 400 ? "invalid_request_error" : "server_error", NULL, msg);
+    api_fail(x->j, status, status == 400 ? "invalid_request_error" : "server_error", code, msg);
+}
+
+/* Tokens of a finished or cancelled run into /metrics. */
+static void count_tokens(serve_server *s, const glimp_router_result *res)
+{
+    for (int role = GLIMP_ROLE_SLM; role <= GLIMP_ROLE_LLM; role++) {
+        int prefill = prefill_by(res, (glimp_role)role);
+        metrics_tokens(&s->metrics, (glimp_role)role, res->tokens_by[role], prefill, prefill);
+    }
+    metrics_steps(&s->metrics, res->steps_by);
 }
 
 void routed_run(serve_server *s, serve_slot *slot, serve_job *j, const api_request *r)
 {
-    routed x = {.s = s, .j = j, .delimiter = s->p.router.delimiter};
+    routed x = {.s = s, .j = j, .delimiter = s->p.router.delimiter, .r = r};
     pthread_mutex_lock(&s->mu);
     x.id = ++s->next_id;
     pthread_mutex_unlock(&s->mu);
     char *question = question_of(r);
     if (!question) {
-        fail(&x, 400, "the conversation has no user message");
+        fail(&x, 400, NULL, "the conversation has no user message");
         return;
     }
     glimp_router_params rp = s->p.router;
@@ -208,31 +275,23 @@ void routed_run(serve_server *s, serve_slot *slot, serve_job *j, const api_reque
     rp.top_p = r->top_p;
     rp.seed = r->seed;
     rp.final_max_tokens = r->max_tokens;
+    rp.stop = r->stop;
+    rp.n_stop = r->n_stop;
     glimp_error err = {0};
     glimp_router *router = glimp_router_create(slot->slm, slot->llm, &rp, &err);
     glimp_router_callbacks cb = {.user = &x, .on_step_begin = on_step_begin,
                                  .on_piece = on_piece, .on_step_end = on_step_end,
                                  .on_answer_begin = on_answer_begin};
     glimp_router_result *res = NULL;
-    bool ok = router != NULL;
-    if (ok && j->stream) {
-        cJSON *delta;
-        cJSON *obj = chunk(&x, &delta);
-        cJSON_AddStringToObject(delta, "role", "assistant");
-        ok = api_send_event(j, obj);
-        cJSON_Delete(obj);
-    }
-    glimp_status st = ok ? glimp_router_run(router, question, &cb, &res, &err)
-                         : GLIMP_ERR_CANCELLED;
-    if (!router) fail(&x, 500, err.msg);
-    else if (st == GLIMP_OK) {
-        metrics_tokens(&s->metrics, GLIMP_ROLE_SLM, res->tokens_by[GLIMP_ROLE_SLM], 0, 0);
-        metrics_tokens(&s->metrics, GLIMP_ROLE_LLM, res->tokens_by[GLIMP_ROLE_LLM], 0, 0);
-        metrics_steps(&s->metrics, res->steps_by);
+    glimp_status st = router ? glimp_router_run(router, question, &cb, &res, &err) : err.status;
+    if (res) count_tokens(s, res);
+    if (st == GLIMP_OK) {
         if (j->stream) answer_end(&x, res);
         else answer_whole(&x, res);
+    } else if (st == GLIMP_ERR_RANGE) {
+        fail(&x, 400, "context_length_exceeded", err.msg);
     } else if (!job_cancelled(j)) {
-        fail(&x, 500, err.msg);
+        fail(&x, 500, NULL, err.msg);
     }
     glimp_router_result_free(res);
     glimp_router_free(router);

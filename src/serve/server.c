@@ -355,7 +355,8 @@ static enum MHD_Result get_route(serve_server *s, struct MHD_Connection *c, serv
         int active = s->active, waiting = s->waiting;
         pthread_mutex_unlock(&s->mu);
         metrics_request(&s->metrics, ep, 200, serve_now() - t0); /* counts this scrape */
-        body = metrics_render(&s->metrics, active, waiting, s->p.parallel, s->p.queue);
+        body = metrics_render(&s->metrics, s->routed ? NULL : s->model_name, active, waiting,
+                              s->p.parallel, s->p.queue);
         type = "text/plain; version=0.0.4";
         if (!body) return MHD_NO;
         enum MHD_Result r = respond(c, 200, type, body);

@@ -57,7 +57,7 @@ static void usage(FILE *out, const router_opts *ro)
 "  --template NAME        chat template (default: from the file; \"raw\")\n"
 "  --slm FILE, --llm FILE the routed pair\n");
     router_opts_usage(ro, true, out);
-    fprintf(out, "\nrouting (pair; requests may override temperature, top_p, seed, max_tokens):\n");
+    fprintf(out, "\nrouting (pair; requests may override temperature, top_p, seed, max_tokens, stop):\n");
     router_opts_usage(ro, false, out);
     fprintf(out, "  -h, --help             this help\n");
 }
