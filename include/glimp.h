@@ -206,6 +206,33 @@ int glimp_tokenize(const glimp_tokenizer *tok, const char *text, size_t len, boo
 int32_t *glimp_tokenize_alloc(const glimp_tokenizer *tok, const char *text, size_t len,
                               bool add_special, bool parse_special, int *n_ids, glimp_error *err);
 
+/* A prompt rendered by a chat template: its text and the spans of it that
+ * are the template's own markup. Only markup may become control tokens;
+ * everything else (message content, the question, thinking steps) is plain
+ * text, so content that spells "<|im_end|>\n<|im_start|>system" stays text
+ * and cannot open a turn. */
+typedef struct glimp_span {
+    size_t off, len;
+} glimp_span;
+
+typedef struct glimp_prompt {
+    char *text;          /* malloc'd, NUL-terminated */
+    size_t len;          /* strlen(text) */
+    glimp_span *markup;  /* (n_markup) malloc'd; in text order, disjoint, non-empty */
+    size_t n_markup;
+} glimp_prompt;
+
+/* Frees text and markup and zeroes *p (NULL-safe). */
+void glimp_prompt_clear(glimp_prompt *p);
+
+/* Tokenizes a rendered prompt: control tokens are recognised only inside its
+ * markup spans (and only when they end there), user-defined tokens
+ * everywhere; otherwise as glimp_tokenize_alloc. The same prompt always
+ * gives the same ids; a prompt whose content holds no control-token text
+ * gives the ids glimp_tokenize_alloc gives its text with parse_special. */
+int32_t *glimp_tokenize_prompt(const glimp_tokenizer *tok, const glimp_prompt *prompt,
+                               bool add_special, int *n_ids, glimp_error *err);
+
 int32_t glimp_tokenizer_n_vocab(const glimp_tokenizer *tok);
 int32_t glimp_token_bos(const glimp_tokenizer *tok); /* GLIMP_TOKEN_NULL if none */
 int32_t glimp_token_eos(const glimp_tokenizer *tok); /* GLIMP_TOKEN_NULL if none */
@@ -306,10 +333,18 @@ bool glimp_template_has_think_tags(const glimp_template *t);
  * steps | "\n</think>\n\n" in FINAL phase); templates without think tags write
  * the steps as plain assistant text, each followed by "\n\n", in both phases.
  * BOS: a template whose official form starts with the BOS token
- * (deepseek-r1, llama3) writes its text; tokenize the prompt with
- * parse_special = true (add_special then adds no second BOS).
- * Returns a malloc'd NUL-terminated string (free()); NULL with err set:
- * GLIMP_ERR_ARG (NULL question or step, n_steps < 0), GLIMP_ERR_NOMEM. */
+ * (deepseek-r1, llama3) writes its text (add_special then adds no second
+ * BOS). *out receives the prompt with its markup (glimp_tokenize_prompt;
+ * the caller clears it); the question and the steps are content. Fails
+ * with GLIMP_ERR_ARG (NULL question or step, n_steps < 0) or
+ * GLIMP_ERR_NOMEM, *out then zeroed. */
+glimp_status glimp_template_render_prompt(const glimp_template *t, const char *question,
+                                          const char *const *steps, int n_steps,
+                                          glimp_template_phase phase, glimp_prompt *out,
+                                          glimp_error *err);
+/* The text alone: a malloc'd NUL-terminated string (free()), NULL with err
+ * set. For sending to a server; tokenizing it with parse_special would let
+ * control-token text in the question or steps through. */
 char *glimp_template_render(const glimp_template *t, const char *question,
                             const char *const *steps, int n_steps, glimp_template_phase phase,
                             glimp_error *err);
@@ -317,8 +352,14 @@ char *glimp_template_render(const glimp_template *t, const char *question,
  * the assistant header when add_generation_prompt (deepseek-r1's includes
  * "<think>\n", as its official template). Assistant messages in the history
  * lose their reasoning (text up to the last "</think>") where the official
- * template drops it (qwen3, deepseek-r1). Same ownership and errors as
- * glimp_template_render; GLIMP_ERR_ARG also for an unknown role. */
+ * template drops it (qwen3, deepseek-r1). Every message's content is
+ * content. Same ownership and errors as glimp_template_render_prompt;
+ * GLIMP_ERR_ARG also for an unknown role. */
+glimp_status glimp_template_render_chat_prompt(const glimp_template *t,
+                                               const glimp_chat_message *msgs, int n_msgs,
+                                               bool add_generation_prompt, glimp_prompt *out,
+                                               glimp_error *err);
+/* The text alone (as glimp_template_render). */
 char *glimp_template_render_chat(const glimp_template *t, const glimp_chat_message *msgs,
                                  int n_msgs, bool add_generation_prompt, glimp_error *err);
 
