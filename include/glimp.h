@@ -280,19 +280,23 @@ char *glimp_detokenize(const glimp_tokenizer *tok, const int32_t *ids, size_t n_
 /* Streaming detokenizer: feed ids one at a time, get the bytes that are safe
  * to show. It holds back the start of a UTF-8 character until the rest
  * arrives (bytes that can never complete one are passed on), so every chunk
- * ends on a character boundary; the chunks concatenated, plus the flush,
- * equal glimp_detokenize of the same ids. Owned by the caller
+ * ends on a character boundary. For a whole text (continuation false) the
+ * chunks concatenated, plus the flush, equal glimp_detokenize of the same
+ * ids; for a continuation of text already shown (tokens generated after a
+ * prompt) the first piece keeps its leading space ("today" + " Old"), so
+ * they equal the pieces concatenated. Owned by the caller
  * (glimp_detok_free); tok must outlive it; one thread at a time. */
 typedef struct glimp_detok glimp_detok;
 
-glimp_detok *glimp_detok_create(const glimp_tokenizer *tok, bool special, glimp_error *err);
+glimp_detok *glimp_detok_create(const glimp_tokenizer *tok, bool special, bool continuation,
+                                glimp_error *err);
 void glimp_detok_free(glimp_detok *d); /* NULL-safe */
 /* Feeds one id. *out points to the bytes now ready (owned by d, valid until
  * the next call on d; not NUL-terminated); returns their count, or a negative
  * glimp_status (GLIMP_ERR_ARG for an id out of range, GLIMP_ERR_NOMEM). */
 int glimp_detok_push(glimp_detok *d, int32_t id, const char **out, glimp_error *err);
 /* Ends the stream: returns the held-back bytes (an incomplete character) and
- * starts a new stream, as after create. */
+ * starts a new stream of the same kind, as after create. */
 int glimp_detok_flush(glimp_detok *d, const char **out);
 
 /* Chat templates: the exact prompt text each model family expects. Built in:
