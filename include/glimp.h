@@ -447,6 +447,11 @@ glimp_status glimp_probe_summary(const float *logits, size_t n_vocab, int k, gli
  * A backend keeps its own cache between calls: the local one re-uses the
  * longest token prefix it already holds and reports how many prompt tokens
  * each call had to prefill. A backend is not thread-safe: one call at a time.
+ * Control tokens: the local backend tokenizes a prompt that begins with the
+ * last prompt it rendered with control tokens recognised only in that
+ * render's template markup (question, steps and any text after the rendered
+ * prompt stay plain text); any other prompt is raw (control tokens parsed
+ * anywhere). A remote backend sends text, which its server tokenizes whole.
  */
 
 typedef struct glimp_backend glimp_backend;
