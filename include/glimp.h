@@ -212,6 +212,33 @@ int glimp_tokenize(const glimp_tokenizer *tok, const char *text, size_t len, boo
 int32_t *glimp_tokenize_alloc(const glimp_tokenizer *tok, const char *text, size_t len,
                               bool add_special, bool parse_special, int *n_ids, glimp_error *err);
 
+/* A prompt rendered by a chat template: its text and the spans of it that
+ * are the template's own markup. Only markup may become control tokens;
+ * everything else (message content, the question, thinking steps) is plain
+ * text, so content that spells "<|im_end|>\n<|im_start|>system" stays text
+ * and cannot open a turn. */
+typedef struct glimp_span {
+    size_t off, len;
+} glimp_span;
+
+typedef struct glimp_prompt {
+    char *text;          /* malloc'd, NUL-terminated */
+    size_t len;          /* strlen(text) */
+    glimp_span *markup;  /* (n_markup) malloc'd; in text order, disjoint, non-empty */
+    size_t n_markup;
+} glimp_prompt;
+
+/* Frees text and markup and zeroes *p (NULL-safe). */
+void glimp_prompt_clear(glimp_prompt *p);
+
+/* Tokenizes a rendered prompt: control tokens are recognised only inside its
+ * markup spans (and only when they end there), user-defined tokens
+ * everywhere; otherwise as glimp_tokenize_alloc. The same prompt always
+ * gives the same ids; a prompt whose content holds no control-token text
+ * gives the ids glimp_tokenize_alloc gives its text with parse_special. */
+int32_t *glimp_tokenize_prompt(const glimp_tokenizer *tok, const glimp_prompt *prompt,
+                               bool add_special, int *n_ids, glimp_error *err);
+
 int32_t glimp_tokenizer_n_vocab(const glimp_tokenizer *tok);
 int32_t glimp_token_bos(const glimp_tokenizer *tok); /* GLIMP_TOKEN_NULL if none */
 int32_t glimp_token_eos(const glimp_tokenizer *tok); /* GLIMP_TOKEN_NULL if none */
@@ -259,19 +286,23 @@ char *glimp_detokenize(const glimp_tokenizer *tok, const int32_t *ids, size_t n_
 /* Streaming detokenizer: feed ids one at a time, get the bytes that are safe
  * to show. It holds back the start of a UTF-8 character until the rest
  * arrives (bytes that can never complete one are passed on), so every chunk
- * ends on a character boundary; the chunks concatenated, plus the flush,
- * equal glimp_detokenize of the same ids. Owned by the caller
+ * ends on a character boundary. For a whole text (continuation false) the
+ * chunks concatenated, plus the flush, equal glimp_detokenize of the same
+ * ids; for a continuation of text already shown (tokens generated after a
+ * prompt) the first piece keeps its leading space ("today" + " Old"), so
+ * they equal the pieces concatenated. Owned by the caller
  * (glimp_detok_free); tok must outlive it; one thread at a time. */
 typedef struct glimp_detok glimp_detok;
 
-glimp_detok *glimp_detok_create(const glimp_tokenizer *tok, bool special, glimp_error *err);
+glimp_detok *glimp_detok_create(const glimp_tokenizer *tok, bool special, bool continuation,
+                                glimp_error *err);
 void glimp_detok_free(glimp_detok *d); /* NULL-safe */
 /* Feeds one id. *out points to the bytes now ready (owned by d, valid until
  * the next call on d; not NUL-terminated); returns their count, or a negative
  * glimp_status (GLIMP_ERR_ARG for an id out of range, GLIMP_ERR_NOMEM). */
 int glimp_detok_push(glimp_detok *d, int32_t id, const char **out, glimp_error *err);
 /* Ends the stream: returns the held-back bytes (an incomplete character) and
- * starts a new stream, as after create. */
+ * starts a new stream of the same kind, as after create. */
 int glimp_detok_flush(glimp_detok *d, const char **out);
 
 /* Chat templates: the exact prompt text each model family expects. Built in:
@@ -312,10 +343,18 @@ bool glimp_template_has_think_tags(const glimp_template *t);
  * steps | "\n</think>\n\n" in FINAL phase); templates without think tags write
  * the steps as plain assistant text, each followed by "\n\n", in both phases.
  * BOS: a template whose official form starts with the BOS token
- * (deepseek-r1, llama3) writes its text; tokenize the prompt with
- * parse_special = true (add_special then adds no second BOS).
- * Returns a malloc'd NUL-terminated string (free()); NULL with err set:
- * GLIMP_ERR_ARG (NULL question or step, n_steps < 0), GLIMP_ERR_NOMEM. */
+ * (deepseek-r1, llama3) writes its text (add_special then adds no second
+ * BOS). *out receives the prompt with its markup (glimp_tokenize_prompt;
+ * the caller clears it); the question and the steps are content. Fails
+ * with GLIMP_ERR_ARG (NULL question or step, n_steps < 0) or
+ * GLIMP_ERR_NOMEM, *out then zeroed. */
+glimp_status glimp_template_render_prompt(const glimp_template *t, const char *question,
+                                          const char *const *steps, int n_steps,
+                                          glimp_template_phase phase, glimp_prompt *out,
+                                          glimp_error *err);
+/* The text alone: a malloc'd NUL-terminated string (free()), NULL with err
+ * set. For sending to a server; tokenizing it with parse_special would let
+ * control-token text in the question or steps through. */
 char *glimp_template_render(const glimp_template *t, const char *question,
                             const char *const *steps, int n_steps, glimp_template_phase phase,
                             glimp_error *err);
@@ -323,8 +362,14 @@ char *glimp_template_render(const glimp_template *t, const char *question,
  * the assistant header when add_generation_prompt (deepseek-r1's includes
  * "<think>\n", as its official template). Assistant messages in the history
  * lose their reasoning (text up to the last "</think>") where the official
- * template drops it (qwen3, deepseek-r1). Same ownership and errors as
- * glimp_template_render; GLIMP_ERR_ARG also for an unknown role. */
+ * template drops it (qwen3, deepseek-r1). Every message's content is
+ * content. Same ownership and errors as glimp_template_render_prompt;
+ * GLIMP_ERR_ARG also for an unknown role. */
+glimp_status glimp_template_render_chat_prompt(const glimp_template *t,
+                                               const glimp_chat_message *msgs, int n_msgs,
+                                               bool add_generation_prompt, glimp_prompt *out,
+                                               glimp_error *err);
+/* The text alone (as glimp_template_render). */
 char *glimp_template_render_chat(const glimp_template *t, const glimp_chat_message *msgs,
                                  int n_msgs, bool add_generation_prompt, glimp_error *err);
 
@@ -408,6 +453,11 @@ glimp_status glimp_probe_summary(const float *logits, size_t n_vocab, int k, gli
  * A backend keeps its own cache between calls: the local one re-uses the
  * longest token prefix it already holds and reports how many prompt tokens
  * each call had to prefill. A backend is not thread-safe: one call at a time.
+ * Control tokens: the local backend tokenizes a prompt that begins with the
+ * last prompt it rendered with control tokens recognised only in that
+ * render's template markup (question, steps and any text after the rendered
+ * prompt stay plain text); any other prompt is raw (control tokens parsed
+ * anywhere). A remote backend sends text, which its server tokenizes whole.
  */
 
 typedef struct glimp_backend glimp_backend;

@@ -121,7 +121,7 @@ static void check_stream(const glimp_tokenizer *tok, const int32_t *ids, int n, 
                          size_t whole_len, bool input_valid, const char *what)
 {
     glimp_error err = {0};
-    glimp_detok *d = glimp_detok_create(tok, false, &err);
+    glimp_detok *d = glimp_detok_create(tok, false, false, &err);
     REQUIRE(d != NULL, "detok_create: %s", err.msg);
     char *acc = malloc(whole_len + 1);
     size_t got = 0;

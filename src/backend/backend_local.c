@@ -3,7 +3,12 @@
  *
  * Prompts arrive as text. Each call tokenizes its prompt, keeps the longest
  * prefix of the session's history that matches, truncates the rest and
- * prefills only the new tokens (reported as prefill_tokens). Generated
+ * prefills only the new tokens (reported as prefill_tokens). The backend
+ * keeps the last prompt it rendered with its markup spans: a prompt that
+ * begins with that text is tokenized with control tokens recognised only in
+ * that markup (the question, the steps and anything after the rendered text
+ * are plain text, so a question that spells "<|im_end|>" cannot end its
+ * turn); any other prompt is a raw prompt, control tokens parsed anywhere. Generated
  * tokens are decoded into the session as they are written, so the next
  * prompt, which contains them as text, usually costs only its new tokens.
  *
@@ -32,6 +37,7 @@ typedef struct local {
     glimp_session *sess;
     glimp_tokenizer *tok;
     const glimp_template *tmpl;
+    glimp_prompt rendered;      /* the last prompt render() gave, with its markup */
     size_t n_vocab;             /* logits per position */
 } local;
 
@@ -47,6 +53,7 @@ static void local_destroy(void *impl)
     local *l = impl;
     if (!l) return;
     glimp_session_free(l->sess);
+    glimp_prompt_clear(&l->rendered);
     glimp_tokenizer_free(l->tok);
     glimp_model_free(l->model);
     free(l);
@@ -57,8 +64,13 @@ static glimp_status local_render(void *impl, const char *question, const char *c
                                  glimp_error *err)
 {
     local *l = impl;
-    *prompt = glimp_template_render(l->tmpl, question, steps, n_steps, phase, err);
-    return *prompt ? GLIMP_OK : (err ? err->status : GLIMP_ERR_NOMEM);
+    glimp_prompt_clear(&l->rendered);
+    glimp_status st = glimp_template_render_prompt(l->tmpl, question, steps, n_steps, phase,
+                                                   &l->rendered, err);
+    if (st != GLIMP_OK) return st;
+    *prompt = strdup(l->rendered.text);
+    return *prompt ? GLIMP_OK
+                   : glimp_error_set(err, GLIMP_ERR_NOMEM, "local backend: out of memory");
 }
 
 /* The session holds ids[0..n) and the logits after them; *prefill = tokens run. */
@@ -72,12 +84,24 @@ static glimp_status sync_tokens(local *l, const int32_t *ids, size_t n, int *pre
     return st;
 }
 
-/* Tokenizes `prompt` as the template expects (specials parsed, BOS added
- * by the vocabulary's rule) and syncs the session to it. */
+/* Tokens of `text[0..len)` (BOS by the vocabulary's rule): with the last
+ * rendered prompt's markup when the text begins with that prompt, else as a
+ * raw prompt (control tokens anywhere). */
+static int32_t *tokenize(const local *l, const char *text, size_t len, int *n, glimp_error *err)
+{
+    const glimp_prompt *r = &l->rendered;
+    if (r->text && len >= r->len && !memcmp(text, r->text, r->len)) {
+        const glimp_prompt p = {(char *)text, len, r->markup, r->n_markup};
+        return glimp_tokenize_prompt(l->tok, &p, true, n, err);
+    }
+    return glimp_tokenize_alloc(l->tok, text, len, true, true, n, err);
+}
+
+/* Tokenizes `prompt` and syncs the session to it. */
 static glimp_status sync_prompt(local *l, const char *prompt, int *prefill, glimp_error *err)
 {
     int n = 0;
-    int32_t *ids = glimp_tokenize_alloc(l->tok, prompt, strlen(prompt), true, true, &n, err);
+    int32_t *ids = tokenize(l, prompt, strlen(prompt), &n, err);
     if (!ids) return err ? err->status : GLIMP_ERR_NOMEM;
     glimp_status st = sync_tokens(l, ids, (size_t)n, prefill, err);
     free(ids);
@@ -242,9 +266,8 @@ static glimp_status local_score(void *impl, const char *prompt, const char *cont
     memcpy(full, prompt, np);
     memcpy(full + np, continuation, nc + 1);
     int n_p = 0, n_f = 0;
-    int32_t *p_ids = glimp_tokenize_alloc(l->tok, prompt, np, true, true, &n_p, err);
-    int32_t *f_ids = p_ids ? glimp_tokenize_alloc(l->tok, full, np + nc, true, true, &n_f, err)
-                           : NULL;
+    int32_t *p_ids = tokenize(l, prompt, np, &n_p, err);
+    int32_t *f_ids = p_ids ? tokenize(l, full, np + nc, &n_f, err) : NULL;
     free(full);
     glimp_status st = f_ids ? GLIMP_OK : (err ? err->status : GLIMP_ERR_NOMEM);
     size_t p0 = 0;

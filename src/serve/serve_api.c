@@ -1,6 +1,7 @@
 /* serve_api.c - the OpenAI request and response shapes of glimp serve:
  * validation of /v1/completions and /v1/chat/completions bodies (every
- * field's type and range, naming the bad parameter), error objects, and the
+ * field's type and range, naming the bad parameter; no NUL character in
+ * the text fields, which would cut the text), error objects, and the
  * common fields of completion objects and SSE events.
  *
  * Failure: a request that does not validate yields false + an api_error
@@ -133,12 +134,56 @@ static bool parse_messages(const cJSON *body, api_request *r, api_error *e)
     return true;
 }
 
-bool api_parse_request(const serve_server *s, serve_endpoint ep, cJSON *body, api_request *r,
-                       api_error *e)
+/* The fields whose strings the server uses as text. */
+static const char *const text_fields[] = {"model", "prompt", "messages", "stop"};
+
+static const char *text_field(const char *key, size_t n)
+{
+    for (size_t k = 0; k < sizeof text_fields / sizeof *text_fields; k++)
+        if (strlen(text_fields[k]) == n && !memcmp(text_fields[k], key, n)) return text_fields[k];
+    return NULL;
+}
+
+/* The text field (top-level key of the body) one of whose strings holds a
+ * NUL character, escaped (\u0000) or raw; NULL if none. The JSON text is
+ * scanned because cJSON keeps the NUL inside the decoded string, where
+ * every C string function would silently stop at it. json is valid JSON. */
+static const char *field_with_nul(const char *json, size_t n)
+{
+    int depth = 0;
+    const char *field = NULL; /* the text field whose value is being read */
+    for (size_t i = 0; i < n; i++) {
+        if (json[i] == '{' || json[i] == '[') depth++;
+        if (json[i] == '}' || json[i] == ']') depth--;
+        if (json[i] != '"') continue;
+        size_t start = ++i;
+        bool nul = false;
+        for (; i < n && json[i] != '"'; i++) {
+            if (json[i] == '\0') nul = true;
+            if (json[i] != '\\') continue;
+            if (n - i > 5 && !memcmp(json + i + 1, "u0000", 5)) nul = true;
+            i++; /* the escaped character */
+        }
+        size_t after = i + 1;
+        while (after < n && (json[after] == ' ' || json[after] == '\t' || json[after] == '\r' ||
+                             json[after] == '\n'))
+            after++;
+        bool is_key = after < n && json[after] == ':';
+        if (is_key && depth == 1) field = text_field(json + start, i - start);
+        else if (!is_key && nul && field) return field;
+    }
+    return NULL;
+}
+
+bool api_parse_request(const serve_server *s, serve_endpoint ep, cJSON *body, const char *json,
+                       size_t json_len, api_request *r, api_error *e)
 {
     memset(r, 0, sizeof *r);
     memset(e, 0, sizeof *e);
     if (!cJSON_IsObject(body)) return bad(e, NULL, "the request body must be a JSON object%s", NULL);
+    const char *nul_field = field_with_nul(json, json_len);
+    if (nul_field)
+        return bad(e, nul_field, "'%s' must not contain NUL characters (\\u0000)", nul_field);
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(body, "model");
     if (model && !cJSON_IsNull(model) && !cJSON_IsString(model))
         return bad(e, "model", "'model' must be a string%s", NULL);

@@ -1,8 +1,11 @@
 /* serve_engine.c - single-model generation for /v1/completions and
  * /v1/chat/completions on one slot's session.
  *
- * The prompt (text, or messages rendered with the model's chat template) is
- * tokenized with specials parsed; the session keeps the longest token prefix
+ * The prompt is tokenized with control tokens recognised only where the
+ * client may write them: anywhere in a /v1/completions prompt (raw text, its
+ * documented contract), only in the chat template's own markup for
+ * /v1/chat/completions (message content is plain text, so "<|im_end|>" in
+ * a message cannot end its turn). The session keeps the longest token prefix
  * it already holds and prefills the rest (reported as
  * usage.prompt_tokens_details.cached_tokens). Tokens are sampled as the local
  * backend does (same sampler, same raw pieces, same stop matching), so a
@@ -177,10 +180,21 @@ static void fail(gen *g, int status, const char *type, const char *code, const c
     api_fail(g->j, status, type, code, msg);
 }
 
-static char *render_prompt(gen *g, glimp_error *err)
+/* The prompt's tokens: a raw prompt with control tokens parsed anywhere, a
+ * chat with them parsed only in the template's markup. NULL + err on failure. */
+static int32_t *prompt_tokens(gen *g, int *n_ids, glimp_error *err)
 {
-    if (!g->chat) return strdup(g->r->prompt);
-    return glimp_template_render_chat(g->s->tmpl, g->r->msgs, g->r->n_msgs, true, err);
+    glimp_prompt p = {0};
+    if (g->chat) {
+        if (glimp_template_render_chat_prompt(g->s->tmpl, g->r->msgs, g->r->n_msgs, true, &p,
+                                              err) != GLIMP_OK)
+            return NULL;
+        int32_t *ids = glimp_tokenize_prompt(g->s->tok, &p, true, n_ids, err);
+        glimp_prompt_clear(&p);
+        return ids;
+    }
+    return glimp_tokenize_alloc(g->s->tok, g->r->prompt, strlen(g->r->prompt), true, true, n_ids,
+                                err);
 }
 
 /* The sampling loop; false when it failed (already answered). */
@@ -241,12 +255,8 @@ void engine_run(serve_server *s, serve_slot *slot, serve_job *j, const api_reque
     g.id = ++s->next_id;
     pthread_mutex_unlock(&s->mu);
     stop_match_init(&g.match, r->stop, r->n_stop);
-    char *prompt = render_prompt(&g, &err);
     int n_ids = 0;
-    int32_t *ids = prompt ? glimp_tokenize_alloc(s->tok, prompt, strlen(prompt), true, true,
-                                                 &n_ids, &err)
-                          : NULL;
-    free(prompt);
+    int32_t *ids = prompt_tokens(&g, &n_ids, &err);
     glimp_sampler *smp = NULL;
     if (!ids) {
         fail(&g, 500, "server_error", NULL, err.msg[0] ? err.msg : "out of memory");

@@ -193,9 +193,10 @@ typedef struct api_request {
     bool stream, include_usage, continuous_usage;
 } api_request;
 
-/* Parses and checks a request body for endpoint ep. false + *e on errors. */
-bool api_parse_request(const serve_server *s, serve_endpoint ep, cJSON *body, api_request *r,
-                       api_error *e);
+/* Parses and checks a request body for endpoint ep (body: json[0..json_len)
+ * parsed). false + *e on errors. */
+bool api_parse_request(const serve_server *s, serve_endpoint ep, cJSON *body, const char *json,
+                       size_t json_len, api_request *r, api_error *e);
 void api_request_free(api_request *r);
 
 /* "cmpl-<n>" / "chatcmpl-<n>" ids and the shared object fields. */

@@ -385,7 +385,7 @@ static enum MHD_Result generate_route(serve_server *s, struct MHD_Connection *c,
                              "the request body is not valid JSON");
     work *w = calloc(1, sizeof *w);
     api_error e;
-    if (!w || !api_parse_request(s, ep, body, &w->r, &e)) {
+    if (!w || !api_parse_request(s, ep, body, cn->body, cn->len, &w->r, &e)) {
         if (w) api_request_free(&w->r);
         free(w);
         cJSON_Delete(body);

@@ -1,5 +1,7 @@
 /* detok.c - ids -> bytes: token pieces, one-shot detokenization and the
- * streaming detokenizer that never cuts a UTF-8 character.
+ * streaming detokenizer that never cuts a UTF-8 character. A space-prefix
+ * (SentencePiece) vocabulary's leading space is dropped only at the start of
+ * a whole text, never at the start of a continuation.
  *
  * Failures: GLIMP_ERR_ARG for ids outside the vocabulary, GLIMP_ERR_NOMEM.
  */
@@ -134,12 +136,14 @@ oom:
 struct glimp_detok {
     const glimp_tokenizer *tok;
     bool special;
+    bool continuation; /* the stream continues a text: no space is stripped */
     bool first;     /* no id pushed yet in this stream */
     text_buf buf;   /* [0, ready) returned last time, then held-back bytes */
     size_t ready;
 };
 
-glimp_detok *glimp_detok_create(const glimp_tokenizer *tok, bool special, glimp_error *err)
+glimp_detok *glimp_detok_create(const glimp_tokenizer *tok, bool special, bool continuation,
+                                glimp_error *err)
 {
     if (!tok) {
         glimp_error_set(err, GLIMP_ERR_ARG, "glimp_detok_create: no tokenizer");
@@ -152,6 +156,7 @@ glimp_detok *glimp_detok_create(const glimp_tokenizer *tok, bool special, glimp_
     }
     d->tok = tok;
     d->special = special;
+    d->continuation = continuation;
     d->first = true;
     return d;
 }
@@ -177,7 +182,8 @@ int glimp_detok_push(glimp_detok *d, int32_t id, const char **out, glimp_error *
     if (id < 0 || id >= d->tok->v.n_vocab)
         return glimp_error_set(err, GLIMP_ERR_ARG, "detokenizer: id %d is outside the vocabulary", (int)id);
     detok_consume(d);
-    if (!tokenizer_append_piece(d->tok, id, d->special, d->first && d->tok->v.add_space_prefix, &d->buf))
+    bool lstrip = d->first && !d->continuation && d->tok->v.add_space_prefix;
+    if (!tokenizer_append_piece(d->tok, id, d->special, lstrip, &d->buf))
         return glimp_error_set(err, GLIMP_ERR_NOMEM, "detokenizer: out of memory");
     d->first = false;
     d->ready = d->buf.len - text_utf8_incomplete_tail(d->buf.data, d->buf.len);

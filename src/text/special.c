@@ -32,7 +32,7 @@ static bool is_special(const vocab_token *t)
     return t->len && (t->attr & (TOKEN_CONTROL | TOKEN_USER_DEFINED | TOKEN_UNKNOWN));
 }
 
-/* Mode 1 (no parse_special) keeps the user-defined tokens that are not also
+/* Mode 1 (outside markup) keeps the user-defined tokens that are not also
  * control tokens (end-of-generation tokens are made control at load). */
 static bool in_mode(const vocab_token *t, int m)
 {
@@ -109,17 +109,25 @@ static int by_pos(const void *a, const void *b)
     return (x->off > y->off) - (x->off < y->off);
 }
 
-/* Every occurrence of every candidate token, found by first byte. */
-static bool find_all(const special_index *si, const vocab *v, int m, const char *text, size_t n,
-                     occurrence **occ, size_t *n_occ, size_t *cap)
+/* Every occurrence of every candidate token, found by first byte. Inside a
+ * markup span every special token is a candidate (a control token only when
+ * it ends inside that span); elsewhere only the mode-1 tokens are. */
+static bool find_all(const special_index *si, const vocab *v, const glimp_span *markup,
+                     size_t n_markup, const char *text, size_t n, occurrence **occ,
+                     size_t *n_occ, size_t *cap)
 {
-    const uint32_t *first = si->first[m];
+    size_t k = 0; /* first markup span that does not end before i */
     for (size_t i = 0; i < n; i++) {
+        while (k < n_markup && markup[k].off + markup[k].len <= i) k++;
+        bool in_markup = k < n_markup && markup[k].off <= i;
+        size_t markup_end = in_markup ? markup[k].off + markup[k].len : 0;
+        int m = in_markup ? 0 : 1;
         unsigned char c = (unsigned char)text[i];
-        for (uint32_t k = first[c]; k < first[c + 1]; k++) {
-            int32_t p = si->items[m][k];
+        for (uint32_t j = si->first[m][c]; j < si->first[m][c + 1]; j++) {
+            int32_t p = si->items[m][j];
             const vocab_token *t = &v->tok[si->order[p]];
             if (t->len > n - i || memcmp(text + i, v->text + t->off, t->len)) continue;
+            if (m == 0 && i + t->len > markup_end && !in_mode(t, 1)) continue;
             if (*n_occ == *cap && !text_grow((void **)occ, cap, *n_occ, 1, sizeof **occ)) return false;
             (*occ)[(*n_occ)++] = (occurrence){p, i};
         }
@@ -151,12 +159,12 @@ static bool accept(const special_index *si, const vocab *v, occurrence *occ, siz
 }
 
 glimp_status special_partition(const special_index *si, const vocab *v, const char *text,
-                               size_t n, bool parse_special, text_spans *out, glimp_error *err)
+                               size_t n, const glimp_span *markup, size_t n_markup,
+                               text_spans *out, glimp_error *err)
 {
-    int m = parse_special ? 0 : 1;
     occurrence *occ = NULL;
     size_t n_occ = 0, cap = 0, first_out = out->len;
-    bool ok = si->first[m][256] == 0 || find_all(si, v, m, text, n, &occ, &n_occ, &cap);
+    bool ok = si->first[n_markup ? 0 : 1][256] == 0 || find_all(si, v, markup, n_markup, text, n, &occ, &n_occ, &cap);
     if (ok && n_occ) ok = accept(si, v, occ, n_occ, n, out);
     free(occ);
     if (!ok) return glimp_error_set(err, GLIMP_ERR_NOMEM, "special tokens: out of memory");

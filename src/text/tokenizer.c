@@ -1,8 +1,10 @@
 /* tokenizer.c - glimp_tokenizer: loading from GGUF and text -> ids.
  *
- * Encoding: special tokens are split out first (special.c); each raw stretch
- * then goes through SentencePiece (spm.c) or pre-tokenizer + byte-level BPE
- * (pretok.c, bpe.c); BOS/EOS are added as the vocabulary asks. Failures are
+ * Encoding: special tokens are split out first (special.c; control tokens
+ * only inside the markup spans: the whole text with parse_special, a chat
+ * template's own markup for a rendered prompt); each raw stretch then goes
+ * through SentencePiece (spm.c) or pre-tokenizer + byte-level BPE (pretok.c,
+ * bpe.c); BOS/EOS are added as the vocabulary asks. Failures are
  * reported through glimp_error (see glimp.h); nothing aborts on input.
  */
 #include "text/tokenizer.h"
@@ -110,12 +112,12 @@ static glimp_status encode_raw(const glimp_tokenizer *t, const char *text, size_
 }
 
 glimp_status tokenizer_encode(const glimp_tokenizer *t, const char *text, size_t n,
-                              bool add_special, bool parse_special, text_ids *out,
-                              glimp_error *err)
+                              bool add_special, const glimp_span *markup, size_t n_markup,
+                              text_ids *out, glimp_error *err)
 {
     encode_scratch s;
     memset(&s, 0, sizeof s);
-    glimp_status st = special_partition(&t->special, &t->v, text, n, parse_special, &s.parts, err);
+    glimp_status st = special_partition(&t->special, &t->v, text, n, markup, n_markup, &s.parts, err);
     if (st) goto done;
     bool starts_with_bos = s.parts.len && s.parts.data[0].id >= 0 && s.parts.data[0].id == t->v.bos;
     if (add_special && t->v.add_bos && !starts_with_bos && !text_ids_push(out, t->v.bos)) goto oom;
@@ -142,13 +144,23 @@ done:
     return st;
 }
 
+/* Control tokens anywhere (parse_special) or nowhere. */
+static glimp_status encode_text(const glimp_tokenizer *t, const char *text, size_t n,
+                                bool add_special, bool parse_special, text_ids *out,
+                                glimp_error *err)
+{
+    const glimp_span all = {0, n};
+    return tokenizer_encode(t, text ? text : "", n, add_special, &all, parse_special && n ? 1 : 0,
+                            out, err);
+}
+
 int glimp_tokenize(const glimp_tokenizer *tok, const char *text, size_t len, bool add_special,
                    bool parse_special, int32_t *ids, int n_max, glimp_error *err)
 {
     if (!tok || (!text && len) || n_max < 0 || (!ids && n_max))
         return glimp_error_set(err, GLIMP_ERR_ARG, "glimp_tokenize: invalid arguments");
     text_ids out = {0};
-    glimp_status st = tokenizer_encode(tok, text ? text : "", len, add_special, parse_special, &out, err);
+    glimp_status st = encode_text(tok, text, len, add_special, parse_special, &out, err);
     if (!st && out.len > INT_MAX)
         st = glimp_error_set(err, GLIMP_ERR_RANGE, "tokenize: %zu tokens do not fit an int", out.len);
     if (st) {
@@ -162,6 +174,21 @@ int glimp_tokenize(const glimp_tokenizer *tok, const char *text, size_t len, boo
     return n;
 }
 
+/* The ids of out as a malloc'd array (never NULL when empty), or NULL. */
+static int32_t *take_ids(glimp_status st, text_ids *out, int *n_ids, glimp_error *err)
+{
+    if (!st && out->len > INT_MAX)
+        st = glimp_error_set(err, GLIMP_ERR_RANGE, "tokenize: %zu tokens do not fit an int", out->len);
+    if (!st && !out->data && !(out->data = malloc(sizeof *out->data))) /* empty, but not NULL */
+        st = glimp_error_set(err, GLIMP_ERR_NOMEM, "tokenize: out of memory");
+    if (st) {
+        text_ids_free(out);
+        return NULL;
+    }
+    *n_ids = (int)out->len;
+    return out->data;
+}
+
 int32_t *glimp_tokenize_alloc(const glimp_tokenizer *tok, const char *text, size_t len,
                               bool add_special, bool parse_special, int *n_ids, glimp_error *err)
 {
@@ -170,17 +197,34 @@ int32_t *glimp_tokenize_alloc(const glimp_tokenizer *tok, const char *text, size
         return NULL;
     }
     text_ids out = {0};
-    glimp_status st = tokenizer_encode(tok, text ? text : "", len, add_special, parse_special, &out, err);
-    if (!st && out.len > INT_MAX)
-        st = glimp_error_set(err, GLIMP_ERR_RANGE, "tokenize: %zu tokens do not fit an int", out.len);
-    if (!st && !out.data && !(out.data = malloc(sizeof *out.data))) /* empty, but not NULL */
-        st = glimp_error_set(err, GLIMP_ERR_NOMEM, "tokenize: out of memory");
-    if (st) {
-        text_ids_free(&out);
+    return take_ids(encode_text(tok, text, len, add_special, parse_special, &out, err), &out,
+                    n_ids, err);
+}
+
+/* Whether the markup spans are in order, disjoint, non-empty and inside the text. */
+static bool markup_ok(const glimp_prompt *p)
+{
+    size_t end = 0;
+    for (size_t k = 0; k < p->n_markup; k++) {
+        const glimp_span *m = &p->markup[k];
+        if (m->off < end || !m->len || m->off > p->len || m->len > p->len - m->off) return false;
+        end = m->off + m->len;
+    }
+    return true;
+}
+
+int32_t *glimp_tokenize_prompt(const glimp_tokenizer *tok, const glimp_prompt *prompt,
+                               bool add_special, int *n_ids, glimp_error *err)
+{
+    if (!tok || !prompt || (!prompt->text && prompt->len) || (!prompt->markup && prompt->n_markup) ||
+        !n_ids || !markup_ok(prompt)) {
+        glimp_error_set(err, GLIMP_ERR_ARG, "glimp_tokenize_prompt: invalid arguments");
         return NULL;
     }
-    *n_ids = (int)out.len;
-    return out.data;
+    text_ids out = {0};
+    glimp_status st = tokenizer_encode(tok, prompt->text ? prompt->text : "", prompt->len,
+                                       add_special, prompt->markup, prompt->n_markup, &out, err);
+    return take_ids(st, &out, n_ids, err);
 }
 
 int32_t glimp_tokenizer_n_vocab(const glimp_tokenizer *tok) { return tok->v.n_vocab; }

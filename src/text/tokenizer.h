@@ -31,10 +31,11 @@ struct glimp_tokenizer {
  * GLIMP_ERR_FORMAT (malformed tokenizer metadata), GLIMP_ERR_NOMEM. */
 glimp_tokenizer *tokenizer_from_gguf(const gguf_file *f, glimp_error *err);
 
-/* Appends the tokens of text[0..n) to out (see glimp_tokenize). */
+/* Appends the tokens of text[0..n) to out (see glimp_tokenize_prompt):
+ * control tokens are recognised only inside markup[0..n_markup). */
 glimp_status tokenizer_encode(const glimp_tokenizer *t, const char *text, size_t n,
-                              bool add_special, bool parse_special, text_ids *out,
-                              glimp_error *err);
+                              bool add_special, const glimp_span *markup, size_t n_markup,
+                              text_ids *out, glimp_error *err);
 
 /* Appends the bytes token id decodes to (see glimp_token_piece); lstrip
  * drops one leading space (the first token of a decode when the vocabulary

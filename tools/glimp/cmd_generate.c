@@ -113,7 +113,7 @@ static int generate(const gen_opts *o, glimp_session *s, const glimp_tokenizer *
                     double *t_decode, int *n_decoded, glimp_error *err)
 {
     glimp_sampler *smp = glimp_sampler_create(&o->sp, err);
-    glimp_detok *dt = smp ? glimp_detok_create(tok, false, err) : NULL;
+    glimp_detok *dt = smp ? glimp_detok_create(tok, false, true, err) : NULL;
     int n = 0;
     bool ok = dt != NULL;
     const char *piece;
