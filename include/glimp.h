@@ -163,6 +163,31 @@ glimp_status glimp_session_truncate(glimp_session *s, size_t n, glimp_error *err
 glimp_status glimp_session_sync(glimp_session *s, const int32_t *ids, size_t n,
                                 size_t *n_evaluated, glimp_error *err);
 
+/* A batch runs several sessions of one model through one forward pass, so
+ * the weights are read once for all of them (decoding is bound by reading
+ * them): many streams of a server, or items of a parallel evaluation. Each
+ * session ends exactly as if it had appended its tokens alone. Owned by the
+ * caller (glimp_batch_free); one call at a time. */
+typedef struct glimp_batch glimp_batch;
+
+/* max_tokens: the most tokens one glimp_batch_append may carry, all
+ * sessions together; n_threads as for a session (0 = physical cores).
+ * NULL with err set (GLIMP_ERR_ARG, GLIMP_ERR_NOMEM). */
+glimp_batch *glimp_batch_create(const glimp_model *model, size_t max_tokens, int n_threads,
+                                glimp_error *err);
+void glimp_batch_free(glimp_batch *b); /* NULL-safe */
+
+/* Appends tokens[i][0..n[i]) to sessions[i], for n_seqs distinct sessions of
+ * the batch's model (n[i] >= 1, at most the session's n_batch; the sum at
+ * most max_tokens), in one forward pass. Afterwards each session's logits
+ * are those after its last token, as after glimp_session_append. Errors
+ * leave every session as it was: GLIMP_ERR_ARG (bad ids or sizes, a session
+ * twice, another model), GLIMP_ERR_RANGE (a context would overflow),
+ * GLIMP_ERR_NOMEM. */
+glimp_status glimp_batch_append(glimp_batch *b, glimp_session *const *sessions,
+                                const int32_t *const *tokens, const size_t *n, int n_seqs,
+                                glimp_error *err);
+
 size_t glimp_session_n_tokens(const glimp_session *s);
 /* The token history (n_tokens ids), owned by the session; valid until the
  * next append, decode, truncate or free. */

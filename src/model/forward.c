@@ -1,4 +1,5 @@
-/* forward.c - the transformer forward pass of one chunk of tokens.
+/* forward.c - the transformer forward pass of one chunk of tokens, or of
+ * several sessions' chunks stacked into one pass (a batch).
  *
  * llama / qwen2 / qwen3 blocks, pre-norm:
  *   h = rmsnorm(x) * attn_norm
@@ -9,7 +10,13 @@
  *   h = rmsnorm(x) * ffn_norm
  *   x += (silu(h Wgate^T) * (h Wup^T)) Wdown^T
  * logits = (rmsnorm(x) * output_norm) Wout^T for the requested rows.
- * Cannot fail: session.c validated the tokens and sized every buffer.
+ * In a batch the rows of every segment are stacked in the carrier's scratch,
+ * so each matmul reads the weights once for all of them; the per-position
+ * parts (q/k norms and rope at the segment's positions, the KV store and
+ * attention over the segment's own cache) run per segment on its session.
+ * Every row's result is the same as when its session runs alone.
+ * Cannot fail: session.c / batch.c validated the tokens and sized every
+ * buffer.
  */
 #include <math.h>
 #include <string.h>
@@ -100,7 +107,37 @@ static void swiglu_worker(void *p, int ith, int nth)
     }
 }
 
-static void layer_forward(glimp_session *s, int il, int64_t pos0, int64_t n)
+/* q/k norms, rope, KV store and attention of one segment, whose rows start
+ * at row `off` of the carrier's q, k, v and att. */
+static void segment_attention(glimp_session *c, const forward_seg *g, int64_t off, int il)
+{
+    glimp_session *s = g->s;
+    const model_hparams *hp = &s->model->hp;
+    const model_layer *L = &s->model->layers[il];
+    const int64_t hd = hp->head_dim, q_dim = hp->n_head * hd, kv_dim = hp->n_head_kv * hd;
+    for (int64_t i = 0; i < g->n; i++) {
+        float *q = c->q + (off + i) * q_dim, *k = c->k + (off + i) * kv_dim;
+        if (L->q_norm) {
+            for (int64_t h = 0; h < hp->n_head; h++)
+                rmsnorm(q + h * hd, q + h * hd, L->q_norm, hd, hp->rms_eps);
+            for (int64_t h = 0; h < hp->n_head_kv; h++)
+                rmsnorm(k + h * hd, k + h * hd, L->k_norm, hd, hp->rms_eps);
+        }
+        rope_apply(hp, q, hp->n_head, s->rope + i * hp->n_rot);
+        rope_apply(hp, k, hp->n_head_kv, s->rope + i * hp->n_rot);
+    }
+    if (s != c) { /* the session's own scratch feeds its cache and attention */
+        memcpy(s->q, c->q + off * q_dim, (size_t)(g->n * q_dim) * sizeof(float));
+        memcpy(s->k, c->k + off * kv_dim, (size_t)(g->n * kv_dim) * sizeof(float));
+        memcpy(s->v, c->v + off * kv_dim, (size_t)(g->n * kv_dim) * sizeof(float));
+    }
+    kv_store(s, il, s->n_tokens, g->n);
+    attention_run(s, il, s->n_tokens, g->n);
+    if (s != c) memcpy(c->att + off * q_dim, s->att, (size_t)(g->n * q_dim) * sizeof(float));
+}
+
+static void layer_forward(glimp_session *s, const forward_seg *segs, int n_segs, int il,
+                          int64_t n)
 {
     const glimp_model *m = s->model;
     const model_hparams *hp = &m->hp;
@@ -117,19 +154,8 @@ static void layer_forward(glimp_session *s, int il, int64_t pos0, int64_t n)
     };
     matmul_run(s, s->h, n_embd, n, qkv, 3);
 
-    for (int64_t i = 0; i < n; i++) {
-        float *q = s->q + i * q_dim, *k = s->k + i * kv_dim;
-        if (L->q_norm) {
-            for (int64_t h = 0; h < hp->n_head; h++)
-                rmsnorm(q + h * hd, q + h * hd, L->q_norm, hd, hp->rms_eps);
-            for (int64_t h = 0; h < hp->n_head_kv; h++)
-                rmsnorm(k + h * hd, k + h * hd, L->k_norm, hd, hp->rms_eps);
-        }
-        rope_apply(hp, q, hp->n_head, s->rope + i * hp->n_rot);
-        rope_apply(hp, k, hp->n_head_kv, s->rope + i * hp->n_rot);
-    }
-    kv_store(s, il, pos0, n);
-    attention_run(s, il, pos0, n);
+    for (int g = 0, off = 0; g < n_segs; off += (int)segs[g].n, g++)
+        segment_attention(s, &segs[g], off, il);
     const matmul_out wo = {.w = &L->wo, .y = s->x, .y_stride = n_embd, .accumulate = true};
     matmul_run(s, s->att, q_dim, n, &wo, 1);
 
@@ -150,22 +176,33 @@ static void layer_forward(glimp_session *s, int il, int64_t pos0, int64_t n)
     matmul_run(s, s->gate, hp->n_ff, n, &down, 1);
 }
 
+void forward_segments(glimp_session *c, const forward_seg *segs, int n_segs, float *logits)
+{
+    const glimp_model *m = c->model;
+    const int64_t n_embd = m->hp.n_embd;
+    const qt_traits *et = qt_get(m->tok_embd.type);
+    int64_t n = 0, n_out = 0;
+    for (int g = 0; g < n_segs; g++) {
+        for (int64_t i = 0; i < segs[g].n; i++)
+            et->to_float(m->tok_embd.data + (size_t)segs[g].tokens[i] * m->tok_embd.row_bytes,
+                         c->x + (n + i) * n_embd, n_embd);
+        rope_table(segs[g].s, segs[g].s->n_tokens, segs[g].n);
+        n += segs[g].n;
+    }
+    for (int il = 0; il < m->hp.n_layer; il++) layer_forward(c, segs, n_segs, il, n);
+    /* the rows whose logits are wanted: the last out_rows of each segment */
+    for (int g = 0, off = 0; g < n_segs; off += (int)segs[g].n, g++)
+        for (int64_t i = segs[g].n - segs[g].out_rows; i < segs[g].n; i++, n_out++)
+            rmsnorm(c->h + n_out * n_embd, c->x + (off + i) * n_embd, m->output_norm, n_embd,
+                    m->hp.rms_eps);
+    if (n_out == 0) return;
+    const matmul_out out = {.w = &m->output, .y = logits, .y_stride = m->hp.n_vocab};
+    matmul_run(c, c->h, n_embd, n_out, &out, 1);
+}
+
 void forward_chunk(glimp_session *s, const int32_t *tokens, int64_t n, int64_t out_rows,
                    float *logits)
 {
-    const glimp_model *m = s->model;
-    const int64_t n_embd = m->hp.n_embd, pos0 = s->n_tokens;
-    const qt_traits *et = qt_get(m->tok_embd.type);
-    for (int64_t i = 0; i < n; i++)
-        et->to_float(m->tok_embd.data + (size_t)tokens[i] * m->tok_embd.row_bytes,
-                     s->x + i * n_embd, n_embd);
-    rope_table(s, pos0, n);
-    for (int il = 0; il < m->hp.n_layer; il++) layer_forward(s, il, pos0, n);
-    if (out_rows == 0) return;
-    const int64_t first = n - out_rows;
-    for (int64_t i = 0; i < out_rows; i++)
-        rmsnorm(s->h + i * n_embd, s->x + (first + i) * n_embd, m->output_norm, n_embd,
-                m->hp.rms_eps);
-    const matmul_out out = {.w = &m->output, .y = logits, .y_stride = m->hp.n_vocab};
-    matmul_run(s, s->h, n_embd, out_rows, &out, 1);
+    const forward_seg seg = {.s = s, .tokens = tokens, .n = n, .out_rows = out_rows};
+    forward_segments(s, &seg, 1, logits);
 }

@@ -47,6 +47,22 @@ struct glimp_session {
 void forward_chunk(glimp_session *s, const int32_t *tokens, int64_t n, int64_t out_rows,
                    float *logits);
 
+/* One session's part of a batched forward pass: tokens[0..n) at positions
+ * s->n_tokens.. (n <= s->n_batch), and how many of its last rows want
+ * logits. */
+typedef struct forward_seg {
+    glimp_session *s;
+    const int32_t *tokens;
+    int64_t n, out_rows;
+} forward_seg;
+
+/* The forward pass of several sessions' segments (distinct sessions of one
+ * model) stacked in the scratch of carrier c (sum of n <= c->n_batch; c may
+ * be the only segment's session): each matmul reads the weights once for
+ * all rows. Logits of the wanted rows go to `logits`, segment by segment.
+ * Does not update n_tokens. */
+void forward_segments(glimp_session *c, const forward_seg *segs, int n_segs, float *logits);
+
 /* One output of a matmul: y (n, w->rows, row stride y_stride) = x W^T (+ b),
  * or y += x W^T when accumulate. */
 typedef struct matmul_out {
