@@ -162,6 +162,12 @@ glimp_status glimp_session_truncate(glimp_session *s, size_t n, glimp_error *err
  * GLIMP_ERR_RANGE (the session is then unchanged). */
 glimp_status glimp_session_sync(glimp_session *s, const int32_t *ids, size_t n,
                                 size_t *n_evaluated, glimp_error *err);
+/* The first half of glimp_session_sync, for callers that append the rest
+ * themselves (e.g. in a batch): keeps the longest prefix of ids[0..n) the
+ * session holds (at most n - 1 tokens, so the last one runs and gives
+ * logits), drops the rest of its tokens and returns how many it kept; n
+ * when the session already holds exactly ids with their logits. n >= 1. */
+size_t glimp_session_keep_prefix(glimp_session *s, const int32_t *ids, size_t n);
 
 /* A batch runs several sessions of one model through one forward pass, so
  * the weights are read once for all of them (decoding is bound by reading
@@ -918,6 +924,10 @@ typedef struct glimp_serve_params {
                                   its request; beyond it connections close */
     double read_timeout_s;     /* a request's headers and body must arrive
                                   within this many seconds (10) */
+    int batch_tokens;          /* single model, parallel > 1: the slots'
+                                  steps run as one forward pass of at most
+                                  this many tokens (continuous batching;
+                                  long prompts go in chunks); 0 = 512 */
 } glimp_serve_params;
 
 glimp_serve_params glimp_serve_default_params(void);

@@ -29,6 +29,9 @@
  * for one thread; 256 KiB claims give ~70 (bench/NOTES.md, Engine). The
  * rows each thread computes change, the bits do not (one vec_dot per row). */
 #define DECODE_CLAIM_BYTES (256 * 1024)
+/* Batches of fewer tokens than this (a few sessions decoding together) are
+ * still bound by reading the weights, and claim as decode does. */
+#define SMALL_BATCH 16
 
 typedef struct quantize_job {
     qt_from_float_fn quantize; /* to the target type (dispatched) */
@@ -156,7 +159,7 @@ static void matmul_group(glimp_session *s, const float *x, int64_t x_stride, int
         j.act_stride = s->act_row_bytes;
     }
     int64_t per_claim = 1;
-    if (n == 1) {
+    if (n < SMALL_BATCH) {
         const int64_t chunk_bytes = ROWS_PER_CHUNK * (int64_t)j.outs[0]->w->row_bytes;
         per_claim = (DECODE_CLAIM_BYTES + chunk_bytes - 1) / chunk_bytes;
     }

@@ -227,14 +227,22 @@ glimp_status glimp_session_sync(glimp_session *s, const int32_t *ids, size_t n,
     if (n > (size_t)s->n_ctx)
         return glimp_error_set(err, GLIMP_ERR_RANGE, "prompt of %zu tokens exceeds the context of %lld",
                                n, (long long)s->n_ctx);
-    size_t nh = (size_t)s->n_tokens, same = 0;
-    while (same < nh && same < n && s->tokens[same] == ids[same]) same++;
-    if (same == n && nh == n && s->n_logits > 0) return GLIMP_OK;
-    size_t keep = same < n ? same : n - 1; /* the last token must run to give logits */
-    glimp_status st = glimp_session_truncate(s, keep, err);
-    if (st == GLIMP_OK) st = glimp_session_append(s, ids + keep, n - keep, err);
+    size_t keep = glimp_session_keep_prefix(s, ids, n);
+    if (keep == n) return GLIMP_OK;
+    glimp_status st = glimp_session_append(s, ids + keep, n - keep, err);
     if (st == GLIMP_OK && n_evaluated) *n_evaluated = n - keep;
     return st;
+}
+
+size_t glimp_session_keep_prefix(glimp_session *s, const int32_t *ids, size_t n)
+{
+    size_t nh = (size_t)s->n_tokens, same = 0;
+    while (same < nh && same < n && s->tokens[same] == ids[same]) same++;
+    if (same == n && nh == n && s->n_logits > 0) return n;
+    size_t keep = same < n ? same : n - 1; /* the last token must run to give logits */
+    s->n_tokens = (int64_t)keep;
+    s->n_logits = 0;
+    return keep;
 }
 
 size_t glimp_session_n_tokens(const glimp_session *s) { return (size_t)s->n_tokens; }

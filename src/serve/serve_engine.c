@@ -10,7 +10,9 @@
  * usage.prompt_tokens_details.cached_tokens). Tokens are sampled as the local
  * backend does (same sampler, same raw pieces, same stop matching), so a
  * client of this server sees what an in-process run sees. Each token can
- * carry its top-K log-probabilities (legacy completions shape).
+ * carry its top-K log-probabilities (legacy completions shape). With
+ * several slots, prompt chunks and tokens run through the batcher, in one
+ * forward pass with the other slots' steps (same results as alone).
  *
  * Failure: a prompt longer than the context is a 400
  * (context_length_exceeded); model errors are a 500, or an error event when
@@ -240,7 +242,9 @@ static bool decode_loop(gen *g, glimp_sampler *smp)
         }
         if (g->n_gen >= g->r->max_tokens) return true;
         if (glimp_session_n_tokens(sess) >= glimp_session_n_ctx(sess)) return true;
-        if (glimp_session_decode(sess, t, &err) != GLIMP_OK) break;
+        glimp_status st = g->s->batcher ? batcher_append(g->s->batcher, sess, &t, 1, &err)
+                                        : glimp_session_decode(sess, t, &err);
+        if (st != GLIMP_OK) break;
     }
     if (g->n_gen >= g->r->max_tokens && !err.status) return true;
     fail(g, 500, "server_error", NULL, err.msg[0] ? err.msg : "generation failed");
@@ -276,7 +280,11 @@ void engine_run(serve_server *s, serve_slot *slot, serve_job *j, const api_reque
     sp.temperature = r->temperature;
     sp.top_p = r->top_p;
     sp.seed = r->seed;
-    if (glimp_session_sync(slot->sess, ids, (size_t)n_ids, &prefill, &err) != GLIMP_OK ||
+    glimp_status synced = s->batcher ? batcher_sync(s->batcher, slot->sess, ids, (size_t)n_ids,
+                                                    &prefill, &err)
+                                     : glimp_session_sync(slot->sess, ids, (size_t)n_ids, &prefill,
+                                                          &err);
+    if (synced != GLIMP_OK ||
         !(smp = glimp_sampler_create(&sp, &err))) {
         fail(&g, 500, "server_error", NULL, err.msg);
         goto out;

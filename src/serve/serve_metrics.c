@@ -56,6 +56,14 @@ void metrics_tokens(serve_metrics *m, glimp_role role, int generated, int prompt
     pthread_mutex_unlock(&m->mu);
 }
 
+void metrics_batch_pass(serve_metrics *m, int n_steps)
+{
+    pthread_mutex_lock(&m->mu);
+    m->batch_passes++;
+    m->batch_steps += (unsigned long long)n_steps;
+    pthread_mutex_unlock(&m->mu);
+}
+
 void metrics_steps(serve_metrics *m, const int steps_by[2])
 {
     pthread_mutex_lock(&m->mu);
@@ -144,6 +152,15 @@ char *metrics_render(serve_metrics *m, const char *model, int active, int queued
             "# TYPE glimp_prefill_tokens_total counter\n"
             "glimp_prefill_tokens_total %llu\n",
         m->prompt_tokens, m->prefill_tokens);
+    if (m->batch_passes)
+        put(&o, "# HELP glimp_batch_passes_total Forward passes run for several slots at once.\n"
+                "# TYPE glimp_batch_passes_total counter\n"
+                "glimp_batch_passes_total %llu\n"
+                "# HELP glimp_batch_steps_total Slot steps (a token or a prompt chunk) those "
+                "passes carried.\n"
+                "# TYPE glimp_batch_steps_total counter\n"
+                "glimp_batch_steps_total %llu\n",
+            m->batch_passes, m->batch_steps);
     if (!model) { /* routed mode only */
         unsigned long long steps = m->steps[0] + m->steps[1];
         put(&o, "# HELP glimp_steps_total Thinking steps written, by model role.\n"

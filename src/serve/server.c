@@ -122,8 +122,13 @@ static void *worker_main(void *arg)
     serve_server *s = j->srv;
     int slot = server_take_slot(s, j);
     if (slot >= 0) {
-        if (s->routed) routed_run(s, &s->slots[slot], j, &w->r);
-        else engine_run(s, &s->slots[slot], j, &w->r);
+        if (s->routed) {
+            routed_run(s, &s->slots[slot], j, &w->r);
+        } else {
+            if (s->batcher) batcher_join(s->batcher);
+            engine_run(s, &s->slots[slot], j, &w->r);
+            if (s->batcher) batcher_leave(s->batcher);
+        }
         server_release_slot(s, slot);
     }
     pthread_mutex_lock(&j->mu);
@@ -591,6 +596,21 @@ static bool make_slots(serve_server *s, glimp_error *err)
     glimp_session_params sp = glimp_session_default_params();
     sp.n_ctx = (size_t)s->p.n_ctx;
     sp.n_threads = s->p.n_threads;
+    if (!s->routed && s->p.parallel > 1) {
+        size_t pass = s->p.batch_tokens ? (size_t)s->p.batch_tokens : 512;
+        sp.n_batch = pass;
+        s->batcher = calloc(1, sizeof *s->batcher);
+        if (!s->batcher) {
+            glimp_error_set(err, GLIMP_ERR_NOMEM, "serve: out of memory");
+            return false;
+        }
+        if (!batcher_init(s->batcher, s->model, pass, s->p.parallel, s->p.n_threads, &s->metrics,
+                          err)) {
+            free(s->batcher);
+            s->batcher = NULL;
+            return false;
+        }
+    }
     for (int i = 0; i < s->p.parallel; i++) {
         serve_slot *sl = &s->slots[i];
         if (!s->routed) {
@@ -619,6 +639,8 @@ static void free_server(serve_server *s)
     }
     free(s->slots);
     free(s->slot_busy);
+    if (s->batcher) batcher_destroy(s->batcher);
+    free(s->batcher);
     glimp_tokenizer_free(s->tok);
     glimp_model_free(s->model);
     free(s->model_name);
@@ -681,7 +703,8 @@ glimp_server *glimp_server_start(const glimp_serve_params *params, glimp_error *
     }
     if (params->parallel < 1 || params->parallel > 256 || params->queue < 0 ||
         params->queue > 100000 || params->max_tokens < 1 || params->max_body_bytes < 64 ||
-        params->port < 0 || params->port > 65535 || !params->host ||
+        params->port < 0 || params->port > 65535 || !params->host || params->batch_tokens < 0 ||
+        params->batch_tokens > 65536 ||
         !(params->read_timeout_s > 0 && params->read_timeout_s <= 86400)) {
         glimp_error_set(err, GLIMP_ERR_ARG, "serve: parallel (1..256), queue (0..100000), max "
                                             "tokens, body limit, read timeout or port out of range");
@@ -741,7 +764,8 @@ glimp_server *glimp_server_start(const glimp_serve_params *params, glimp_error *
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
             on_connection, s, MHD_OPTION_CONNECTION_LIMIT, (unsigned)(cap + CONN_SLACK),
             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ceil(params->read_timeout_s),
-            MHD_OPTION_END);
+            /* a restart may bind at once, while old connections linger in TIME_WAIT */
+            MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
         if (!s->daemon) {
             glimp_error_set(err, GLIMP_ERR_IO, "serve: cannot listen on %s:%d (in use?)",
                             params->host, params->port);

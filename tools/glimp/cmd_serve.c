@@ -36,7 +36,9 @@ static void usage(FILE *out, const router_opts *ro)
 "server:\n"
 "  --host ADDR            address to bind (default 127.0.0.1)\n"
 "  --port P               port (default 8080; 0 = a free one, printed)\n"
-"  --parallel N           requests served at once, each with its own session (1)\n"
+"  --parallel N           requests served at once, each with its own session (1);\n"
+"                         one model: their steps run as one forward pass\n"
+"  --batch-tokens N       tokens per such pass at most; prompts go in chunks (512)\n"
 "  --queue M              requests waiting beyond those; more get 503 (8)\n"
 "  --max-body BYTES       request body limit, larger gets 413 (1048576)\n"
 "  --max-tokens N         largest max_tokens a request may ask (4096)\n"
@@ -65,7 +67,7 @@ static void usage(FILE *out, const router_opts *ro)
 enum {
     OPT_HOST = 256, OPT_PORT, OPT_PARALLEL, OPT_QUEUE, OPT_MAXBODY, OPT_MAXTOK, OPT_LOG,
     OPT_NAME, OPT_TEMPLATE, OPT_SLM, OPT_LLM, OPT_MAXCONN, OPT_READTO, OPT_GRACE, OPT_KEYENV,
-    OPT_KEYFILE,
+    OPT_KEYFILE, OPT_BATCHTOK,
 };
 
 static const struct option own_opts[] = {
@@ -77,6 +79,7 @@ static const struct option own_opts[] = {
     {"max-tokens", required_argument, 0, OPT_MAXTOK},
     {"log", no_argument, 0, OPT_LOG},
     {"max-connections", required_argument, 0, OPT_MAXCONN},
+    {"batch-tokens", required_argument, 0, OPT_BATCHTOK},
     {"read-timeout", required_argument, 0, OPT_READTO},
     {"shutdown-grace", required_argument, 0, OPT_GRACE},
     {"api-key-env", required_argument, 0, OPT_KEYENV},
@@ -193,6 +196,7 @@ static int parse_args(int argc, char **argv, glimp_serve_params *p, router_opts 
         case OPT_MAXTOK: ok = parse_int(a, 1, 1 << 24, &p->max_tokens); break;
         case OPT_LOG: p->log_requests = true; break;
         case OPT_MAXCONN: ok = parse_int(a, 2, 1000000, &p->max_connections); break;
+        case OPT_BATCHTOK: ok = parse_int(a, 1, 65536, &p->batch_tokens); break;
         case OPT_READTO: ok = parse_seconds(a, 0.001, 86400, &p->read_timeout_s); break;
         case OPT_GRACE: ok = parse_seconds(a, 0, 86400, grace); break;
         case OPT_KEYENV: key->env = a; break;
