@@ -1,6 +1,6 @@
 # The front door. `make` builds, `make check` builds and runs the tests.
 #   make            install missing Debian packages, configure, build (build/)
-#   make check      build + all tests (ctest)
+#   make check      build + all tests (ctest), then which were skipped and why
 #   make asan       ASan+UBSan build (build-asan/) + all tests
 #   make tsan       TSan build (build-tsan/) + all tests
 #   make demo       build, then GlimpRouter on the demo pair (scripts/demo.sh)
@@ -30,7 +30,7 @@ build: deps
 	@cmake --build build -j $(JOBS)
 
 check: build
-	cd build && $(CTEST)
+	@cd build && $(CTEST); rc=$$?; ../scripts/ctest_skips.sh .; exit $$rc
 
 install: build
 	DESTDIR="$(DESTDIR)" cmake --install build --prefix "$(PREFIX)"

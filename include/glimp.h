@@ -822,7 +822,7 @@ typedef struct glimp_router_result {
     glimp_step *steps;
     int n_steps;
     glimp_think_end think_end;
-    char *answer;               /* the final answer text */
+    char *answer;               /* the final answer (NULL: cancelled before it) */
     glimp_role answer_model;
     int answer_tokens;
     int answer_prefill;         /* prompt tokens evaluated for the final answer */
@@ -939,6 +939,9 @@ glimp_serve_params glimp_serve_default_params(void);
 glimp_server *glimp_server_start(const glimp_serve_params *params, glimp_error *err);
 /* The port it listens on (the chosen one when params.port was 0). */
 int glimp_server_port(const glimp_server *server);
+/* The model id the server answers to (/v1/models): params.model_name, the
+ * model file's name without .gguf, or "glimprouter" for a routed pair. */
+const char *glimp_server_model_id(const glimp_server *server);
 /* Whether the server listens on a loopback address only (127.0.0.0/8, ::1). */
 bool glimp_server_is_loopback(const glimp_server *server);
 /* Stops listening and refuses new requests (503), lets running and queued

@@ -75,7 +75,8 @@ static void test_valid(void)
     CHECK(set("policy", "specreason", &p) == GLIMP_OK && p.policy == GLIMP_POLICY_SPECREASON,
           "policy specreason");
     CHECK(set("tau", "0.3", &p) == GLIMP_OK && p.tau == 0.3, "tau keeps double precision");
-    CHECK(set("tau", "-1e9", &p) == GLIMP_OK && p.tau == -1e9, "tau lower bound");
+    CHECK(set("tau", "0", &p) == GLIMP_OK && p.tau == 0, "tau lower bound");
+    check_bad("tau", "-0.5"); /* every measure tau is compared with is >= 0 */
     CHECK(set("tau", "1e9", &p) == GLIMP_OK && p.tau == 1e9, "tau upper bound");
     CHECK(set("entropy", "exact", &p) == GLIMP_OK && p.entropy == GLIMP_ENTROPY_EXACT, "exact");
     CHECK(set("entropy", "topk:5", &p) == GLIMP_OK && p.entropy == GLIMP_ENTROPY_TOPK &&

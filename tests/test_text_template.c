@@ -134,8 +134,9 @@ static void expect_detect(const char *path, const char *want)
         CHECK(t && !strcmp(glimp_template_name(t), want), "%s: got %s, want %s (%s)", path,
               t ? glimp_template_name(t) : "none", want, err.msg);
     } else {
+        /* the names to choose from, and no option of one CLI command */
         CHECK(!t && err.status == GLIMP_ERR_NOT_FOUND && strstr(err.msg, "qwen3") &&
-                  strstr(err.msg, "--template"),
+                  !strstr(err.msg, "--template"),
               "%s: expected no template, got %s (%s)", path, t ? glimp_template_name(t) : "none", err.msg);
     }
 }

@@ -313,11 +313,7 @@ static const backend_ops local_ops = {
 static const glimp_template *pick_template(const glimp_local_params *p, glimp_error *err)
 {
     if (p->template_name) return glimp_template_by_name(p->template_name, err);
-    const glimp_template *t = glimp_template_from_gguf(p->model_path, err);
-    if (!t && err && err->status == GLIMP_ERR_NOT_FOUND)
-        glimp_error_prefix(err, "no chat template recognised (use a --template option; \"raw\" "
-                                "for plain text models)");
-    return t;
+    return glimp_template_from_gguf(p->model_path, err); /* its message lists the names */
 }
 
 glimp_backend *glimp_backend_local_create(const glimp_local_params *params, glimp_error *err)

@@ -149,7 +149,7 @@ static void add_summary_fields(cJSON *o, const glimp_router_result *r)
     cJSON_AddStringToObject(o, "think_end", glimp_think_end_name(r->think_end));
     cJSON *a = cJSON_AddObjectToObject(o, "answer");
     cJSON_AddStringToObject(a, "model", glimp_role_name(r->answer_model));
-    cJSON_AddItemToObject(a, "text", utf8_string(r->answer));
+    cJSON_AddItemToObject(a, "text", utf8_string(r->answer ? r->answer : ""));
     cJSON_AddNumberToObject(a, "n_tokens", r->answer_tokens);
     cJSON_AddStringToObject(a, "end", answer_end_name(r->answer_stop));
     cJSON_AddNumberToObject(a, "prefill_tokens", r->answer_prefill);

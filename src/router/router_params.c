@@ -109,7 +109,7 @@ static const glimp_router_option router_options[OPTION_COUNT] = {
                        "pplstep | specreason (see README)", 0, 0},
     [OPTION_TAU] = {"tau", "T", "threshold (default 1.0): H_init for glimp, mean token entropy "
                     "for hstep, perplexity for pplstep, judge score 0-9 for specreason",
-                    -1e9, 1e9},
+                    0, 1e9},
     [OPTION_ENTROPY] = {"entropy", "E", "H_init estimator: topk:K (default topk:20, entropy of "
                         "the renormalised top K) or exact (whole vocabulary)", 0, 0},
     [OPTION_FINAL] = {"final", "slm|llm", "who writes the final answer (default llm)", 0, 0},

@@ -56,6 +56,8 @@ glimp_serve_params glimp_serve_default_params(void)
     return p;
 }
 
+const char *glimp_server_model_id(const glimp_server *server) { return server->model_name; }
+
 int glimp_server_port(const glimp_server *server) { return server->port; }
 
 /* ---- admission ------------------------------------------------------------ */
@@ -590,7 +592,7 @@ static bool make_slots(serve_server *s, glimp_error *err)
     s->slots = calloc((size_t)s->p.parallel, sizeof *s->slots);
     s->slot_busy = calloc((size_t)s->p.parallel, sizeof *s->slot_busy);
     if (!s->slots || !s->slot_busy) {
-        glimp_error_set(err, GLIMP_ERR_NOMEM, "serve: out of memory");
+        glimp_error_set(err, GLIMP_ERR_NOMEM, "out of memory");
         return false;
     }
     glimp_session_params sp = glimp_session_default_params();
@@ -683,7 +685,7 @@ static bool bind_addr(const glimp_serve_params *p, struct sockaddr_storage *ss, 
     snprintf(port, sizeof port, "%d", p->port);
     int rc = getaddrinfo(p->host, port, &hints, &res);
     if (rc != 0 || !res) {
-        glimp_error_set(err, GLIMP_ERR_ARG, "serve: cannot resolve host '%s': %s", p->host,
+        glimp_error_set(err, GLIMP_ERR_ARG, "cannot resolve host '%s': %s", p->host,
                         gai_strerror(rc));
         return false;
     }
@@ -698,7 +700,7 @@ glimp_server *glimp_server_start(const glimp_serve_params *params, glimp_error *
     bool single = params->model_path != NULL, pair = params->slm_path || params->llm_path;
     if (single == pair || (pair && (!params->slm_path || !params->llm_path))) {
         glimp_error_set(err, GLIMP_ERR_ARG,
-                        "serve: give either one model, or both an SLM and an LLM");
+                        "give either one model, or both an SLM and an LLM");
         return NULL;
     }
     if (params->parallel < 1 || params->parallel > 256 || params->queue < 0 ||
@@ -706,7 +708,7 @@ glimp_server *glimp_server_start(const glimp_serve_params *params, glimp_error *
         params->port < 0 || params->port > 65535 || !params->host || params->batch_tokens < 0 ||
         params->batch_tokens > 65536 ||
         !(params->read_timeout_s > 0 && params->read_timeout_s <= 86400)) {
-        glimp_error_set(err, GLIMP_ERR_ARG, "serve: parallel (1..256), queue (0..100000), max "
+        glimp_error_set(err, GLIMP_ERR_ARG, "parallel (1..256), queue (0..100000), max "
                                             "tokens, body limit, read timeout or port out of range");
         return NULL;
     }
@@ -714,11 +716,11 @@ glimp_server *glimp_server_start(const glimp_serve_params *params, glimp_error *
     int cap = params->max_connections ? params->max_connections : busy + 64;
     if (cap <= busy || cap > 1000000) {
         glimp_error_set(err, GLIMP_ERR_ARG,
-                        "serve: max connections %d must exceed parallel + queue (%d)", cap, busy);
+                        "max connections %d must exceed parallel + queue (%d)", cap, busy);
         return NULL;
     }
     if (params->api_key && !params->api_key[0]) {
-        glimp_error_set(err, GLIMP_ERR_ARG, "serve: the API key is empty");
+        glimp_error_set(err, GLIMP_ERR_ARG, "the API key is empty");
         return NULL;
     }
     struct rlimit nofile;
@@ -726,14 +728,14 @@ glimp_server *glimp_server_start(const glimp_serve_params *params, glimp_error *
     if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY &&
         nofile.rlim_cur < need) {
         glimp_error_set(err, GLIMP_ERR_ARG,
-                        "serve: %d connections need about %llu file descriptors; the limit is "
+                        "%d connections need about %llu file descriptors; the limit is "
                         "%llu (ulimit -n)", cap, (unsigned long long)need,
                         (unsigned long long)nofile.rlim_cur);
         return NULL;
     }
     serve_server *s = calloc(1, sizeof *s);
     if (!s) {
-        glimp_error_set(err, GLIMP_ERR_NOMEM, "serve: out of memory");
+        glimp_error_set(err, GLIMP_ERR_NOMEM, "out of memory");
         return NULL;
     }
     s->p = *params;
@@ -748,7 +750,7 @@ glimp_server *glimp_server_start(const glimp_serve_params *params, glimp_error *
                     : pair             ? strdup("glimprouter")
                                        : stem_of(params->model_path);
     bool ok = s->delimiter && s->model_name;
-    if (!ok) glimp_error_set(err, GLIMP_ERR_NOMEM, "serve: out of memory");
+    if (!ok) glimp_error_set(err, GLIMP_ERR_NOMEM, "out of memory");
     if (ok && !pair) ok = load_single(s, err);
     if (ok) ok = make_slots(s, err);
     struct sockaddr_storage ss;
@@ -767,7 +769,7 @@ glimp_server *glimp_server_start(const glimp_serve_params *params, glimp_error *
             /* a restart may bind at once, while old connections linger in TIME_WAIT */
             MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
         if (!s->daemon) {
-            glimp_error_set(err, GLIMP_ERR_IO, "serve: cannot listen on %s:%d (in use?)",
+            glimp_error_set(err, GLIMP_ERR_IO, "cannot listen on %s:%d (in use?)",
                             params->host, params->port);
             ok = false;
         }

@@ -3,7 +3,7 @@
  * First by markers in tokenizer.chat_template (the model's own Jinja
  * template), then by the special tokens its vocabulary defines; files that
  * match neither get GLIMP_ERR_NOT_FOUND naming the model (general.name,
- * general.architecture) and the templates, so the user can pass --template.
+ * general.architecture) and the templates, so the user can name one.
  * GLIMP_ERR_IO / GLIMP_ERR_FORMAT come from opening the file.
  */
 #include "text/template.h"
@@ -65,8 +65,8 @@ const glimp_template *template_from_gguf_file(const gguf_file *f, glimp_error *e
     gguf_get_str(f, "general.architecture", &arch);
     gguf_get_str(f, "general.name", &model);
     glimp_error_set(err, GLIMP_ERR_NOT_FOUND,
-                    "no chat template matches model '%.*s' (architecture '%.*s'); pass "
-                    "--template with one of: qwen3, deepseek-r1, qwen2.5, llama3, raw",
+                    "no chat template matches model '%.*s' (architecture '%.*s'); name one: "
+                    "qwen3, deepseek-r1, qwen2.5, llama3 or raw",
                     (int)(model.len > 80 ? 80 : model.len), model.ptr,
                     (int)(arch.len > 40 ? 40 : arch.len), arch.ptr);
     return NULL;

@@ -8,6 +8,7 @@
  * asserts nothing. Exit 0, 1 when the file cannot be loaded or tokenized, 2
  * on usage errors.
  */
+#include "cli_args.h"
 #include "commands.h"
 
 #include "glimp.h"
@@ -147,18 +148,24 @@ static int bench_tokenizer(int argc, char **argv)
     double mb = 1.0;
     int runs = 3;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--tokenizer") && i + 1 < argc) path = argv[++i];
-        else if (!strcmp(argv[i], "--mb") && i + 1 < argc) mb = atof(argv[++i]);
-        else if (!strcmp(argv[i], "--runs") && i + 1 < argc) runs = atoi(argv[++i]);
-        else {
-            fprintf(stderr, "glimp bench: unknown or incomplete option '%s'\n", argv[i]);
-            usage(stderr);
-            return 2;
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        char *end = NULL;
+        bool known = !strcmp(a, "--tokenizer") || !strcmp(a, "--mb") || !strcmp(a, "--runs");
+        if (!known) return cli_usage_error("glimp bench", "unknown option '%s'", a);
+        if (!v) return cli_usage_error("glimp bench", "option '%s' needs a value", a);
+        i++;
+        if (!strcmp(a, "--tokenizer")) {
+            path = v;
+        } else if (!strcmp(a, "--mb")) {
+            mb = strtod(v, &end);
+            if (end == v || *end || !(mb > 0 && mb <= 1024))
+                return cli_bad_value("glimp bench", a, v, "a size in MB in (0, 1024]");
+        } else {
+            long r = strtol(v, &end, 10);
+            if (end == v || *end || r < 1 || r > 1000)
+                return cli_bad_value("glimp bench", a, v, "an integer in [1, 1000]");
+            runs = (int)r;
         }
-    }
-    if (!path || mb <= 0 || mb > 1024 || runs < 1) {
-        usage(stderr);
-        return 2;
     }
     glimp_error err = {0};
     double t0 = now_s();

@@ -7,6 +7,7 @@
  * decode runs first. It measures, it asserts nothing. Exit 0, 1 when the
  * model cannot be loaded or run, 2 on usage errors.
  */
+#include "cli_args.h"
 #include "commands.h"
 
 #include "glimp.h"
@@ -41,7 +42,9 @@ static bool parse_int(const char *opt, const char *v, int lo, int hi, int *out)
     char *end;
     long x = v ? strtol(v, &end, 10) : 0;
     if (!v || end == v || *end || x < lo || x > hi) {
-        fprintf(stderr, "glimp bench: %s needs an integer in [%d, %d]\n", opt, lo, hi);
+        if (!v) cli_usage_error("glimp bench", "option '%s' needs a value", opt);
+        else cli_usage_error("glimp bench", "%s: '%s' is not an integer in [%d, %d]", opt, v, lo,
+                             hi);
         return false;
     }
     *out = (int)x;
@@ -93,6 +96,7 @@ int cli_bench_model(int argc, char **argv)
             return 0;
         }
         if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
+            if (!v) return cli_usage_error("glimp bench", "option '%s' needs a value", a);
             path = v;
         } else if (!strcmp(a, "-p")) {
             if (!parse_int(a, v, 0, 1 << 20, &n_p)) return 2;
@@ -103,15 +107,11 @@ int cli_bench_model(int argc, char **argv)
         } else if (!strcmp(a, "-r")) {
             if (!parse_int(a, v, 1, 1000, &reps)) return 2;
         } else {
-            fprintf(stderr, "glimp bench: unknown option '%s'\n", a);
-            return 2;
+            return cli_usage_error("glimp bench", "unknown option '%s'", a);
         }
         i++;
     }
-    if (!path) {
-        usage(stderr);
-        return 2;
-    }
+    if (!path) return cli_usage_error("glimp bench", "give -m MODEL.gguf (or --tokenizer FILE)");
 
     glimp_error err = {0};
     glimp_model_params mp = glimp_model_default_params();

@@ -5,6 +5,7 @@
  * file, or a server (then --parallel N runs N problems at once).
  * Exit 2 on usage errors, 1 when the model or data cannot be used.
  */
+#include "cli_args.h"
 #include "commands.h"
 #include "eval_cli.h"
 #include "glimp.h"
@@ -31,7 +32,9 @@ static void calibrate_usage(FILE *out, const router_opts *ro)
         "  --limit N              problems to sample (20)\n"
         "  --seed S               seed (0)\n"
         "  --slm MODEL            GGUF file, or the URL of an OpenAI-compatible server\n"
-        "  --slm-model NAME       the server's model name (with a URL)\n"
+        "  --slm-url URL          the same as --slm URL\n"
+        "  --slm-model NAME       the server's model name (with a URL; a server also\n"
+        "                         needs --template-slm)\n"
         "  --parallel N           concurrent problems with a server (1)\n"
         "  --data, --question-field, --answer-field, --id-field, --grade,\n"
         "  --prompt-template      as in glimp eval\n"
@@ -42,10 +45,11 @@ static void calibrate_usage(FILE *out, const router_opts *ro)
     fprintf(out, "  -h, --help             this help\n");
 }
 
-enum { OPT_SLM = 256, OPT_SLM_MODEL, OPT_SHARE };
+enum { OPT_SLM = 256, OPT_SLM_URL, OPT_SLM_MODEL, OPT_SHARE };
 
 static const struct option own_opts[] = {
     {"slm", required_argument, 0, OPT_SLM},
+    {"slm-url", required_argument, 0, OPT_SLM_URL},
     {"slm-model", required_argument, 0, OPT_SLM_MODEL},
     {"target-share", required_argument, 0, OPT_SHARE},
     {"help", no_argument, 0, 'h'},
@@ -63,39 +67,39 @@ typedef struct calibrate_opts {
 /* Returns 0 to go on, -1 after --help, else the exit code. */
 static int parse_args(int argc, char **argv, calibrate_opts *o)
 {
+    static const char cmd[] = "glimp calibrate";
     struct option long_opts[48];
     if (!router_opts_table(&o->ro, own_opts, long_opts, 48)) return 1;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ROUTER_OPT_SHORT "h", long_opts, NULL)) != -1) {
+    while ((c = cli_getopt(cmd, argc, argv, ROUTER_OPT_SHORT "h", long_opts)) != -1) {
         const char *a = optarg;
         char *end;
         switch (c) {
         case OPT_SLM: o->slm_path = a; break;
+        case OPT_SLM_URL:
+            if (!glimp_eval_is_server(a))
+                return cli_bad_value(cmd, "--slm-url", a, "an http:// or https:// URL");
+            o->slm_path = a;
+            break;
         case OPT_SLM_MODEL: o->slm_model = a; break;
         case OPT_SHARE:
             o->share = strtod(a, &end);
-            if (end == a || *end || !(o->share > 0 && o->share < 1)) {
-                fprintf(stderr, "glimp calibrate: --target-share: '%s' is not in (0, 1)\n", a);
-                return 2;
-            }
+            if (end == a || *end || !(o->share > 0 && o->share < 1))
+                return cli_bad_value(cmd, "--target-share", a, "a number in (0, 1)");
             break;
         case 'h': calibrate_usage(stdout, &o->ro); return -1;
+        case '?': return CLI_USAGE;
         default:
             if (eval_cli_owns(c)) {
-                if (!eval_cli_set(&o->cli, c, a, "glimp calibrate")) return 2;
-            } else if (router_opt_owns(c)) {
-                if (!router_opt_set(&o->ro, c, a, "glimp calibrate")) return 2;
-            } else {
-                calibrate_usage(stderr, &o->ro);
-                return 2;
+                if (!eval_cli_set(&o->cli, c, a, cmd)) return CLI_USAGE;
+            } else if (!router_opt_set(&o->ro, c, a, cmd)) {
+                return CLI_USAGE;
             }
         }
     }
-    if (optind < argc || !o->cli.data || !o->slm_path) {
-        calibrate_usage(stderr, &o->ro);
-        return 2;
-    }
+    if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (!o->cli.data || !o->slm_path) return cli_usage_error(cmd, "need --slm and --data");
     return 0;
 }
 
@@ -128,7 +132,8 @@ int cmd_calibrate(int argc, char **argv)
                                                o.ro.template_name[GLIMP_ROLE_SLM], &lp, &err)))
             break;
     if (!slm || !slm[nw - 1]) {
-        if (ds) fprintf(stderr, "glimp calibrate: %s\n", err.msg);
+        if (ds) fprintf(stderr, "glimp calibrate: %s%s\n", err.msg,
+                        err.status == GLIMP_ERR_NOT_FOUND ? " (--template-slm NAME)" : "");
         goto done;
     }
     glimp_eval_router er = {slm, slm, nw, o.ro.router};

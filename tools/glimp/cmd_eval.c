@@ -6,6 +6,7 @@
  * with other settings), or when items failed (the others are recorded; a
  * rerun retries the failed ones).
  */
+#include "cli_args.h"
 #include "commands.h"
 #include "eval_cli.h"
 #include "glimp.h"
@@ -51,20 +52,24 @@ static void eval_usage(FILE *out, const router_opts *ro)
         "models:\n"
         "  --slm MODEL --llm MODEL GGUF files (the same file may serve as both), or the\n"
         "                         URLs of OpenAI-compatible servers (vLLM, SGLang, llama.cpp)\n"
+        "  --slm-url URL          the same as --slm URL, likewise --llm-url\n"
+        "  --llm-url URL\n"
         "  --slm-model NAME       a server's model name (with a URL), likewise --llm-model\n"
-        "  --llm-model NAME\n");
+        "  --llm-model NAME       (a server also needs --template-slm/--template-llm)\n");
     router_opts_usage(ro, true, out);
     fprintf(out, "router:\n");
     router_opts_usage(ro, false, out);
     fprintf(out, "  -h, --help             this help\n");
 }
 
-enum { OPT_SLM = 256, OPT_LLM, OPT_SLM_MODEL, OPT_LLM_MODEL, OPT_POLICY, OPT_TAU, OPT_OUT,
-       OPT_REPEATS, OPT_FORCE_NEW };
+enum { OPT_SLM = 256, OPT_LLM, OPT_SLM_URL, OPT_LLM_URL, OPT_SLM_MODEL, OPT_LLM_MODEL,
+       OPT_POLICY, OPT_TAU, OPT_OUT, OPT_REPEATS, OPT_FORCE_NEW };
 
 static const struct option own_opts[] = {
     {"slm", required_argument, 0, OPT_SLM},
     {"llm", required_argument, 0, OPT_LLM},
+    {"slm-url", required_argument, 0, OPT_SLM_URL},
+    {"llm-url", required_argument, 0, OPT_LLM_URL},
     {"slm-model", required_argument, 0, OPT_SLM_MODEL},
     {"llm-model", required_argument, 0, OPT_LLM_MODEL},
     {"policy", required_argument, 0, OPT_POLICY},
@@ -87,16 +92,24 @@ typedef struct eval_opts {
 /* Returns 0 to go on, -1 after --help, else the exit code. */
 static int parse_args(int argc, char **argv, eval_opts *o)
 {
+    static const char cmd[] = "glimp eval";
     struct option long_opts[64];
     if (!router_opts_table(&o->ro, own_opts, long_opts, 64)) return 1;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ROUTER_OPT_SHORT "h", long_opts, NULL)) != -1) {
+    while ((c = cli_getopt(cmd, argc, argv, ROUTER_OPT_SHORT "h", long_opts)) != -1) {
         const char *a = optarg;
         char *end;
         switch (c) {
         case OPT_SLM: o->slm_path = a; break;
         case OPT_LLM: o->llm_path = a; break;
+        case OPT_SLM_URL:
+        case OPT_LLM_URL:
+            if (!glimp_eval_is_server(a))
+                return cli_bad_value(cmd, c == OPT_SLM_URL ? "--slm-url" : "--llm-url", a,
+                                     "an http:// or https:// URL");
+            *(c == OPT_SLM_URL ? &o->slm_path : &o->llm_path) = a;
+            break;
         case OPT_SLM_MODEL: o->slm_model = a; break;
         case OPT_LLM_MODEL: o->llm_model = a; break;
         case OPT_POLICY: o->policies = optarg; break;
@@ -105,30 +118,24 @@ static int parse_args(int argc, char **argv, eval_opts *o)
         case OPT_FORCE_NEW: o->cli.eval.force_new = true; break;
         case OPT_REPEATS: {
             long v = strtol(a, &end, 10);
-            if (end == a || *end || v < 1 || v > 1 << 20) {
-                fprintf(stderr, "glimp eval: --repeats: '%s' is not an integer in [1, %d]\n", a,
-                        1 << 20);
-                return 2;
-            }
+            if (end == a || *end || v < 1 || v > 1 << 20)
+                return cli_bad_value(cmd, "--repeats", a, "an integer in [1, 1048576]");
             o->cli.eval.repeats = (int)v;
             break;
         }
         case 'h': eval_usage(stdout, &o->ro); return -1;
+        case '?': return CLI_USAGE;
         default:
             if (eval_cli_owns(c)) {
-                if (!eval_cli_set(&o->cli, c, a, "glimp eval")) return 2;
-            } else if (router_opt_owns(c)) {
-                if (!router_opt_set(&o->ro, c, a, "glimp eval")) return 2;
-            } else {
-                eval_usage(stderr, &o->ro);
-                return 2;
+                if (!eval_cli_set(&o->cli, c, a, cmd)) return CLI_USAGE;
+            } else if (!router_opt_set(&o->ro, c, a, cmd)) {
+                return CLI_USAGE;
             }
         }
     }
-    if (optind < argc || !o->cli.data || !o->slm_path || !o->llm_path) {
-        eval_usage(stderr, &o->ro);
-        return 2;
-    }
+    if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (!o->cli.data || !o->slm_path || !o->llm_path)
+        return cli_usage_error(cmd, "need --data, --slm and --llm");
     return 0;
 }
 
@@ -152,7 +159,7 @@ static bool check_lists(char **policies, int np, char **tau_text, int nt, double
         bool policy = i < np;
         if (glimp_router_set_option(&check, policy ? "policy" : "tau",
                                     policy ? policies[i] : tau_text[i - np], &err) != GLIMP_OK) {
-            fprintf(stderr, "glimp eval: %s\n", err.msg);
+            cli_usage_error("glimp eval", "%s", err.msg);
             return false;
         }
         if (!policy) taus[i - np] = check.tau;
@@ -234,7 +241,8 @@ int cmd_eval(int argc, char **argv)
             llm[w] = shared ? slm[w]
                             : glimp_eval_open_backend(o.llm_path, o.llm_model, tmpl_llm, &lp, &err);
         if (!slm[w] || !llm[w]) {
-            fprintf(stderr, "glimp eval: %s\n", err.msg);
+            fprintf(stderr, "glimp eval: %s%s\n", err.msg, err.status == GLIMP_ERR_NOT_FOUND
+                    ? " (--template-slm / --template-llm NAME)" : "");
             goto done;
         }
     }

@@ -7,8 +7,9 @@
  * min-p, seeded) until N tokens, an end-of-generation token or the context
  * end. A one-line summary goes to stderr. Exit 0 on success, 1 when the
  * model cannot be loaded or run (with the library's message), 2 on usage
- * errors.
+ * errors (cli_args.h).
  */
+#include "cli_args.h"
 #include "commands.h"
 
 #include "glimp.h"
@@ -53,7 +54,9 @@ static bool parse_num(const char *opt, const char *v, double lo, double hi, doub
     char *end;
     double d = v ? strtod(v, &end) : 0;
     if (!v || end == v || *end || !(d >= lo && d <= hi)) {
-        fprintf(stderr, "glimp generate: %s needs a number in [%g, %g]\n", opt, lo, hi);
+        if (!v) cli_usage_error("glimp generate", "option '%s' needs a value", opt);
+        else cli_usage_error("glimp generate", "%s: '%s' is not a number in [%g, %g]", opt, v, lo,
+                             hi);
         return false;
     }
     *out = d;
@@ -76,6 +79,9 @@ static int parse_args(int argc, char **argv, gen_opts *o)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         double d;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return 1;
+        if ((!strcmp(a, "-m") || !strcmp(a, "--model") || !strcmp(a, "-p") ||
+             !strcmp(a, "--prompt")) && !v)
+            return cli_usage_error("glimp generate", "option '%s' needs a value", a);
         if (!strcmp(a, "-m") || !strcmp(a, "--model")) o->model = v;
         else if (!strcmp(a, "-p") || !strcmp(a, "--prompt")) o->prompt = v;
         else if (!strcmp(a, "-n") && parse_num(a, v, 0, 1 << 24, &d)) o->n_gen = (int)d;
@@ -94,15 +100,13 @@ static int parse_args(int argc, char **argv, gen_opts *o)
             bool bad_value = false;
             for (size_t k = 0; k < sizeof known / sizeof *known; k++)
                 bad_value |= !strcmp(a, known[k]);
-            if (!bad_value) fprintf(stderr, "glimp generate: unknown option '%s'\n", a);
-            return 2;
+            if (!bad_value) cli_usage_error("glimp generate", "unknown option '%s'", a);
+            return CLI_USAGE;
         }
         i++; /* every option takes a value */
     }
-    if (!o->model || !o->prompt) {
-        fprintf(stderr, "glimp generate: -m MODEL and -p PROMPT are required (see --help)\n");
-        return 2;
-    }
+    if (!o->model || !o->prompt)
+        return cli_usage_error("glimp generate", "-m MODEL and -p PROMPT are required");
     return 0;
 }
 

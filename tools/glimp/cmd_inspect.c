@@ -7,6 +7,7 @@
  * or unsupported. Exit 0 when the file could be read (whatever the verdict),
  * 1 with the reader's message when it could not, 2 on usage errors.
  */
+#include "cli_args.h"
 #include "commands.h"
 
 #include "gguf/gguf.h"
@@ -325,16 +326,13 @@ int cmd_inspect(int argc, char **argv)
             usage(stdout);
             return 0;
         }
-        if (argv[i][0] == '-' || path) {
-            usage(stderr);
-            return 2;
-        }
+        if (argv[i][0] == '-' && argv[i][1])
+            return cli_usage_error("glimp inspect", "unknown option '%s'", argv[i]);
+        if (path) return cli_usage_error("glimp inspect", "give one file ('%s' is a second)",
+                                         argv[i]);
         path = argv[i];
     }
-    if (!path) {
-        usage(stderr);
-        return 2;
-    }
+    if (!path) return cli_usage_error("glimp inspect", "give a GGUF file");
     glimp_error err = {0};
     gguf_file *f = gguf_open(path, &err);
     if (!f) {

@@ -3,13 +3,17 @@
  *
  * Metadata keys are spelled as llama.cpp writes them; the vocabulary is
  * copied from a GGUF file (--vocab) or synthetic; weights are quantized to
- * --type one tensor at a time while streaming (see mkmodel_weights.c). The
- * same options and seed give a byte-identical file. Exit 0 on success, 1 on
+ * --type one tensor at a time while streaming, on all cores (see
+ * mkmodel_weights.c), with a progress line for large files and the time
+ * taken at the end. The same options and seed give a byte-identical file,
+ * whatever the thread count. Exit 0 on success, 1 on
  * failure (the partial file is removed), 2 on usage errors.
  */
+#include "cli_args.h"
 #include "commands.h"
 #include "mkmodel.h"
 
+#include "base/threadpool.h"
 #include "quant/quant.h"
 
 #include <errno.h>
@@ -42,6 +46,8 @@ static void usage(FILE *out)
             "                      Q4_K_M (llama.cpp's mix: Q4_K, Q6_K for the output and\n"
             "                      half the attn_v/ffn_down); norms and biases stay F32\n"
             "  --seed N            random seed (default 1); same options -> same bytes\n"
+            "  -t, --threads N     threads converting the weights (default: all cores;\n"
+            "                      the file does not depend on it)\n"
             "  --name NAME         general.name (default: the preset's)\n"
             "  --quiet             print nothing but errors\n"
             "  --list-presets      print the presets and exit\n",
@@ -96,6 +102,19 @@ typedef struct cli {
     bool set_rope, set_eps, set_head_dim, set_kv;
 } cli;
 
+/* The options that take a value (set_option). */
+static const char *const value_options[] = {
+    "--layers", "--dim", "--heads", "--kv-heads", "--head-dim", "--ff", "--vocab-size", "--ctx",
+    "--rope-theta", "--rms-eps", "--preset", "--arch", "--type", "--seed", "-o", "--output",
+    "--vocab", "--name", "-t", "--threads", NULL};
+
+static bool takes_value(const char *opt)
+{
+    for (const char *const *o = value_options; *o; o++)
+        if (!strcmp(*o, opt)) return true;
+    return false;
+}
+
 /* Applies one option with a value; false when the value is bad. */
 static bool set_option(cli *c, const char *opt, const char *val)
 {
@@ -145,6 +164,11 @@ static bool set_option(cli *c, const char *opt, const char *val)
         c->opt.seed = strtoull(val, &end, 0);
         return !errno && end != val && !*end;
     }
+    if (!strcmp(opt, "-t") || !strcmp(opt, "--threads")) {
+        long n = strtol(val, &end, 10);
+        c->opt.n_threads = (int)n;
+        return end != val && !*end && n >= 1 && n <= 1024;
+    }
     if (!strcmp(opt, "-o") || !strcmp(opt, "--output")) c->output = val;
     else if (!strcmp(opt, "--vocab")) c->vocab = val;
     else if (!strcmp(opt, "--name")) c->name = val;
@@ -157,8 +181,8 @@ static bool finish_shape(cli *c)
 {
     mkmodel_shape *s = &c->shape;
     if (!c->output || !c->have_arch || !s->n_layer || !s->n_embd || !s->n_head || !s->n_ff) {
-        fprintf(stderr, "glimp mkmodel: need -o and --preset, or --arch --layers --dim --heads "
-                        "--ff (see --help)\n");
+        cli_usage_error("glimp mkmodel", "need -o and --preset, or --arch --layers --dim "
+                                         "--heads --ff");
         return false;
     }
     bool llama = !strcmp(s->arch, "llama");
@@ -169,18 +193,18 @@ static bool finish_shape(cli *c)
     if (!s->n_vocab) s->n_vocab = 32000;
     if (!s->n_ctx) s->n_ctx = 4096;
     if (!c->set_head_dim && s->n_embd % s->n_head) {
-        fprintf(stderr, "glimp mkmodel: --dim %u is not a multiple of --heads %u (give --head-dim)\n",
-                s->n_embd, s->n_head);
+        cli_usage_error("glimp mkmodel", "--dim %u is not a multiple of --heads %u (give "
+                        "--head-dim)", s->n_embd, s->n_head);
         return false;
     }
     if (s->n_head_kv > s->n_head || s->n_head % s->n_head_kv) {
-        fprintf(stderr, "glimp mkmodel: --heads %u is not a multiple of --kv-heads %u\n",
-                s->n_head, s->n_head_kv);
+        cli_usage_error("glimp mkmodel", "--heads %u is not a multiple of --kv-heads %u",
+                        s->n_head, s->n_head_kv);
         return false;
     }
     if (s->head_dim % 2) {
-        fprintf(stderr, "glimp mkmodel: head dimension %u is odd (RoPE rotates pairs)\n",
-                s->head_dim);
+        cli_usage_error("glimp mkmodel", "head dimension %u is odd (RoPE rotates pairs)",
+                        s->head_dim);
         return false;
     }
     return true;
@@ -240,10 +264,11 @@ static int make_model(cli *c)
     gguf_writer_free(w);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (c->opt.verbose)
-        fprintf(stderr, "mkmodel: wrote %s (%s, %u layers, n_embd %u, vocab %u, %s) in %.1f s\n",
+        fprintf(stderr, "mkmodel: wrote %s (%s, %u layers, n_embd %u, vocab %u, %s) in %.1f s "
+                        "(%d threads)\n",
                 c->output, c->shape.arch, c->shape.n_layer, c->shape.n_embd, c->shape.n_vocab,
                 c->opt.mix == MKMODEL_MIX_Q4_K_M ? "Q4_K_M" : qt_name(c->opt.type),
-                (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+                (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, c->opt.n_threads);
     return 0;
 fail:
     gguf_writer_free(w); /* removes a partial file */
@@ -260,11 +285,9 @@ int cmd_mkmodel(int argc, char **argv)
     c.opt.verbose = true;
     /* the preset first, whatever its position, so other options override it */
     for (int i = 1; i + 1 < argc; i++)
-        if (!strcmp(argv[i], "--preset") && !set_option(&c, argv[i], argv[i + 1])) {
-            fprintf(stderr, "glimp mkmodel: unknown preset '%s' (see --list-presets)\n",
-                    argv[i + 1]);
-            return 2;
-        }
+        if (!strcmp(argv[i], "--preset") && !set_option(&c, argv[i], argv[i + 1]))
+            return cli_bad_value("glimp mkmodel", "--preset", argv[i + 1],
+                                 "a preset (--list-presets)");
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -278,14 +301,17 @@ int cmd_mkmodel(int argc, char **argv)
         if (!strcmp(a, "--quiet")) c.opt.verbose = false;
         else if (!strcmp(a, "--preset") && i + 1 < argc) i++; /* applied above */
         else if (!strcmp(a, "--tied") || !strcmp(a, "--untied")) c.shape.tied = a[2] == 't';
-        else if (i + 1 >= argc || !set_option(&c, a, argv[i + 1])) {
-            fprintf(stderr, "glimp mkmodel: bad option %s%s%s (see --help)\n", a,
-                    i + 1 < argc ? " " : "", i + 1 < argc ? argv[i + 1] : "");
-            return 2;
-        } else {
+        else if (!takes_value(a))
+            return cli_usage_error("glimp mkmodel", "unknown option '%s'", a);
+        else if (i + 1 >= argc)
+            return cli_usage_error("glimp mkmodel", "option '%s' needs a value", a);
+        else if (!set_option(&c, a, argv[i + 1]))
+            return cli_usage_error("glimp mkmodel", "%s: '%s' is not a valid value", a,
+                                   argv[i + 1]);
+        else
             i++;
-        }
     }
-    if (!finish_shape(&c)) return 2;
+    if (!finish_shape(&c)) return CLI_USAGE;
+    if (!c.opt.n_threads) c.opt.n_threads = threadpool_default_threads();
     return make_model(&c);
 }

@@ -1,12 +1,16 @@
 /* cmd_report.c - `glimp report DIR`: rebuilds summary.csv, summary.md and
  * the SVG plots of an eval run from DIR/items.jsonl and prints the table.
- * Exit 1 when the records cannot be read or a file cannot be written. */
+ * Exit 1 when DIR has no items.jsonl, when the records cannot be read or a
+ * file cannot be written; 2 on usage errors. */
+#include "cli_args.h"
 #include "commands.h"
 #include "eval_cli.h"
 #include "glimp.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void report_usage(FILE *out)
 {
@@ -22,9 +26,15 @@ int cmd_report(int argc, char **argv)
         report_usage(stdout);
         return 0;
     }
-    if (argc != 2 || argv[1][0] == '-') {
-        report_usage(stderr);
-        return 2;
+    if (argc > 1 && argv[1][0] == '-' && argv[1][1])
+        return cli_usage_error("glimp report", "unknown option '%s'", argv[1]);
+    if (argc != 2) return cli_usage_error("glimp report", "give one folder, written by glimp eval");
+    char items[4096];
+    snprintf(items, sizeof items, "%s/items.jsonl", argv[1]);
+    if (access(items, R_OK) != 0) {
+        fprintf(stderr, "glimp report: %s: %s (is %s a glimp eval output folder?)\n", items,
+                strerror(errno), argv[1]);
+        return 1;
     }
     glimp_error err = {0};
     if (glimp_eval_report(argv[1], &err) != GLIMP_OK) {

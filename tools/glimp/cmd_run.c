@@ -6,9 +6,12 @@
  * NO_COLOR is set); then the final answer and a table of steps, tokens and
  * time per model. --quiet prints only the answer, --json only the result as
  * one JSON object; --trace FILE also writes the trace as JSON Lines.
+ * Ctrl-C (SIGINT) stops the run at its next token: what was done so far
+ * (the steps, a partial summary) is printed and the exit code is 130.
  * Exit 0 on success, 1 when loading or running fails (message on stderr),
- * 2 on usage errors.
+ * 2 on usage errors (cli_args.h).
  */
+#include "cli_args.h"
 #include "commands.h"
 #include "remote_opts.h"
 #include "router_opts.h"
@@ -18,6 +21,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,14 +39,16 @@ static void usage(FILE *out, const run_opts *o)
     fprintf(out,
 "usage: glimp run --slm SLM.gguf --llm LLM.gguf [options] \"question\"\n"
 "       glimp run ... --file QUESTION.txt      (or the question on stdin)\n"
+"       glimp run --slm URL --slm-model NAME --template-slm T ...   (a server)\n"
 "\n"
 "The SLM decodes the first token of each thinking step; when the entropy of\n"
 "that distribution (H_init) is >= tau the LLM writes the step, else the SLM\n"
 "does. The LLM writes the final answer. The same file may serve as both.\n"
 "\n"
 "models:\n"
-"  --slm FILE             small model (GGUF)\n"
-"  --llm FILE             large model (GGUF)\n");
+"  --slm FILE|URL         small model: GGUF file, or an OpenAI-compatible\n"
+"                         server's URL (the same as --slm-url URL)\n"
+"  --llm FILE|URL         large model, likewise\n");
     router_opts_usage(&o->ro, true, out);
     fprintf(out, "\nrouting and generation:\n");
     router_opts_usage(&o->ro, false, out);
@@ -75,39 +81,48 @@ static const struct option own_opts[] = {
 /* Returns 0 to go on, else the exit code (2 usage, -1 after --help). */
 static int parse_args(int argc, char **argv, run_opts *o)
 {
+    static const char cmd[] = "glimp run";
     struct option long_opts[64];
     if (!router_opts_table(&o->ro, own_opts, long_opts, 64)) return 1;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ROUTER_OPT_SHORT "h", long_opts, NULL)) != -1) {
+    while ((c = cli_getopt(cmd, argc, argv, ROUTER_OPT_SHORT "h", long_opts)) != -1) {
         const char *a = optarg;
         switch (c) {
-        case OPT_SLM: o->slm_path = a; break;
-        case OPT_LLM: o->llm_path = a; break;
+        case OPT_SLM: /* a URL is a server: --slm URL is --slm-url URL */
+        case OPT_LLM: {
+            glimp_role role = c == OPT_SLM ? GLIMP_ROLE_SLM : GLIMP_ROLE_LLM;
+            if (glimp_eval_is_server(a)) o->remote.url[role] = a;
+            else *(role == GLIMP_ROLE_SLM ? &o->slm_path : &o->llm_path) = a;
+            break;
+        }
         case OPT_FILE: o->file = a; break;
         case OPT_TRACE: o->trace = a; break;
         case OPT_JSON: o->json = true; break;
         case OPT_QUIET: o->quiet = true; break;
         case 'h': usage(stdout, o); return -1;
+        case '?': return CLI_USAGE;
         default:
             if (router_opt_owns(c)) {
-                if (!router_opt_set(&o->ro, c, a, "glimp run")) return 2;
-            } else if (remote_opt_owns(c)) {
-                if (!remote_opt_set(&o->remote, c, a, "glimp run")) return 2;
-            } else {
-                usage(stderr, o);
-                return 2;
+                if (!router_opt_set(&o->ro, c, a, cmd)) return CLI_USAGE;
+            } else if (!remote_opt_set(&o->remote, c, a, cmd)) {
+                return CLI_USAGE;
             }
         }
     }
     if (optind < argc) o->question = argv[optind++];
-    if (!remote_check(&o->remote, "glimp run")) return 2;
-    if (optind < argc || (!o->slm_path && !remote_is_set(&o->remote, GLIMP_ROLE_SLM)) ||
-        (!o->llm_path && !remote_is_set(&o->remote, GLIMP_ROLE_LLM)) || (o->question && o->file)) {
-        fprintf(stderr, "glimp run: need --slm (or --slm-url), --llm (or --llm-url) and one "
-                        "question (argument, --file or stdin); see glimp run --help\n");
-        return 2;
-    }
+    if (!remote_check(&o->remote, cmd)) return CLI_USAGE;
+    if (!o->slm_path && !remote_is_set(&o->remote, GLIMP_ROLE_SLM))
+        return cli_usage_error(cmd, "no small model: give --slm FILE or --slm URL");
+    if (!o->llm_path && !remote_is_set(&o->remote, GLIMP_ROLE_LLM))
+        return cli_usage_error(cmd, "no large model: give --llm FILE or --llm URL");
+    if (optind < argc)
+        return cli_usage_error(cmd, "'%s': give the question as one argument (quote it)",
+                               argv[optind]);
+    if (o->question && o->file)
+        return cli_usage_error(cmd, "give the question as an argument or with --file, not both");
+    if (o->question && !o->question[strspn(o->question, " \t\r\n")])
+        return cli_usage_error(cmd, "the question is empty");
     return 0;
 }
 
@@ -133,6 +148,16 @@ static char *slurp(FILE *f)
     return NULL;
 }
 
+/* Set by SIGINT; the callbacks then cancel the run. */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+    signal(SIGINT, SIG_DFL); /* a second Ctrl-C ends the process at once */
+}
+
 /* Streaming display of the thinking and the answer. */
 typedef struct view {
     bool color, show;
@@ -143,6 +168,7 @@ static const char *const role_color[2] = {"\033[32m", "\033[35m"}; /* SLM green,
 static bool view_step_begin(void *user, int index, glimp_role model, double h)
 {
     view *v = user;
+    if (interrupted) return false;
     if (!v->show) return true;
     if (index == 0) printf("<think>\n");
     char hbuf[32];
@@ -159,6 +185,7 @@ static bool view_piece(void *user, int index, glimp_role model, const char *piec
     view *v = user;
     (void)index;
     (void)model;
+    if (interrupted) return false;
     if (!v->show) return true;
     fwrite(piece, 1, len, stdout);
     fflush(stdout);
@@ -170,7 +197,7 @@ static bool view_step_end(void *user, const glimp_step *step)
     view *v = user;
     (void)step;
     if (v->show) printf("\n\n");
-    return true;
+    return !interrupted;
 }
 
 static bool view_answer_begin(void *user, glimp_role model)
@@ -179,7 +206,7 @@ static bool view_answer_begin(void *user, glimp_role model)
     if (v->show)
         printf("</think>\n\n%s=== answer (%s) ===%s\n", v->color ? role_color[model] : "",
                glimp_role_name(model), v->color ? "\033[0m" : "");
-    return true;
+    return !interrupted;
 }
 
 static void print_summary(const glimp_router_result *r)
@@ -213,7 +240,11 @@ static glimp_backend *open_backend(glimp_role role, const char *path, const run_
     lp.n_threads = o->ro.n_threads;
     lp.n_ctx = o->ro.n_ctx;
     glimp_backend *b = glimp_backend_local_create(&lp, &err);
-    if (!b) fprintf(stderr, "glimp run: %s: %s\n", path, err.msg);
+    if (!b && err.status == GLIMP_ERR_NOT_FOUND && !tmpl) /* the file names no template */
+        fprintf(stderr, "glimp run: %s: %s (--template-%s NAME)\n", path, err.msg,
+                glimp_role_name(role));
+    else if (!b)
+        fprintf(stderr, "glimp run: %s\n", err.msg); /* the message names the file */
     return b;
 }
 
@@ -238,16 +269,26 @@ int cmd_run(int argc, char **argv)
         router_opts_free(&o.ro);
         return rc < 0 ? 0 : rc;
     }
+    /* from here Ctrl-C is remembered: the run stops at its first token */
+    struct sigaction sa = {.sa_handler = on_interrupt, .sa_flags = SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
     char *question = NULL;
     if (!o.question) {
         FILE *f = !o.file || !strcmp(o.file, "-") ? stdin : fopen(o.file, "rb");
+        if (f == stdin && isatty(STDIN_FILENO))
+            fprintf(stderr, "glimp run: reading the question from the terminal; end it with "
+                            "Ctrl-D (or give it as an argument)\n");
         question = f ? slurp(f) : NULL;
         if (f && f != stdin) fclose(f);
-        if (!question) {
-            fprintf(stderr, "glimp run: cannot read the question from %s\n",
-                    o.file ? o.file : "stdin");
+        if (!question || !question[strspn(question, " \t\r\n")]) {
+            if (question) fprintf(stderr, "glimp run: the question in %s is empty\n",
+                                  o.file && strcmp(o.file, "-") ? o.file : "stdin");
+            else fprintf(stderr, "glimp run: cannot read the question from %s: %s\n",
+                         o.file ? o.file : "stdin", strerror(errno));
+            free(question);
             router_opts_free(&o.ro);
-            return 1;
+            return question ? CLI_USAGE : 1;
         }
     }
     glimp_backend *slm = open_backend(GLIMP_ROLE_SLM, o.slm_path, &o);
@@ -263,8 +304,20 @@ int cmd_run(int argc, char **argv)
         glimp_router_callbacks cb = {.user = &v, .on_step_begin = view_step_begin,
                                      .on_piece = view_piece, .on_step_end = view_step_end,
                                      .on_answer_begin = view_answer_begin};
-        if (glimp_router_run(router, question ? question : o.question, &cb, &res, &err))
+        glimp_status st = glimp_router_run(router, question ? question : o.question, &cb, &res,
+                                           &err);
+        if (st == GLIMP_ERR_CANCELLED && interrupted && res) { /* Ctrl-C: what was done */
+            fprintf(stderr, "\nglimp run: interrupted after %d steps; partial summary:\n",
+                    res->n_steps);
+            fflush(stdout);
+            print_summary(res);
+            if (o.trace) write_trace(o.trace, res);
+            rc = 130;
+            glimp_router_result_free(res);
+            res = NULL;
+        } else if (st) {
             fprintf(stderr, "glimp run: %s\n", err.msg);
+        }
     }
     if (res) {
         rc = 0;

@@ -6,8 +6,10 @@
  * SIGINT or SIGTERM, after which it stops listening and lets running
  * requests finish for --shutdown-grace seconds. The API key comes from an
  * environment variable or a file, never from the command line. Exit 0 after
- * a signal, 1 when start-up fails (message on stderr), 2 on usage errors.
+ * a signal, 1 when start-up fails (message on stderr), 2 on usage errors
+ * (cli_args.h).
  */
+#include "cli_args.h"
 #include "commands.h"
 #include "router_opts.h"
 
@@ -57,7 +59,8 @@ static void usage(FILE *out, const router_opts *ro)
 "  -m, --model FILE       the model of single-model mode\n"
 "  --model-name NAME      the id served in /v1/models (default: file name)\n"
 "  --template NAME        chat template (default: from the file; \"raw\")\n"
-"  --slm FILE, --llm FILE the routed pair\n");
+"  --slm FILE, --llm FILE the routed pair (local GGUF files: a routed server does\n"
+"                         not take --slm URL / --slm-url)\n");
     router_opts_usage(ro, true, out);
     fprintf(out, "\nrouting (pair; requests may override temperature, top_p, seed, max_tokens, stop):\n");
     router_opts_usage(ro, false, out);
@@ -176,64 +179,82 @@ static void raise_fd_limit(void)
 static int parse_args(int argc, char **argv, glimp_serve_params *p, router_opts *ro,
                       double *grace, key_source *key)
 {
+    static const char cmd[] = "glimp serve";
     struct option long_opts[48];
     if (!router_opts_table(ro, own_opts, long_opts, 48)) return 1;
-    int c, li = -1;
+    int c;
     long v = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:" ROUTER_OPT_SHORT "h", long_opts, &li)) != -1) {
-        const char *a = optarg;
+    while ((c = cli_getopt(cmd, argc, argv, "m:" ROUTER_OPT_SHORT "h", long_opts)) != -1) {
+        const char *a = optarg, *want = NULL;
         bool ok = true;
         switch (c) {
         case OPT_HOST: p->host = a; break;
-        case OPT_PORT: ok = parse_int(a, 0, 65535, &p->port); break;
-        case OPT_PARALLEL: ok = parse_int(a, 1, 256, &p->parallel); break;
-        case OPT_QUEUE: ok = parse_int(a, 0, 100000, &p->queue); break;
+        case OPT_PORT:
+            ok = parse_int(a, 0, 65535, &p->port), want = "a port in [0, 65535]";
+            break;
+        case OPT_PARALLEL:
+            ok = parse_int(a, 1, 256, &p->parallel), want = "an integer in [1, 256]";
+            break;
+        case OPT_QUEUE:
+            ok = parse_int(a, 0, 100000, &p->queue), want = "an integer in [0, 100000]";
+            break;
         case OPT_MAXBODY:
-            ok = parse_long(a, 64, 1L << 30, &v);
+            ok = parse_long(a, 64, 1L << 30, &v), want = "a byte count in [64, 1073741824]";
             p->max_body_bytes = (size_t)v;
             break;
-        case OPT_MAXTOK: ok = parse_int(a, 1, 1 << 24, &p->max_tokens); break;
+        case OPT_MAXTOK:
+            ok = parse_int(a, 1, 1 << 24, &p->max_tokens), want = "an integer in [1, 16777216]";
+            break;
         case OPT_LOG: p->log_requests = true; break;
-        case OPT_MAXCONN: ok = parse_int(a, 2, 1000000, &p->max_connections); break;
-        case OPT_BATCHTOK: ok = parse_int(a, 1, 65536, &p->batch_tokens); break;
-        case OPT_READTO: ok = parse_seconds(a, 0.001, 86400, &p->read_timeout_s); break;
-        case OPT_GRACE: ok = parse_seconds(a, 0, 86400, grace); break;
+        case OPT_MAXCONN:
+            ok = parse_int(a, 2, 1000000, &p->max_connections);
+            want = "an integer in [2, 1000000]";
+            break;
+        case OPT_BATCHTOK:
+            ok = parse_int(a, 1, 65536, &p->batch_tokens), want = "an integer in [1, 65536]";
+            break;
+        case OPT_READTO:
+            ok = parse_seconds(a, 0.001, 86400, &p->read_timeout_s);
+            want = "a number of seconds in [0.001, 86400]";
+            break;
+        case OPT_GRACE:
+            ok = parse_seconds(a, 0, 86400, grace), want = "a number of seconds in [0, 86400]";
+            break;
         case OPT_KEYENV: key->env = a; break;
         case OPT_KEYFILE: key->file = a; break;
         case 'm': p->model_path = a; break;
         case OPT_NAME: p->model_name = a; break;
         case OPT_TEMPLATE: p->template_name = a; break;
-        case OPT_SLM: p->slm_path = a; break;
-        case OPT_LLM: p->llm_path = a; break;
+        case OPT_SLM:
+        case OPT_LLM:
+            if (glimp_eval_is_server(a)) /* the router's backends are local here */
+                return cli_bad_value(cmd, c == OPT_SLM ? "--slm" : "--llm", a,
+                                     "a GGUF file (a routed server runs both models itself)");
+            *(c == OPT_SLM ? &p->slm_path : &p->llm_path) = a;
+            break;
         case 'h': usage(stdout, ro); return -1;
+        case '?': return CLI_USAGE;
         default:
-            if (!router_opt_owns(c)) {
-                usage(stderr, ro);
-                return 2;
-            }
-            if (!router_opt_set(ro, c, a, "glimp serve")) return 2;
+            if (!router_opt_set(ro, c, a, cmd)) return CLI_USAGE;
         }
         if (!ok) {
-            fprintf(stderr, "glimp serve: bad value '%s' for --%s\n", a, long_opts[li].name);
-            return 2;
+            const struct option *opt = long_opts;
+            while (opt->name && opt->val != c) opt++;
+            char name[64];
+            snprintf(name, sizeof name, "--%s", opt->name ? opt->name : "?");
+            return cli_bad_value(cmd, name, a, want);
         }
-        li = -1;
     }
     bool single = p->model_path != NULL, pair = p->slm_path || p->llm_path;
-    if (optind < argc || single == pair || (pair && (!p->slm_path || !p->llm_path))) {
-        fprintf(stderr, "glimp serve: give -m MODEL, or --slm and --llm (see glimp serve --help)\n");
-        return 2;
-    }
-    if (p->max_connections && p->max_connections <= p->parallel + p->queue) {
-        fprintf(stderr, "glimp serve: --max-connections %d must exceed parallel + queue (%d)\n",
-                p->max_connections, p->parallel + p->queue);
-        return 2;
-    }
-    if (key->env && key->file) {
-        fprintf(stderr, "glimp serve: give --api-key-env or --api-key-file, not both\n");
-        return 2;
-    }
+    if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (single == pair || (pair && (!p->slm_path || !p->llm_path)))
+        return cli_usage_error(cmd, "give -m MODEL, or --slm and --llm");
+    if (p->max_connections && p->max_connections <= p->parallel + p->queue)
+        return cli_usage_error(cmd, "--max-connections %d must exceed parallel + queue (%d)",
+                               p->max_connections, p->parallel + p->queue);
+    if (key->env && key->file)
+        return cli_usage_error(cmd, "give --api-key-env or --api-key-file, not both");
     if ((key->env || key->file) && !(p->api_key = read_api_key(key))) return 2;
     p->router = ro->router;
     p->slm_template = ro->template_name[GLIMP_ROLE_SLM];
@@ -273,7 +294,7 @@ int cmd_serve(int argc, char **argv)
         return 1;
     }
     printf("glimp serve: listening on http://%s:%d (model %s)\n", p.host, glimp_server_port(srv),
-           p.model_name ? p.model_name : p.model_path ? p.model_path : "glimprouter");
+           glimp_server_model_id(srv));
     fflush(stdout);
     if (!p.api_key && !glimp_server_is_loopback(srv))
         fprintf(stderr, "glimp serve: warning: listening on %s without an API key: anyone who "

@@ -5,8 +5,10 @@
  * bytes that are not part of a complete UTF-8 character are shown as \xNN),
  * or with --ids-only the ids on one line. --stdin reads the text from
  * standard input (any size). Exit 0 on success, 1 when the file cannot be
- * loaded or tokenized (with the library's message), 2 on usage errors.
+ * loaded or tokenized (with the library's message), 2 on usage errors
+ * (cli_args.h).
  */
+#include "cli_args.h"
 #include "commands.h"
 
 #include "glimp.h"
@@ -84,11 +86,15 @@ static void print_piece(const char *p, size_t n)
 
 int cmd_tokenize(int argc, char **argv)
 {
+    static const char cmd[] = "glimp tokenize";
     const char *model = NULL, *text = NULL;
     bool from_stdin = false, ids_only = false, special = false, add_special = true;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if ((!strcmp(a, "-m") || !strcmp(a, "--model")) && i + 1 < argc) model = argv[++i];
+        if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
+            if (i + 1 == argc) return cli_usage_error(cmd, "option '%s' needs a value", a);
+            model = argv[++i];
+        }
         else if (!strcmp(a, "--stdin")) from_stdin = true;
         else if (!strcmp(a, "--ids-only")) ids_only = true;
         else if (!strcmp(a, "--special")) special = true;
@@ -97,21 +103,12 @@ int cmd_tokenize(int argc, char **argv)
             usage(stdout);
             return 0;
         } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "glimp tokenize: unknown option '%s'\n", a);
-            usage(stderr);
-            return 2;
+            return cli_usage_error(cmd, "unknown option '%s'", a);
         } else if (!text) text = a;
-        else {
-            fprintf(stderr, "glimp tokenize: give the text as one argument (quote it)\n");
-            return 2;
-        }
+        else return cli_usage_error(cmd, "give the text as one argument (quote it)");
     }
-    if (!model || (!text) == !from_stdin) {
-        fprintf(stderr, "glimp tokenize: %s\n", !model ? "-m FILE.gguf is required"
-                                                       : "give either TEXT or --stdin");
-        usage(stderr);
-        return 2;
-    }
+    if (!model) return cli_usage_error(cmd, "-m FILE.gguf is required");
+    if ((!text) == !from_stdin) return cli_usage_error(cmd, "give either TEXT or --stdin");
     size_t len = text ? strlen(text) : 0;
     char *input = NULL;
     if (from_stdin && !(input = read_stdin(&len))) {

@@ -5,6 +5,8 @@
  */
 #include "eval_cli.h"
 
+#include "cli_args.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -71,7 +73,7 @@ bool eval_cli_set(eval_cli *e, int code, const char *arg, const char *cmd)
         break;
     default: ok = false; break;
     }
-    if (!ok) fprintf(stderr, "%s: --%s: '%s' is not %s\n", cmd, name, arg, want);
+    if (!ok) cli_usage_error(cmd, "--%s: '%s' is not %s", name, arg, want);
     return ok;
 }
 

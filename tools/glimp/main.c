@@ -1,9 +1,11 @@
 /* main.c - the `glimp` command: dispatches to one subcommand per file. */
+#include "cli_args.h"
 #include "commands.h"
 #include "glimp.h"
 #include "glimp_revision.h" /* GLIMP_GIT_REVISION, written by the build */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const cli_command commands[] = {
@@ -21,6 +23,16 @@ static const cli_command commands[] = {
     {NULL, NULL, NULL},
 };
 
+/* GLIMP_KERNELS lowers the CPU kernels (src/base/cpu.c); another value is
+ * ignored there, so say so here. */
+static void check_kernels_env(void)
+{
+    const char *env = getenv("GLIMP_KERNELS");
+    if (env && strcmp(env, "scalar") && strcmp(env, "avx2") && strcmp(env, "avx512"))
+        fprintf(stderr, "glimp: warning: GLIMP_KERNELS=%s is not scalar, avx2 or avx512; "
+                        "ignored (kernels: %s)\n", env, glimp_kernels_name());
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -35,10 +47,8 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
-    }
+    check_kernels_env();
+    if (argc < 2) return cli_usage_error("glimp", "no command given");
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
         return 0;
@@ -50,6 +60,5 @@ int main(int argc, char **argv)
     }
     for (const cli_command *c = commands; c->name; c++)
         if (!strcmp(argv[1], c->name)) return c->run(argc - 1, argv + 1);
-    fprintf(stderr, "glimp: unknown command '%s' (see glimp --help)\n", argv[1]);
-    return 2;
+    return cli_usage_error("glimp", "unknown command '%s'", argv[1]);
 }

@@ -50,6 +50,7 @@ typedef struct mkmodel_options {
     uint32_t type;     /* ggml type of the 2-D weights (Q4_K for the Q4_K_M mix) */
     mkmodel_mix mix;
     uint64_t seed;
+    int n_threads;     /* threads converting rows; 0 = the physical cores */
     bool verbose;      /* progress and fallback notes on stderr */
 } mkmodel_options;
 

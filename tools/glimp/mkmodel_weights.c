@@ -7,9 +7,12 @@
  * output (absent when tied). Values: matrices N(0,1)/sqrt(ne[0]) (so
  * activations keep unit scale), norm weights N(1, 0.1^2), biases
  * N(0, 0.1^2). Each tensor has its own random stream, seeded from (seed,
- * tensor index), so a file depends only on its options. Matrices are
- * generated in chunks of rows, converted with the type's from_float and
- * written at once: memory stays at a few MiB whatever the model size.
+ * tensor index), so a file depends only on its options (not on the
+ * thread count). Matrices are generated in chunks of rows, converted with
+ * the type's from_float and written at once: memory stays at a few MiB
+ * whatever the model size. The conversion of a chunk's rows is shared by
+ * all threads while the calling thread draws the next chunk's numbers (the
+ * stream is sequential) and writes the previous one.
  * Rows a K-quant cannot hold (ne[0] not a multiple of 256) fall back the
  * way llama.cpp does: Q4_K->Q5_0, Q5_K->Q5_1, Q6_K->Q8_0, and Q2_K/Q3_K->
  * Q4_0 (llama.cpp picks IQ4_NL, which this engine does not run); then F16
@@ -22,6 +25,7 @@
 #include "mkmodel.h"
 
 #include "base/error.h"
+#include "base/threadpool.h"
 #include "quant/quant.h"
 #include "sample/rng.h"
 
@@ -29,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define CHUNK_ELEMS (1u << 20)          /* floats generated per chunk */
 #define PROGRESS_MIN_BYTES (256u << 20) /* smaller models are written silently */
@@ -222,33 +227,96 @@ static float rng_normal(rng *r)
 
 typedef struct progress {
     uint64_t total, done;
-    int shown; /* last percentage printed */
+    int shown;      /* last percentage printed; -1: silent */
+    double t_start; /* CLOCK_MONOTONIC seconds */
 } progress;
 
-static glimp_status write_tensor(gguf_writer *w, const tensor_desc *d, uint32_t type, rng *r,
-                                 float *vals, void *packed, progress *pg, glimp_error *err)
+static double now_s(void)
 {
-    const qt_traits *tr = qt_get(type);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void progress_add(progress *pg, uint64_t bytes)
+{
+    pg->done += bytes;
+    int pct = (int)(pg->done * 100 / pg->total);
+    if (pg->shown < 0 || pct < pg->shown + 5) return;
+    double t = now_s() - pg->t_start;
+    fprintf(stderr, "mkmodel: %3d%% (%.2f of %.2f GiB, %.0f s, about %.0f s left)\n", pct,
+            pg->done / 1073741824.0, pg->total / 1073741824.0, t,
+            t * (double)(pg->total - pg->done) / (double)pg->done);
+    pg->shown = pct;
+}
+
+/* A chunk's rows (ne[0] floats each) and their packed form. */
+typedef struct chunk {
+    float *vals;
+    char *packed;
+    uint64_t rows;
+} chunk;
+
+/* One round of the pipeline: every thread converts rows of `convert`;
+ * thread 0 first writes `write` (converted in the previous round) and draws
+ * the numbers of `draw`. */
+typedef struct pipe_round {
+    const tensor_desc *d;
+    const qt_traits *tr;
     uint64_t row_bytes;
-    qt_row_size(type, d->ne[0], &row_bytes);
-    uint64_t rows_per_chunk = CHUNK_ELEMS / d->ne[0] ? CHUNK_ELEMS / d->ne[0] : 1;
-    float scale = d->kind == KIND_MATRIX ? 1.0f / sqrtf((float)d->ne[0]) : 0.1f;
-    float offset = d->kind == KIND_NORM ? 1.0f : 0.0f;
-    for (uint64_t row = 0; row < d->ne[1]; row += rows_per_chunk) {
-        uint64_t rows = d->ne[1] - row < rows_per_chunk ? d->ne[1] - row : rows_per_chunk;
-        uint64_t n = rows * d->ne[0];
-        for (uint64_t k = 0; k < n; k++) vals[k] = offset + scale * rng_normal(r);
-        for (uint64_t k = 0; k < rows; k++)
-            tr->from_float(vals + k * d->ne[0], (char *)packed + k * row_bytes, (int64_t)d->ne[0]);
-        glimp_status st = gguf_writer_write_data(w, packed, (size_t)(rows * row_bytes), err);
-        if (st) return st;
-        pg->done += rows * row_bytes;
-        int pct = (int)(pg->done * 100 / pg->total);
-        if (pg->shown >= 0 && pct >= pg->shown + 5) {
-            fprintf(stderr, "mkmodel: %3d%% (%.2f of %.2f GiB)\n", pct, pg->done / 1073741824.0,
-                    pg->total / 1073741824.0);
-            pg->shown = pct;
-        }
+    chunk *convert, *draw, *write;
+    uint64_t draw_rows; /* set on `draw` once `write` (the same buffer) is out */
+    threadpool_counter rows;
+    rng *r;
+    float scale, offset;
+    gguf_writer *w;
+    glimp_status st; /* of the write */
+    glimp_error *err;
+} pipe_round;
+
+static void round_work(void *ctx, int ith, int nth)
+{
+    pipe_round *rd = ctx;
+    (void)nth;
+    const uint64_t n_cols = rd->d->ne[0];
+    if (ith == 0 && rd->write)
+        rd->st = gguf_writer_write_data(rd->w, rd->write->packed,
+                                        (size_t)(rd->write->rows * rd->row_bytes), rd->err);
+    if (ith == 0 && rd->draw) {
+        rd->draw->rows = rd->draw_rows;
+        for (uint64_t k = 0; k < rd->draw->rows * n_cols; k++)
+            rd->draw->vals[k] = rd->offset + rd->scale * rng_normal(rd->r);
+    }
+    int64_t begin, end;
+    while (rd->convert && threadpool_counter_next(&rd->rows, &begin, &end))
+        for (int64_t k = begin; k < end; k++)
+            rd->tr->from_float(rd->convert->vals + (uint64_t)k * n_cols,
+                               rd->convert->packed + (uint64_t)k * rd->row_bytes, (int64_t)n_cols);
+}
+
+/* Streams one tensor through the buffers c[0], c[1] (chunk j in c[j % 2]):
+ * pipe_round k draws chunk k, converts chunk k - 1 and writes chunk k - 2. */
+static glimp_status write_tensor(gguf_writer *w, const tensor_desc *d, uint32_t type, rng *r,
+                                 chunk c[2], threadpool *tp, progress *pg, glimp_error *err)
+{
+    pipe_round rd = {.d = d, .tr = qt_get(type), .r = r, .w = w, .err = err};
+    qt_row_size(type, d->ne[0], &rd.row_bytes);
+    rd.scale = d->kind == KIND_MATRIX ? 1.0f / sqrtf((float)d->ne[0]) : 0.1f;
+    rd.offset = d->kind == KIND_NORM ? 1.0f : 0.0f;
+    const uint64_t per_chunk = CHUNK_ELEMS / d->ne[0] ? CHUNK_ELEMS / d->ne[0] : 1;
+    const uint64_t n_chunks = (d->ne[1] + per_chunk - 1) / per_chunk;
+    for (uint64_t k = 0; k <= n_chunks + 1; k++) {
+        chunk *convert = k >= 1 && k <= n_chunks ? &c[(k - 1) % 2] : NULL;
+        chunk *write = k >= 2 ? &c[k % 2] : NULL;
+        chunk *draw = k < n_chunks ? &c[k % 2] : NULL;
+        const uint64_t first = k * per_chunk, written = write ? write->rows : 0;
+        rd.draw_rows = draw ? (d->ne[1] - first < per_chunk ? d->ne[1] - first : per_chunk) : 0;
+        rd.convert = convert, rd.write = write, rd.draw = draw;
+        if (convert) threadpool_counter_init(&rd.rows, (int64_t)convert->rows, 1);
+        if (k == 0) round_work(&rd, 0, 1); /* only a draw: nothing to share */
+        else threadpool_run(tp, round_work, &rd);
+        if (rd.st) return rd.st;
+        if (write) progress_add(pg, written * rd.row_bytes);
     }
     return GLIMP_OK;
 }
@@ -258,7 +326,7 @@ glimp_status mkmodel_write_tensors(gguf_writer *w, const mkmodel_shape *shape,
 {
     tensor_desc d;
     uint64_t max_row = 1;
-    progress pg = {.total = 0, .done = 0, .shown = -1};
+    progress pg = {.total = 0, .done = 0, .shown = -1, .t_start = now_s()};
     for (uint64_t i = 0; tensor_at(shape, i, &d); i++) {
         uint64_t row_bytes;
         qt_row_size(desc_type(&d, shape, opt), d.ne[0], &row_bytes);
@@ -269,10 +337,16 @@ glimp_status mkmodel_write_tensors(gguf_writer *w, const mkmodel_shape *shape,
     /* a chunk holds CHUNK_ELEMS floats, or one row when rows are longer;
      * packed rows are never larger than F32 ones */
     size_t cap = max_row > CHUNK_ELEMS ? (size_t)max_row : CHUNK_ELEMS;
-    float *vals = malloc(cap * sizeof *vals);
-    void *packed = malloc(cap * sizeof(float));
-    glimp_status st = GLIMP_OK;
-    if (!vals || !packed) st = glimp_error_set(err, GLIMP_ERR_NOMEM, "out of memory");
+    chunk c[2] = {{0}};
+    for (int k = 0; k < 2; k++) {
+        c[k].vals = malloc(cap * sizeof(float));
+        c[k].packed = malloc(cap * sizeof(float));
+    }
+    threadpool *tp = threadpool_create(opt->n_threads > 0 ? opt->n_threads
+                                                          : threadpool_default_threads(), err);
+    glimp_status st = tp ? GLIMP_OK : err->status;
+    if (!st && (!c[0].vals || !c[0].packed || !c[1].vals || !c[1].packed))
+        st = glimp_error_set(err, GLIMP_ERR_NOMEM, "out of memory");
     for (uint64_t i = 0; !st && tensor_at(shape, i, &d); i++) {
         uint32_t type = desc_type(&d, shape, opt);
         if (!qt_get(type)->from_float) {
@@ -282,11 +356,14 @@ glimp_status mkmodel_write_tensors(gguf_writer *w, const mkmodel_shape *shape,
         }
         rng r;
         rng_seed(&r, opt->seed, i);
-        st = write_tensor(w, &d, type, &r, vals, packed, &pg, err);
+        st = write_tensor(w, &d, type, &r, c, tp, &pg, err);
         if (st) glimp_error_prefix(err, "tensor %s", d.name);
     }
-    free(vals);
-    free(packed);
+    threadpool_free(tp);
+    for (int k = 0; k < 2; k++) {
+        free(c[k].vals);
+        free(c[k].packed);
+    }
     return st;
 }
 

@@ -1,8 +1,11 @@
 /* remote_opts.c - parsing and opening the remote backends of the CLI (see
  * remote_opts.h). Failure: bad values and missing names are reported on
- * stderr naming the option; the caller exits with 2 (usage) or 1.
+ * stderr naming the option, one line (cli_args.h); the caller exits with 2
+ * (usage) or 1.
  */
 #include "remote_opts.h"
+
+#include "cli_args.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -32,20 +35,33 @@ bool remote_opt_set(remote_opts *r, int code, const char *arg, const char *cmd)
     bool ok = true;
     char *end;
     long n;
+    const char *name = "", *want = "";
     switch (code) {
-    case REMOTE_OPT_SLM_URL: r->url[GLIMP_ROLE_SLM] = arg; break;
+    case REMOTE_OPT_SLM_URL:
+    case REMOTE_OPT_LLM_URL:
+        name = code == REMOTE_OPT_SLM_URL ? "--slm-url" : "--llm-url";
+        want = "an http:// or https:// URL";
+        ok = glimp_eval_is_server(arg);
+        r->url[code == REMOTE_OPT_SLM_URL ? GLIMP_ROLE_SLM : GLIMP_ROLE_LLM] = arg;
+        break;
     case REMOTE_OPT_SLM_MODEL: r->model[GLIMP_ROLE_SLM] = arg; break;
     case REMOTE_OPT_SLM_KEY: r->key_env[GLIMP_ROLE_SLM] = arg; break;
-    case REMOTE_OPT_LLM_URL: r->url[GLIMP_ROLE_LLM] = arg; break;
     case REMOTE_OPT_LLM_MODEL: r->model[GLIMP_ROLE_LLM] = arg; break;
     case REMOTE_OPT_LLM_KEY: r->key_env[GLIMP_ROLE_LLM] = arg; break;
     case REMOTE_OPT_PROBE:
+        name = "--probe", want = "stream or separate";
         ok = !strcmp(arg, "stream") || !strcmp(arg, "separate");
         r->common.probe_separate = !strcmp(arg, "separate");
         break;
-    case REMOTE_OPT_TIMEOUT: ok = seconds_ms(arg, &r->common.timeout_ms); break;
-    case REMOTE_OPT_CONNECT: ok = seconds_ms(arg, &r->common.connect_timeout_ms); break;
+    case REMOTE_OPT_TIMEOUT:
+    case REMOTE_OPT_CONNECT:
+        name = code == REMOTE_OPT_TIMEOUT ? "--http-timeout" : "--connect-timeout";
+        want = "a number of seconds in (0, 86400]";
+        ok = seconds_ms(arg, code == REMOTE_OPT_TIMEOUT ? &r->common.timeout_ms
+                                                        : &r->common.connect_timeout_ms);
+        break;
     case REMOTE_OPT_RETRIES:
+        name = "--retries", want = "an integer in [0, 10]";
         errno = 0;
         n = strtol(arg, &end, 10);
         ok = !errno && end != arg && !*end && n >= 0 && n <= 10;
@@ -53,7 +69,7 @@ bool remote_opt_set(remote_opts *r, int code, const char *arg, const char *cmd)
         break;
     default: ok = false; break;
     }
-    if (!ok) fprintf(stderr, "%s: bad value '%s' for a remote backend option\n", cmd, arg);
+    if (!ok) cli_bad_value(cmd, name, arg, want);
     return ok;
 }
 
@@ -63,8 +79,9 @@ bool remote_check(const remote_opts *r, const char *cmd)
 {
     for (int role = 0; role < 2; role++) {
         if (r->url[role] && !r->model[role]) {
-            fprintf(stderr, "%s: --%s-url needs --%s-model NAME (the server's model name)\n", cmd,
-                    glimp_role_name((glimp_role)role), glimp_role_name((glimp_role)role));
+            cli_usage_error(cmd, "the %s server %s needs --%s-model NAME (the server's model name)",
+                            glimp_role_name((glimp_role)role), r->url[role],
+                            glimp_role_name((glimp_role)role));
             return false;
         }
     }
@@ -88,7 +105,7 @@ glimp_backend *remote_open(const remote_opts *r, glimp_role role, const char *tm
     p.template_name = tmpl;
     glimp_error err = {0};
     glimp_backend *b = glimp_backend_openai_create(&p, &err);
-    if (!b) fprintf(stderr, "%s: %s: %s\n", cmd, r->url[role], err.msg);
+    if (!b) fprintf(stderr, "%s: %s\n", cmd, err.msg);
     return b;
 }
 
@@ -97,7 +114,8 @@ void remote_opts_usage(FILE *out)
     fprintf(out,
 "remote models (OpenAI-compatible servers: vLLM, SGLang, llama.cpp, glimp serve;\n"
 "local and remote may be mixed, e.g. --slm FILE --llm-url URL):\n"
-"  --slm-url URL          the SLM's server (http://host:port or .../v1)\n"
+"  --slm-url URL          the SLM's server (http://host:port or .../v1); --slm URL\n"
+"                         says the same\n"
 "  --slm-model NAME       the SLM's model name on that server\n"
 "  --slm-api-key-env VAR  environment variable holding its API key\n"
 "                         (default OPENAI_API_KEY; unset = no key)\n"

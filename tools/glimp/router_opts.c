@@ -7,6 +7,8 @@
  */
 #include "router_opts.h"
 
+#include "cli_args.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +19,7 @@ enum { MODEL_TEMPLATE_SLM, MODEL_TEMPLATE_LLM, MODEL_THREADS, MODEL_CTX, MODEL_C
 static const glimp_router_option model_options[MODEL_COUNT] = {
     [MODEL_TEMPLATE_SLM] = {"template-slm", "NAME", "chat template of the SLM instead of the "
                             "model's own: qwen3, deepseek-r1, qwen2.5, llama3 or raw (plain "
-                            "text, for models without one); required for a server", 0, 0},
+                            "text, for models without one)", 0, 0},
     [MODEL_TEMPLATE_LLM] = {"template-llm", "NAME", "the same for the LLM", 0, 0},
     [MODEL_THREADS] = {"threads", "N", "threads per model (default: all cores)", 1, 1024},
     [MODEL_CTX] = {"ctx", "N", "context length in tokens (default: the model's)", 1, 1 << 24},
@@ -115,8 +117,8 @@ static bool model_count(const glimp_router_option *opt, const char *arg, int *ou
     errno = 0;
     long v = strtol(arg, &end, 10);
     if (errno || end == arg || *end || v < (long)opt->min || v > (long)opt->max) {
-        fprintf(stderr, "%s: --%s: '%s' is not an integer in [%ld, %ld]\n", cmd, opt->name, arg,
-                (long)opt->min, (long)opt->max);
+        cli_usage_error(cmd, "--%s: '%s' is not an integer in [%ld, %ld]", opt->name, arg,
+                        (long)opt->min, (long)opt->max);
         return false;
     }
     *out = (int)v;
@@ -141,8 +143,8 @@ bool router_opt_set(router_opts *o, int code, const char *arg, const char *cmd)
     if (!strcmp(opt->name, "delimiter")) {
         char *decoded = unescape(arg);
         if (!decoded) {
-            fprintf(stderr, "%s: --delimiter: '%s' has an escape other than \\n \\t \\r \\\\\n",
-                    cmd, arg);
+            cli_usage_error(cmd, "--delimiter: '%s' has an escape other than \\n \\t \\r \\\\",
+                            arg);
             return false;
         }
         free(o->delimiter);
@@ -151,7 +153,7 @@ bool router_opt_set(router_opts *o, int code, const char *arg, const char *cmd)
     }
     glimp_error err = {0};
     if (glimp_router_set_option(&o->router, opt->name, value, &err) != GLIMP_OK) {
-        fprintf(stderr, "%s: %s\n", cmd, err.msg);
+        cli_usage_error(cmd, "%s", err.msg);
         return false;
     }
     return true;
