@@ -207,7 +207,7 @@ static _Noreturn void child_run(const child_setup *c)
 static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
 static bool probe_netns, probe_drop;
 static char python_path[PATH_MAX];
-static char python_error[512];
+static char python_error[PATH_MAX + 64];
 
 /* Runs fn in a forked child and returns whether it exited with 0. */
 static bool child_succeeds(void (*fn)(void *), void *arg)
