@@ -962,12 +962,14 @@ typedef enum glimp_grade_kind {
     GLIMP_GRADE_INTEGER = 0, /* last \boxed{} (reference: "#### N" or N) as an integer */
     GLIMP_GRADE_MATH = 1,    /* LaTeX answers compared after normalisation (MATH-500) */
     GLIMP_GRADE_CHOICE = 2,  /* a letter A-D (GPQA) */
+    GLIMP_GRADE_CODE = 3,    /* a Python program run on the tests in a sandbox (LiveCodeBench) */
 } glimp_grade_kind;
 
 /* Extracts the final answer of a response into out (NUL-terminated, cut at
  * cap-1 bytes). INTEGER and MATH: the content of the last balanced \boxed{}
  * (INTEGER also takes "#### N", the GSM8K reference form); CHOICE: the letter
- * in the last \boxed{} or after the last "answer is" / "Answer:". Returns
+ * in the last \boxed{} or after the last "answer is" / "Answer:"; CODE: the
+ * lines between the last two lines holding ``` (LiveCodeBench's rule). Returns
  * false (out = "") when no answer is found. */
 bool glimp_eval_extract_answer(glimp_grade_kind kind, const char *response, char *out,
                                size_t cap);
@@ -975,7 +977,9 @@ bool glimp_eval_extract_answer(glimp_grade_kind kind, const char *response, char
 /* True when the extracted answer `pred` equals `reference` under kind's rules
  * (docs/eval.md lists what MATH recognises). `question` may be NULL; when it
  * asks for answers "separated by commas", MATH compares bare comma lists as
- * unordered. */
+ * unordered. CODE runs the program `pred` on every test of `reference` (the
+ * tests of an lcb problem) in the sandbox with the default limits: true when
+ * all pass. */
 bool glimp_eval_answers_match(glimp_grade_kind kind, const char *pred, const char *reference,
                               const char *question);
 
@@ -983,11 +987,13 @@ typedef struct glimp_dataset glimp_dataset;
 
 typedef struct glimp_dataset_params {
     const char *profile;        /* "aime24" "aime25" "amc23" "math500" "gpqa_diamond"
-                                   "gsm8k"; NULL: the file's stem if it names one */
+                                   "gsm8k" "lcb"; NULL: the file's stem if it names one
+                                   ("lcb_*" names lcb) */
     const char *question_field; /* NULL: the profile's (generic files: "question") */
     const char *answer_field;   /* NULL: the profile's (generic files: "answer") */
     const char *id_field;       /* NULL: the profile's; absent field: line number */
-    glimp_grade_kind grade;     /* for files without a profile (default MATH) */
+    glimp_grade_kind grade;     /* for files without a profile (default MATH); CODE reads
+                                   LiveCodeBench rows, local or upstream (docs/eval.md) */
     uint64_t seed;              /* shuffles multiple-choice options, per problem */
 } glimp_dataset_params;
 
@@ -995,7 +1001,8 @@ typedef struct glimp_dataset_params {
 typedef struct glimp_eval_problem {
     const char *id;        /* the id field as text, else the 0-based line number */
     const char *question;  /* CHOICE: the stem followed by "A) ..." .. "D) ..." lines */
-    const char *reference; /* INTEGER: the number (GSM8K: after ####); CHOICE: the letter */
+    const char *reference; /* INTEGER: the number (GSM8K: after ####); CHOICE: the letter;
+                              CODE: JSON {"fn_name", "tests": [{input, output, type}]} */
     glimp_grade_kind grade;
 } glimp_eval_problem;
 
@@ -1076,6 +1083,8 @@ typedef struct glimp_eval_counts {
     size_t failed;  /* solver errors: not recorded, so a rerun retries them */
     long stale_lock_pid; /* > 0: out_dir/run.lock left by this PID, which died, was taken over */
     int previous;   /* > 0: force_new moved the old records to out_dir/previous-N */
+    bool code_no_netns; /* code was graded without a network namespace (not permitted
+                           here): only the sandbox's filter kept it off the network */
 } glimp_eval_counts;
 
 glimp_eval_params glimp_eval_default_params(void);

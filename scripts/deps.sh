@@ -13,6 +13,7 @@ pkgs=(
   libcurl4-openssl-dev  # HTTP client of the openai backend
   libmicrohttpd-dev     # glimp serve
   libcjson-dev          # JSON
+  zlib1g-dev            # LiveCodeBench private tests (zlib-compressed)
   clang libclang-rt-14-dev  # libFuzzer target, LeakSanitizer runtime
   curl                  # CLI tests of glimp serve
   libxml2-utils         # xmllint: SVG well-formedness in tests

@@ -564,8 +564,10 @@ static void test_summary(void)
     snprintf(path, sizeof path, "%s/summary.csv", dir);
     char *csv = read_all(path);
     CHECK(csv && strstr(csv, "\nglimp,1,4,3,0.750000,0.300642,0.954413,7.500000,2.666667,"
-                             "0.250000,0.200000,100.0,1\n"), "csv:\n%s", csv ? csv : "");
+                             "0.250000,0.200000,100.0,1,2,1.000000\n"), "csv:\n%s", csv ? csv : "");
     CHECK(csv && strstr(csv, "\nllm,,4,3,"), "csv llm row");
+    /* pass@2 of glimp 0.5: problem 1 has a right sample of two, problem 2 none */
+    CHECK(csv && strstr(csv, "\nglimp,0.5,4,1,") && strstr(csv, ",2,0.500000\n"), "pass@2");
     free(csv);
     snprintf(path, sizeof path, "%s/summary.md", dir);
     char *md = read_all(path);

@@ -156,6 +156,9 @@ typedef struct eval_summary_row {
     double speedup;         /* mean latency of policy llm / this one (NAN: no llm row) */
     double mean_tokens;     /* generated tokens per item, both models */
     bool pareto;            /* no other row is at least as fast and as accurate */
+    int pass_k;             /* k of pass_at_k: the fewest repeats of a problem in the row;
+                               0 when under 2 (accuracy is pass@1) */
+    double pass_at_k;       /* mean over problems of 1 - C(n-c,k)/C(n,k) (NAN: pass_k 0) */
 } eval_summary_row;
 
 typedef struct eval_summary {

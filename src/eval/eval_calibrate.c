@@ -74,10 +74,11 @@ static void add_h(void *user, double h, bool by_llm)
 }
 
 static glimp_status collect(void *ctx, const glimp_eval_task *t, const cJSON *trace,
-                            double wall_s, glimp_error *err)
+                            const cJSON *graded, double wall_s, glimp_error *err)
 {
     calib_ctx *c = ctx;
     (void)t;
+    (void)graded;
     (void)wall_s;
     eval_trace_each_probe(trace, add_h, c);
     c->traces++;

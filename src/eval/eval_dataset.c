@@ -5,11 +5,14 @@
  * the caller names. Multiple-choice options are shuffled per problem with a
  * generator seeded from (seed, problem id), so a problem's order does not
  * depend on which other problems are loaded, and rendered as "A) ...".
+ * LiveCodeBench rows (profile lcb, or grade CODE) go to eval_lcb_data.c;
+ * "--data lcb" names lcb_v6.jsonl.
  * Failures (unreadable file, bad JSON, a missing field, a line longer than
- * EVAL_MAX_LINE, two problems with one id) return NULL with the file and
+ * EVAL_MAX_LINE (code: EVAL_MAX_LINE_CODE), two problems with one id) return NULL with the file and
  * the line number(s) in err.
  */
 #include "eval/eval.h"
+#include "eval/eval_lcb.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -30,11 +33,17 @@ static const dataset_profile profiles[] = {
     {"math500", "problem", "answer", "unique_id", NULL, GLIMP_GRADE_MATH},
     {"gpqa_diamond", "question", "answer_index", "id", "choices", GLIMP_GRADE_CHOICE},
     {"gsm8k", "question", "answer", "idx", NULL, GLIMP_GRADE_INTEGER},
+    {"lcb", NULL, NULL, NULL, NULL, GLIMP_GRADE_CODE}, /* rows: eval_lcb_data.c */
 };
 
+/* `--data` names that stand for a file of another name. */
+static const char *const aliases[][2] = {{"lcb", "lcb_v6"}};
+
 /* Longest line read (newline excluded): the largest real problem is a few
- * KiB; the cap keeps a corrupt or hostile file from costing gigabytes. */
+ * KiB; the cap keeps a corrupt or hostile file from costing gigabytes.
+ * LiveCodeBench's upstream rows carry their private tests: tens of MiB. */
 #define EVAL_MAX_LINE ((size_t)16 << 20)
+#define EVAL_MAX_LINE_CODE ((size_t)1 << 30)
 
 struct glimp_dataset {
     char name[64];              /* profile name, else the file's stem */
@@ -72,8 +81,11 @@ glimp_status glimp_dataset_resolve(const char *name, char *path, size_t cap, gli
 #ifdef GLIMP_SOURCE_DIR
     dirs[nd++] = GLIMP_SOURCE_DIR "/../shared/datasets";
 #endif
+    const char *file = name;
+    for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
+        if (!strcmp(name, aliases[i][0])) file = aliases[i][1];
     for (size_t i = 0; i < nd; i++) {
-        int w = snprintf(path, cap, "%s/%s.jsonl", dirs[i], name);
+        int w = snprintf(path, cap, "%s/%s.jsonl", dirs[i], file);
         if (w > 0 && (size_t)w < cap && file_exists(path)) return GLIMP_OK;
     }
     return glimp_error_set(err, GLIMP_ERR_NOT_FOUND,
@@ -108,7 +120,7 @@ static const dataset_profile *profile_for(const char *path, const glimp_dataset_
     if (n >= sizeof stem) return NULL;
     memcpy(stem, base, n);
     stem[n] = '\0';
-    return profile_named(stem);
+    return profile_named(strncmp(stem, "lcb_", 4) ? stem : "lcb");
 }
 
 /* Keeps s (malloc'd) owned by the dataset; NULL on OOM (s is freed). */
@@ -188,6 +200,24 @@ static char *render_choices(const char *stem, const cJSON *choices, int answer, 
     return eval_buf_take(&b);
 }
 
+static glimp_status add_problem(glimp_dataset *ds, char *idtext, char *question, char *ref,
+                                glimp_grade_kind grade, size_t lineno, glimp_error *err);
+
+/* A LiveCodeBench row (eval_lcb_data.c); o is freed. */
+static glimp_status load_code_row(glimp_dataset *ds, cJSON *o, size_t lineno, glimp_error *err)
+{
+    char *question, *ref, *id;
+    glimp_status st = eval_lcb_row(o, &question, &ref, &id, err);
+    cJSON_Delete(o);
+    if (st != GLIMP_OK) return glimp_error_prefix(err, "line %zu", lineno), st;
+    if (!id) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%zu", ds->n);
+        id = strdup(buf);
+    }
+    return add_problem(ds, id, question, ref, GLIMP_GRADE_CODE, lineno, err);
+}
+
 static glimp_status load_line(glimp_dataset *ds, const dataset_profile *pr,
                               const glimp_dataset_params *p, const char *line, size_t lineno,
                               glimp_error *err)
@@ -203,6 +233,7 @@ static glimp_status load_line(glimp_dataset *ds, const dataset_profile *pr,
         cJSON_Delete(o);
         return glimp_error_set(err, GLIMP_ERR_JSON, "line %zu: not a JSON object", lineno);
     }
+    if (grade == GLIMP_GRADE_CODE) return load_code_row(ds, o, lineno, err);
     glimp_status st = GLIMP_OK;
     const cJSON *q = cJSON_GetObjectItemCaseSensitive(o, qf);
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, af);
@@ -236,13 +267,24 @@ static glimp_status load_line(glimp_dataset *ds, const dataset_profile *pr,
         if (grade == GLIMP_GRADE_INTEGER) integer_reference(ref);
     }
     cJSON_Delete(o);
-    if (st == GLIMP_OK && (!idtext || !question || !ref))
-        st = glimp_error_set(err, GLIMP_ERR_NOMEM, "out of memory");
     if (st != GLIMP_OK) {
         free(idtext);
         free(question);
         free(ref);
         return st;
+    }
+    return add_problem(ds, idtext, question, ref, grade, lineno, err);
+}
+
+/* Appends a problem, taking the three strings (freed on failure). */
+static glimp_status add_problem(glimp_dataset *ds, char *idtext, char *question, char *ref,
+                                glimp_grade_kind grade, size_t lineno, glimp_error *err)
+{
+    if (!idtext || !question || !ref) {
+        free(idtext);
+        free(question);
+        free(ref);
+        return glimp_error_set(err, GLIMP_ERR_NOMEM, "out of memory");
     }
     if (ds->n == ds->cap) {
         size_t cap = ds->cap ? ds->cap * 2 : 64;
@@ -271,9 +313,9 @@ static glimp_status load_line(glimp_dataset *ds, const dataset_profile *pr,
 }
 
 /* Reads one line (without its '\n') into *line; false at the end of the
- * file. A line longer than EVAL_MAX_LINE stops with *too_long set, after
+ * file. A line longer than max_line stops with *too_long set, after
  * reading at most that much of it. */
-static bool read_line(FILE *f, eval_buf *line, bool *too_long)
+static bool read_line(FILE *f, size_t max_line, eval_buf *line, bool *too_long)
 {
     line->len = 0;
     eval_buf_put(line, "", 0);
@@ -283,7 +325,7 @@ static bool read_line(FILE *f, eval_buf *line, bool *too_long)
     char chunk[4096];
     size_t n = 0;
     for (; c != EOF && c != '\n'; c = getc(f)) {
-        if (line->len + n == EVAL_MAX_LINE) {
+        if (line->len + n == max_line) {
             *too_long = true;
             break;
         }
@@ -354,11 +396,13 @@ glimp_dataset *glimp_dataset_load(const char *path, const glimp_dataset_params *
     size_t lineno = 0;
     bool too_long = false;
     glimp_status st = GLIMP_OK;
-    while (st == GLIMP_OK && read_line(f, &line, &too_long)) {
+    bool code = pr ? pr->grade == GLIMP_GRADE_CODE : p.grade == GLIMP_GRADE_CODE;
+    size_t max_line = code ? EVAL_MAX_LINE_CODE : EVAL_MAX_LINE;
+    while (st == GLIMP_OK && read_line(f, max_line, &line, &too_long)) {
         lineno++;
         if (too_long)
             st = glimp_error_set(err, GLIMP_ERR_RANGE, "line %zu: longer than %zu MiB", lineno,
-                                 EVAL_MAX_LINE >> 20);
+                                 max_line >> 20);
         else if (line.oom)
             st = glimp_error_set(err, GLIMP_ERR_NOMEM, "line %zu: out of memory", lineno);
         else if (memchr(line.s, '\0', line.len))

@@ -1,10 +1,12 @@
 /* eval_exec.c - running a list of tasks through the solver, one at a time
  * or on `parallel` threads. Workers take the next task from a shared index;
- * each renders the prompt, calls the solver (outside any lock), parses its
- * JSON trace and hands it to the caller's `done` hook under the lock, so
+ * each renders the prompt, calls the solver and the optional `grade` hook
+ * (outside any lock), parses its JSON trace and hands both to the caller's
+ * `done` hook under the lock, so
  * hooks may append to files and count without further locking. A solver
  * error or an unparsable trace counts the task as failed and the others go
- * on; a `done` error (e.g. a write failure) stops every worker.
+ * on, and so does a grading error; a `done` error (e.g. a write failure)
+ * stops every worker.
  */
 #include "eval/eval_exec.h"
 
@@ -74,7 +76,11 @@ static void *worker(void *arg)
         t.worker = index;
         glimp_error e = {0};
         double wall = 0;
-        cJSON *trace = solve_one(job, &t, &wall, &e);
+        cJSON *trace = solve_one(job, &t, &wall, &e), *graded = NULL;
+        if (trace && job->grade && !(graded = job->grade(job->ctx, &t, trace, &e)) && e.status) {
+            cJSON_Delete(trace);
+            trace = NULL;
+        }
 
         pthread_mutex_lock(&x->lock);
         if (!trace) {
@@ -86,7 +92,7 @@ static void *worker(void *arg)
             }
             x->n_failed++;
         } else {
-            glimp_status st = job->done(job->ctx, &t, trace, wall, &e);
+            glimp_status st = job->done(job->ctx, &t, trace, graded, wall, &e);
             if (st == GLIMP_OK) {
                 x->n_ok++;
             } else if (!x->stop) {
@@ -100,6 +106,7 @@ static void *worker(void *arg)
             job->progress(job->progress_user, x->finished, job->n_tasks, eval_now_s() - x->t0);
         pthread_mutex_unlock(&x->lock);
         cJSON_Delete(trace);
+        cJSON_Delete(graded);
     }
     return NULL;
 }

@@ -1,11 +1,14 @@
 /* eval_extract.c - finding the final answer in a model's response: the last
- * balanced \boxed{...}, GSM8K's "#### N", or a multiple-choice letter.
- * Unbalanced or truncated boxes are skipped; nothing found gives false and
- * an empty answer. Never allocates.
+ * balanced \boxed{...}, GSM8K's "#### N", a multiple-choice letter, or the
+ * last fenced code block (eval_lcb_grade.c). Unbalanced or truncated boxes
+ * are skipped; nothing found gives false and an empty answer. Allocates
+ * only for code.
  */
 #include "eval/eval.h"
+#include "eval/eval_lcb.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -140,6 +143,12 @@ bool glimp_eval_extract_answer(glimp_grade_kind kind, const char *response, char
                                size_t cap)
 {
     if (!response) response = "";
+    if (kind == GLIMP_GRADE_CODE) {
+        char *code = eval_lcb_extract_code(response);
+        copy_out(out, cap, code ? code : "", code ? strlen(code) : 0);
+        free(code);
+        return code != NULL;
+    }
     if (kind == GLIMP_GRADE_CHOICE) {
         char box[256], l = 0;
         if (eval_extract_boxed(response, box, sizeof box)) l = letter_at(box);

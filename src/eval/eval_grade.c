@@ -6,9 +6,11 @@
  * parts: tuples and intervals in order with the same brackets, \{sets\}
  * and unions in any order, matrices cell by cell, equations side by side,
  * bare comma lists in order (in any order when the question asks for
- * answers "separated by commas"). Out of memory reads as "no match".
+ * answers "separated by commas"); CODE: every test passes in the sandbox
+ * (eval_lcb_grade.c). Out of memory reads as "no match".
  */
 #include "eval/eval.h"
+#include "eval/eval_lcb.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -229,12 +231,26 @@ static bool match_choice(const char *pred, const char *ref)
            !isalpha((unsigned char)pred[1]) && !isalpha((unsigned char)ref[1]);
 }
 
+/* All tests pass in the sandbox (grading failures read as "no match"). */
+static bool match_code(const char *code, const char *reference)
+{
+    eval_sandbox_limits lim = eval_sandbox_default_limits();
+    eval_lcb_test *tests = NULL;
+    size_t n = 0;
+    glimp_error err = {0};
+    bool ok = eval_lcb_grade(code, reference, &lim, &tests, &n, &err) == GLIMP_OK;
+    for (size_t i = 0; ok && i < n; i++) ok = tests[i].verdict == LCB_PASSED;
+    free(tests);
+    return ok;
+}
+
 bool glimp_eval_answers_match(glimp_grade_kind kind, const char *pred, const char *reference,
                               const char *question)
 {
     if (!pred || !reference || !*pred) return false;
     if (kind == GLIMP_GRADE_INTEGER) return match_integer(pred, reference);
     if (kind == GLIMP_GRADE_CHOICE) return match_choice(pred, reference);
+    if (kind == GLIMP_GRADE_CODE) return match_code(pred, reference);
     char *np = eval_latex_normalize(pred), *nr = eval_latex_normalize(reference);
     bool ok = np && nr && *np &&
               match_span((span){np, strlen(np)}, (span){nr, strlen(nr)},

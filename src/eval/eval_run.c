@@ -1,6 +1,7 @@
 /* eval_run.c - `glimp eval` as a library call: plan every (policy, tau,
  * problem, repeat) item, skip those already in DIR/items.jsonl, run the rest
- * through the solver, grade each answer and append its record (flushed as
+ * through the solver, grade each answer (outside the executor's lock: code
+ * runs its tests in the sandbox) and append its record (flushed as
  * it finishes, so a killed run loses at most the items in flight), then
  * write the report. Items are planned repeat by repeat, problem by problem,
  * so an interrupted run leaves every policy with the same problems. The
@@ -11,6 +12,7 @@
  * status (eval_exec.c).
  */
 #include "eval/eval_exec.h"
+#include "eval/eval_lcb.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -125,13 +127,62 @@ static uint64_t item_seed(uint64_t seed, const char *problem, int repeat)
     return eval_rand_next(&s) >> 11;
 }
 
-static cJSON *record_json(const run_ctx *c, const glimp_eval_task *t, const cJSON *trace,
-                          const eval_trace_stats *st, double wall_s)
+/* The verdict of one answer: {"prediction": S|null, "correct": B} and,
+ * for code, "tests": [{"verdict", "wall_s", "detail"?}...]. Runs outside
+ * the executor's lock: code grading takes seconds. */
+static cJSON *grade_item(void *ctx, const glimp_eval_task *t, const cJSON *trace,
+                         glimp_error *err)
 {
-    char pred[512];
-    bool found = glimp_eval_extract_answer(t->problem->grade, st->answer, pred, sizeof pred);
-    bool correct = found && glimp_eval_answers_match(t->problem->grade, pred,
-                                                     t->problem->reference, t->problem->question);
+    (void)ctx;
+    eval_trace_stats st;
+    if (eval_trace_read(trace, &st, err) != GLIMP_OK) return NULL;
+    const glimp_eval_problem *pb = t->problem;
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return glimp_error_set(err, GLIMP_ERR_NOMEM, "out of memory"), NULL;
+    if (pb->grade != GLIMP_GRADE_CODE) {
+        char pred[512];
+        bool found = glimp_eval_extract_answer(pb->grade, st.answer, pred, sizeof pred);
+        if (found) cJSON_AddStringToObject(o, "prediction", pred);
+        else cJSON_AddNullToObject(o, "prediction");
+        cJSON_AddBoolToObject(o, "correct", found && glimp_eval_answers_match(
+                                                         pb->grade, pred, pb->reference,
+                                                         pb->question));
+        return o;
+    }
+    char *code = eval_lcb_extract_code(st.answer);
+    eval_lcb_test *tests = NULL;
+    size_t n = 0;
+    glimp_status s = GLIMP_OK;
+    if (code) {
+        eval_sandbox_limits lim = eval_sandbox_default_limits();
+        s = eval_lcb_grade(code, pb->reference, &lim, &tests, &n, err);
+        cJSON_AddStringToObject(o, "prediction", code);
+    } else {
+        cJSON_AddNullToObject(o, "prediction");
+    }
+    free(code);
+    bool all = code && n > 0;
+    cJSON *arr = cJSON_AddArrayToObject(o, "tests");
+    for (size_t i = 0; i < n; i++) {
+        cJSON *v = cJSON_CreateObject();
+        cJSON_AddItemToArray(arr, v);
+        cJSON_AddStringToObject(v, "verdict", eval_lcb_verdict_name(tests[i].verdict));
+        if (tests[i].verdict != LCB_SKIPPED) cJSON_AddNumberToObject(v, "wall_s", tests[i].wall_s);
+        if (tests[i].detail[0]) cJSON_AddStringToObject(v, "detail", tests[i].detail);
+        all = all && tests[i].verdict == LCB_PASSED;
+    }
+    free(tests);
+    cJSON_AddBoolToObject(o, "correct", all);
+    if (s != GLIMP_OK) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static cJSON *record_json(const run_ctx *c, const glimp_eval_task *t, const cJSON *trace,
+                          const cJSON *graded, const eval_trace_stats *st, double wall_s)
+{
     long tokens = st->tokens_slm + st->tokens_llm;
     cJSON *o = cJSON_CreateObject(), *tok, *steps;
     if (!o) return NULL;
@@ -142,10 +193,15 @@ static cJSON *record_json(const run_ctx *c, const glimp_eval_task *t, const cJSO
     cJSON_AddStringToObject(o, "problem", t->problem->id);
     cJSON_AddNumberToObject(o, "repeat", t->repeat);
     cJSON_AddNumberToObject(o, "seed", (double)t->seed);
-    if (found) cJSON_AddStringToObject(o, "prediction", pred);
-    else cJSON_AddNullToObject(o, "prediction");
-    cJSON_AddStringToObject(o, "reference", t->problem->reference);
-    cJSON_AddBoolToObject(o, "correct", correct);
+    cJSON_AddItemToObject(o, "prediction", cJSON_Duplicate(
+                                               cJSON_GetObjectItemCaseSensitive(graded, "prediction"), true));
+    if (t->problem->grade == GLIMP_GRADE_CODE) /* the tests: in the data set */
+        cJSON_AddNullToObject(o, "reference");
+    else
+        cJSON_AddStringToObject(o, "reference", t->problem->reference);
+    cJSON_AddBoolToObject(o, "correct", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(graded, "correct")));
+    const cJSON *tests = cJSON_GetObjectItemCaseSensitive(graded, "tests");
+    if (tests) cJSON_AddItemToObject(o, "tests", cJSON_Duplicate(tests, true));
     cJSON_AddNumberToObject(o, "wall_s", wall_s);
     tok = cJSON_AddObjectToObject(o, "tokens");
     cJSON_AddNumberToObject(tok, "slm", (double)st->tokens_slm);
@@ -162,13 +218,13 @@ static cJSON *record_json(const run_ctx *c, const glimp_eval_task *t, const cJSO
 }
 
 static glimp_status append_record(void *ctx, const glimp_eval_task *t, const cJSON *trace,
-                                  double wall_s, glimp_error *err)
+                                  const cJSON *graded, double wall_s, glimp_error *err)
 {
     run_ctx *c = ctx;
     eval_trace_stats st;
     glimp_status s = eval_trace_read(trace, &st, err);
     if (s != GLIMP_OK) return s;
-    cJSON *o = record_json(c, t, trace, &st, wall_s);
+    cJSON *o = record_json(c, t, trace, graded, &st, wall_s);
     char *line = o ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
     if (!line) return glimp_error_set(err, GLIMP_ERR_NOMEM, "out of memory");
@@ -188,6 +244,8 @@ static glimp_status check_params(const glimp_dataset *ds, const glimp_eval_param
         if (glimp_eval_policy_uses_tau(p->policies[i]) && !p->n_taus)
             return glimp_error_set(err, GLIMP_ERR_ARG, "policy %s needs a tau", p->policies[i]);
     if (!glimp_dataset_count(ds)) return glimp_error_set(err, GLIMP_ERR_ARG, "empty dataset");
+    if (glimp_dataset_problem(ds, 0)->grade == GLIMP_GRADE_CODE && !eval_sandbox_python(err))
+        return err->status;
     char *probe = NULL;
     glimp_status st = glimp_eval_render_prompt(p->prompt_template, glimp_dataset_problem(ds, 0),
                                                &probe, err);
@@ -299,10 +357,13 @@ glimp_status glimp_eval_run(const glimp_dataset *ds, const glimp_eval_params *pa
     run_ctx ctx = {out, glimp_dataset_name(ds), path};
     eval_exec_job job = {
         .tasks = tasks, .n_tasks = n_tasks, .prompt_template = params->prompt_template,
-        .parallel = params->parallel, .solve = solve, .user = user, .done = append_record,
+        .parallel = params->parallel, .solve = solve, .user = user, .grade = grade_item,
+        .done = append_record,
         .ctx = &ctx, .progress = params->progress, .progress_user = params->progress_user,
     };
     st = eval_exec_run(&job, &cnt.done, &cnt.failed, err);
+    cnt.code_no_netns = glimp_dataset_problem(ds, 0)->grade == GLIMP_GRADE_CODE &&
+                        !eval_sandbox_has_netns();
     free(tasks);
     if (fclose(out) != 0 && st == GLIMP_OK)
         st = glimp_error_set(err, GLIMP_ERR_IO, "%s: close failed", path);

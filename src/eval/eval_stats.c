@@ -1,12 +1,15 @@
 /* eval_stats.c - the summary of a run: items grouped by (policy, tau) into
  * rows with accuracy and its Wilson 95% interval over problems x repeats,
  * mean latency, LLM step and token shares (ratios of totals), speedup over
- * the `llm` policy (ratio of mean latencies) and the Pareto front of
- * (latency, accuracy). Only allocation can fail (GLIMP_ERR_NOMEM).
+ * the `llm` policy (ratio of mean latencies), the Pareto front of
+ * (latency, accuracy) and, with repeats, pass@k (the unbiased estimator of
+ * the code-generation literature). Only allocation can fail
+ * (GLIMP_ERR_NOMEM).
  */
 #include "eval/eval.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,6 +121,48 @@ static void mark_pareto(eval_summary *s)
     }
 }
 
+/* 1 - C(n-c, k) / C(n, k): the chance that k of a problem's n samples, c
+ * of them correct, drawn without replacement, hold a correct one. */
+static double pass_at_k(size_t n, size_t c, size_t k)
+{
+    if (n - c < k) return 1.0;
+    double miss = 1.0;
+    for (size_t i = 0; i < k; i++) miss *= (double)(n - c - i) / (double)(n - i);
+    return 1.0 - miss;
+}
+
+/* pass@k of each row, k = the fewest samples any of its problems has. */
+static glimp_status fill_pass_at_k(const eval_items *items, eval_summary *out, glimp_error *err)
+{
+    const eval_item **v = malloc((items->n ? items->n : 1) * sizeof *v);
+    if (!v) return glimp_error_set(err, GLIMP_ERR_NOMEM, "out of memory");
+    for (size_t r = 0; r < out->n_rows; r++) {
+        eval_summary_row *row = &out->rows[r];
+        size_t m = 0;
+        for (size_t i = 0; i < items->n; i++)
+            if (!strcmp(items->v[i].policy, row->policy) && eval_tau_equal(items->v[i].tau, row->tau))
+                v[m++] = &items->v[i];
+        qsort(v, m, sizeof *v, cmp_str_ptr);
+        size_t k = SIZE_MAX, groups = 0;
+        for (size_t i = 0, j; i < m; i = j, groups++) {
+            for (j = i + 1; j < m && !cmp_str_ptr(&v[i], &v[j]); j++) {}
+            if (j - i < k) k = j - i;
+        }
+        row->pass_k = groups && k >= 2 ? (int)k : 0;
+        row->pass_at_k = NAN;
+        if (!row->pass_k) continue;
+        double sum = 0;
+        for (size_t i = 0, j; i < m; i = j) {
+            size_t c = 0;
+            for (j = i; j < m && !cmp_str_ptr(&v[i], &v[j]); j++) c += v[j]->correct;
+            sum += pass_at_k(j - i, c, k);
+        }
+        row->pass_at_k = sum / (double)groups;
+    }
+    free(v);
+    return GLIMP_OK;
+}
+
 glimp_status eval_summary_build(const eval_items *items, eval_summary *out, glimp_error *err)
 {
     *out = (eval_summary){0};
@@ -172,7 +217,10 @@ glimp_status eval_summary_build(const eval_items *items, eval_summary *out, glim
                                    ? base->mean_latency_s / out->rows[r].mean_latency_s
                                    : NAN;
     mark_pareto(out);
-    return count_problems(items, out, err);
+    glimp_status st = fill_pass_at_k(items, out, err);
+    if (st == GLIMP_OK) st = count_problems(items, out, err);
+    if (st != GLIMP_OK) eval_summary_free(out);
+    return st;
 oom:
     free(acc);
     eval_summary_free(out);

@@ -30,11 +30,12 @@ static void eval_usage(FILE *out, const router_opts *ro)
         "(one record per item, resumable), DIR/summary.csv, DIR/summary.md and plots.\n\n"
         "data:\n"
         "  --data FILE|NAME       JSONL file, or aime24 aime25 amc23 math500 gpqa_diamond\n"
-        "                         gsm8k (from $GLIMP_DATA_DIR or ../shared/datasets)\n"
+        "                         gsm8k lcb (from $GLIMP_DATA_DIR or ../shared/datasets)\n"
         "  --question-field F     field names for other files (question, answer, id)\n"
         "  --answer-field F\n"
         "  --id-field F\n"
-        "  --grade KIND           integer | math | choice, for other files (math)\n"
+        "  --grade KIND           integer | math | choice | code, for other files (math;\n"
+        "                         code: LiveCodeBench rows, e.g. upstream test6.jsonl)\n"
         "  --prompt-template FILE prompt text with a {question} placeholder\n"
         "run:\n"
         "  --policy LIST          comma-separated: glimp llm slm random:P hstep pplstep\n"
@@ -257,6 +258,10 @@ int cmd_eval(int argc, char **argv)
     if (c.stale_lock_pid)
         fprintf(stderr, "glimp eval: took over %s/run.lock, left by PID %ld, which is no longer "
                         "running\n", ep->out_dir, c.stale_lock_pid);
+    if (c.code_no_netns)
+        fprintf(stderr, "glimp eval: note: no network namespace here (unshare not permitted): "
+                        "graded programs were kept off the network by the sandbox's socket "
+                        "filter only\n");
     if (c.previous)
         fprintf(stderr, "glimp eval: --force-new: moved the previous items.jsonl and run.json to "
                         "%s/previous-%d (glimp report %s/previous-%d rebuilds their summary)\n",

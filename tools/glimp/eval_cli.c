@@ -50,10 +50,11 @@ bool eval_cli_set(eval_cli *e, int code, const char *arg, const char *cmd)
     case EVAL_OPT_ID_FIELD: e->dataset.id_field = arg; break;
     case EVAL_OPT_PROMPT: e->prompt_file = arg; break;
     case EVAL_OPT_GRADE:
-        name = "grade", want = "integer, math or choice";
+        name = "grade", want = "integer, math, choice or code";
         if (!strcmp(arg, "integer")) e->dataset.grade = GLIMP_GRADE_INTEGER;
         else if (!strcmp(arg, "math")) e->dataset.grade = GLIMP_GRADE_MATH;
         else if (!strcmp(arg, "choice")) e->dataset.grade = GLIMP_GRADE_CHOICE;
+        else if (!strcmp(arg, "code")) e->dataset.grade = GLIMP_GRADE_CODE;
         else ok = false;
         break;
     case EVAL_OPT_LIMIT:
