@@ -6,6 +6,9 @@
  * prefills only the new tokens (reported as prefill_tokens). Generated
  * tokens are decoded into the session as they are written, so the next
  * prompt, which contains them as text, usually costs only its new tokens.
+ * With params.spec set, the tokens after the first come from speculative
+ * decoding (spec_decode.c): a prompt-lookup drafter, or the session of the
+ * draft backend (another local one with the same vocabulary).
  *
  * Failure: model/tokenizer/template loading errors pass through from those
  * modules (GLIMP_ERR_IO/FORMAT/UNSUPPORTED/NOT_FOUND); a prompt longer than
