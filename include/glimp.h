@@ -528,6 +528,45 @@ typedef bool (*glimp_first_token_fn)(void *user, const glimp_token_dist *dist);
  * generate() then fails with GLIMP_ERR_CANCELLED. */
 typedef bool (*glimp_piece_fn)(void *user, const char *piece, size_t len);
 
+/* Speculative decoding of one generate call (in-process backends): a
+ * drafter proposes up to `draft` tokens, the model scores them all in one
+ * forward pass and keeps the longest prefix it agrees with, plus one token of
+ * its own. Exact: greedy output is the model's greedy output token for token;
+ * sampled output follows the model's own distribution (temperature and top-p
+ * applied to both models alike, rejection sampling). The draft length adapts
+ * between draft_min and draft_max (grows on full acceptance, shrinks on an
+ * early rejection). Remote backends leave speculation to their server. */
+typedef enum glimp_spec_mode {
+    GLIMP_SPEC_OFF = 0,
+    GLIMP_SPEC_MODEL = 1,   /* a draft model with the same vocabulary (spec.draft) */
+    GLIMP_SPEC_NGRAM = 2,   /* prompt lookup: continue an earlier match of the last tokens */
+} glimp_spec_mode;
+
+typedef struct glimp_spec_params {
+    glimp_spec_mode mode;     /* GLIMP_SPEC_OFF */
+    glimp_backend *draft;     /* GLIMP_SPEC_MODEL: an in-process backend whose
+                                 session drafts (borrowed; used only during the
+                                 call, its cache re-synced by prefix as usual) */
+    int draft_min;            /* 1..draft_max (1) */
+    int draft_max;            /* draft_min..GLIMP_SPEC_DRAFT_LIMIT (6) */
+} glimp_spec_params;
+
+#define GLIMP_SPEC_DRAFT_LIMIT 32
+
+/* "off", "model", "ngram" (static string). */
+const char *glimp_spec_mode_name(glimp_spec_mode mode);
+/* Parses "off", "model" or "ngram"; GLIMP_ERR_ARG otherwise. */
+glimp_status glimp_spec_parse_mode(const char *text, glimp_spec_mode *mode, glimp_error *err);
+
+/* Whether `target` can run `spec`: GLIMP_OK (also for GLIMP_SPEC_OFF);
+ * GLIMP_ERR_UNSUPPORTED with the reason when it cannot: a remote target
+ * (its server decides: the message says "server-side"), a draft that is the
+ * target itself or not in-process, or a draft vocabulary whose token strings
+ * differ from the target's over their shared id range. The vocabulary check
+ * runs once per (target, draft) pair; its answer is kept. */
+glimp_status glimp_backend_spec_check(glimp_backend *target, const glimp_spec_params *spec,
+                                      glimp_error *err);
+
 typedef struct glimp_gen_params {
     int max_tokens;           /* > 0 */
     const char *const *stop;  /* stop strings (not included in the text) */
@@ -544,10 +583,12 @@ typedef struct glimp_gen_params {
     glimp_first_token_fn on_first; /* optional */
     glimp_piece_fn on_piece;       /* optional */
     void *user;               /* passed to both callbacks */
+    glimp_spec_params spec;   /* speculative decoding (off) */
 } glimp_gen_params;
 
 /* Defaults: 256 tokens, no stop strings, temperature 0.6, top-p 0.95,
- * seed 0, probe_top 20, keep_free 0, no callbacks. */
+ * seed 0, probe_top 20, keep_free 0, no callbacks, speculation off (draft
+ * length 1..6). */
 glimp_gen_params glimp_gen_default_params(void);
 
 typedef struct glimp_gen_result {
@@ -570,6 +611,10 @@ typedef struct glimp_gen_result {
     double probe_ms;          /* from the call until the first distribution
                                  was known (prefill included) */
     double total_ms;          /* the whole call */
+    int spec_drafted;         /* draft tokens proposed (0 without speculation) */
+    int spec_accepted;        /* of those, kept by the model */
+    int n_forwards;           /* forward passes of the model after the prompt
+                                 (decodes and verify passes; in-process only) */
 } glimp_gen_result;
 
 /* Releases result->text (the struct itself is the caller's). NULL-safe. */
@@ -723,6 +768,10 @@ typedef struct glimp_router_params {
     const char *const *stop;    /* stop strings of the final answer (not part of
                                    it; none by default); copied by the router */
     int n_stop;                 /* 0..GLIMP_ROUTER_MAX_STOP */
+    glimp_spec_mode spec;       /* speculative decoding of the LLM's calls (off):
+                                   model = the SLM drafts (same vocabulary
+                                   needed), ngram = prompt lookup */
+    int draft_min, draft_max;   /* draft length range (1, 6) */
 } glimp_router_params;
 
 #define GLIMP_ROUTER_MAX_STOP 16
@@ -749,7 +798,8 @@ typedef struct glimp_router_option {
 
 /* The options glimp_router_set_option() takes, in help order (policy, tau,
  * entropy, final, seed, temp, top-p, delimiter, max-step-tokens,
- * think-budget, final-max-tokens); *n gets their count. Static table. */
+ * think-budget, final-max-tokens, spec, draft-max, draft-min); *n gets their
+ * count. Static table. */
 const glimp_router_option *glimp_router_options(size_t *n);
 
 /* Sets the field of `params` that option `name` (spelled as in
@@ -813,6 +863,9 @@ typedef struct glimp_step {
     double gen_ms;              /* time of the call that wrote `text` */
     int prefill_slm;            /* prompt tokens the SLM evaluated for this step */
     int prefill_llm;            /* prompt tokens the LLM evaluated for this step */
+    int spec_drafted;           /* speculation: tokens drafted for the LLM's call */
+    int spec_accepted;          /* of those, kept by the LLM */
+    int llm_forwards;           /* LLM forward passes of the step's writing call */
 } glimp_step;
 
 /* A finished run. Produced by glimp_router_run, owned by the caller. */
@@ -836,6 +889,12 @@ typedef struct glimp_router_result {
     double llm_step_share;      /* steps_by[LLM] / n_steps (0 when no steps) */
     double wall_ms;             /* the whole run */
     char *slm_name, *llm_name;  /* glimp_backend_name() of each */
+    const char *spec;           /* speculation in effect for the LLM: "off",
+                                   "model", "ngram" or "server-side" (static) */
+    int spec_drafted;           /* over all LLM calls (steps and answer) */
+    int spec_accepted;
+    int llm_forwards;           /* LLM forward passes of its writing calls; with
+                                   the LLM's tokens: tokens per forward pass */
 } glimp_router_result;
 
 /* Streaming callbacks, all optional; each returns false to cancel the run
@@ -861,6 +920,11 @@ typedef struct glimp_router_callbacks {
 glimp_router *glimp_router_create(glimp_backend *slm, glimp_backend *llm,
                                   const glimp_router_params *params, glimp_error *err);
 void glimp_router_free(glimp_router *router);
+
+/* Why the speculation params asked for is not in effect (the LLM is remote:
+ * "server-side"; the SLM's vocabulary differs; ...), or NULL when it is (or
+ * none was asked for). Owned by the router. */
+const char *glimp_router_spec_note(const glimp_router *router);
 
 /* Runs one question. On success *result is a new result owned by the caller
  * (glimp_router_result_free). callbacks may be NULL. GLIMP_ERR_RANGE when

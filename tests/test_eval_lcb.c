@@ -208,7 +208,8 @@ static const solution solutions[] = {
     {"abc394_a", "print(''.join(c for c in input() if c == '2'))", LCB_PASSED, true},
     {"abc394_a", "print(int(input()) // 0)", LCB_RUNTIME_ERROR, false},
     {"abc394_a", "while True:\n    pass", LCB_TIME_LIMIT, false},
-    {"abc394_a", "x = [bytearray(1 << 26) for _ in range(1000)]", LCB_MEMORY_LIMIT, false},
+    /* 3 GiB at once: fine without the 2 GiB limit (untouched pages), refused with it */
+    {"abc394_a", "x = bytearray(3 << 30)", LCB_MEMORY_LIMIT, false},
     {"3731", "class Solution:\n    def subarraySum(self, nums: List[int]) -> int:\n"
              "        return sum(sum(nums[max(0, i - v):i + 1]) for i, v in enumerate(nums))",
      LCB_PASSED, true},

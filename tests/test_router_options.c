@@ -53,7 +53,8 @@ static void test_table(void)
     size_t n = 0;
     const glimp_router_option *t = glimp_router_options(&n);
     const char *want[] = {"policy", "tau", "entropy", "final", "seed", "temp", "top-p",
-                          "delimiter", "max-step-tokens", "think-budget", "final-max-tokens"};
+                          "delimiter", "max-step-tokens", "think-budget", "final-max-tokens",
+                          "spec", "draft-max", "draft-min"};
     REQUIRE(n == sizeof want / sizeof want[0], "%zu options", n);
     for (size_t i = 0; i < n; i++) {
         CHECK(!strcmp(t[i].name, want[i]), "option %zu is %s", i, t[i].name);
@@ -97,6 +98,11 @@ static void test_valid(void)
     CHECK(set("think-budget", "1073741824", &p) == GLIMP_OK && p.think_budget == 1 << 30,
           "budget max");
     CHECK(set("final-max-tokens", "7", &p) == GLIMP_OK && p.final_max_tokens == 7, "final 7");
+    CHECK(set("spec", "model", &p) == GLIMP_OK && p.spec == GLIMP_SPEC_MODEL, "spec model");
+    CHECK(set("spec", "ngram", &p) == GLIMP_OK && p.spec == GLIMP_SPEC_NGRAM, "spec ngram");
+    CHECK(set("spec", "off", &p) == GLIMP_OK && p.spec == GLIMP_SPEC_OFF, "spec off");
+    CHECK(set("draft-max", "32", &p) == GLIMP_OK && p.draft_max == 32, "draft max 32");
+    CHECK(set("draft-min", "3", &p) == GLIMP_OK && p.draft_min == 3, "draft min 3");
 }
 
 static void test_invalid(void)
@@ -133,6 +139,11 @@ static void test_invalid(void)
     check_bad("think-budget", "1073741825");
     check_bad("final-max-tokens", "-3");
     check_bad("final-max-tokens", "99999999999999999999");
+    check_bad("spec", "eagle");
+    check_bad("spec", "");
+    check_bad("draft-max", "0");
+    check_bad("draft-max", "33");
+    check_bad("draft-min", "1.5");
 }
 
 static void test_unknown(void)

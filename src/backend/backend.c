@@ -53,6 +53,22 @@ size_t glimp_backend_n_ctx(const glimp_backend *backend)
     return backend->ops->n_ctx ? backend->ops->n_ctx(backend->impl) : 0;
 }
 
+void *backend_impl_of(const glimp_backend *backend, const backend_ops *ops)
+{
+    return backend && backend->ops == ops ? backend->impl : NULL;
+}
+
+bool backend_runs_spec(const glimp_backend *backend) { return backend->ops->spec_check != NULL; }
+
+glimp_status backend_spec_check(glimp_backend *backend, const glimp_spec_params *spec,
+                                glimp_error *err)
+{
+    if (backend->ops->spec_check) return backend->ops->spec_check(backend->impl, spec, err);
+    return glimp_error_set(err, GLIMP_ERR_UNSUPPORTED,
+                           "speculation is server-side for %s (start the server with its "
+                           "draft options)", backend->name);
+}
+
 double backend_now_ms(void)
 {
     struct timespec ts;
@@ -93,6 +109,8 @@ glimp_gen_params glimp_gen_default_params(void)
     p.temperature = 0.6f;
     p.top_p = 0.95f;
     p.probe_top = 20;
+    p.spec.draft_min = 1;
+    p.spec.draft_max = 6;
     return p;
 }
 
@@ -173,6 +191,10 @@ glimp_status glimp_backend_generate(glimp_backend *backend, const char *prompt,
     for (int i = 0; i < params->n_stop; i++)
         if (!params->stop[i] || !params->stop[i][0])
             return glimp_error_set(err, GLIMP_ERR_ARG, "backend: stop string %d is empty", i);
+    if (params->spec.mode != GLIMP_SPEC_OFF) {
+        glimp_status sc = glimp_backend_spec_check(backend, &params->spec, err);
+        if (sc == GLIMP_ERR_ARG) return sc;
+    }
     double t0 = backend_now_ms();
     glimp_status st = backend->ops->generate(backend->impl, prompt, params, result, err);
     result->total_ms = backend_now_ms() - t0;

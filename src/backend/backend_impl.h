@@ -26,12 +26,26 @@ typedef struct backend_ops {
                           glimp_score_result *result, glimp_error *err);
     /* optional: context length in tokens (glimp_backend_n_ctx) */
     size_t (*n_ctx)(void *impl);
+    /* optional: whether this backend runs `spec` itself (mode not off,
+     * lengths checked); absent: speculation is the server's business */
+    glimp_status (*spec_check)(void *impl, const glimp_spec_params *spec, glimp_error *err);
     void (*destroy)(void *impl);
 } backend_ops;
 
 /* Wraps an implementation. On failure destroys impl and returns NULL. */
 glimp_backend *backend_new(const backend_ops *ops, void *impl, const char *name,
                            glimp_error *err);
+
+/* The implementation of `backend` when its operations are `ops`, else NULL
+ * (how an in-process backend finds the draft backend's session). */
+void *backend_impl_of(const glimp_backend *backend, const backend_ops *ops);
+
+/* Whether the backend runs speculation itself (in-process). */
+bool backend_runs_spec(const glimp_backend *backend);
+
+/* Calls the backend's spec_check, or says that speculation is server-side. */
+glimp_status backend_spec_check(glimp_backend *backend, const glimp_spec_params *spec,
+                                glimp_error *err);
 
 /* Monotonic clock in milliseconds (for the times every result carries). */
 double backend_now_ms(void);

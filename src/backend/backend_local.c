@@ -11,6 +11,9 @@
  * turn); any other prompt is a raw prompt, control tokens parsed anywhere. Generated
  * tokens are decoded into the session as they are written, so the next
  * prompt, which contains them as text, usually costs only its new tokens.
+ * With params.spec set, the tokens after the first come from speculative
+ * decoding (spec_decode.c): a prompt-lookup drafter, or the session of the
+ * draft backend (another local one with the same vocabulary).
  *
  * Failure: model/tokenizer/template loading errors pass through from those
  * modules (GLIMP_ERR_IO/FORMAT/UNSUPPORTED/NOT_FOUND); a prompt longer than
@@ -22,6 +25,9 @@
  * consistent prefix, so the backend stays usable.
  */
 #include "backend/backend_impl.h"
+#include "backend/spec.h"
+#include "backend/spec_check.h"
+#include "backend/spec_drafter.h"
 #include "backend/stop_match.h"
 
 #include "base/error.h"
@@ -39,7 +45,11 @@ typedef struct local {
     const glimp_template *tmpl;
     glimp_prompt rendered;      /* the last prompt render() gave, with its markup */
     size_t n_vocab;             /* logits per position */
+    const glimp_backend *checked_draft; /* the draft whose vocabulary was checked */
+    glimp_error draft_verdict;  /* that check's answer */
 } local;
+
+static const backend_ops local_ops;
 
 glimp_local_params glimp_local_default_params(void)
 {
@@ -162,8 +172,8 @@ static glimp_status stream(gen *g, const glimp_gen_params *p, bool at_end, glimp
     return GLIMP_OK;
 }
 
-/* One sampled token: statistics, text, stop check, and into the session.
- * *done when generation ends here (r->stop says why). */
+/* One sampled token: statistics, text, stop check (not yet into the
+ * session). *done when generation ends here (r->stop says why). */
 static glimp_status take_token(local *l, gen *g, const glimp_gen_params *p, const float *logits,
                                int32_t t, glimp_gen_result *r, bool *done, glimp_error *err)
 {
@@ -200,9 +210,87 @@ static glimp_status take_token(local *l, gen *g, const glimp_gen_params *p, cons
     } else if (*done) {
         r->stop = GLIMP_STOP_MAX_TOKENS;
     }
-    /* The last token goes into the cache too (local_generate kept a position
-     * for it): the next prompt holds its text, so it is needed then anyway. */
+    return GLIMP_OK;
+}
+
+/* A token take_token kept goes into the session, the last one too
+ * (local_generate kept a position for it): the next prompt holds its text,
+ * so it is needed then anyway. An end-of-generation token stays out. */
+static glimp_status decode_kept(local *l, int32_t t, glimp_gen_result *r, glimp_error *err)
+{
+    if (glimp_token_is_eog(l->tok, t)) return GLIMP_OK;
+    r->n_forwards++;
     return glimp_session_decode(l->sess, t, err);
+}
+
+/* What spec_decode hands each kept token to. */
+typedef struct spec_sink {
+    local *l;
+    gen *g;
+    const glimp_gen_params *p;
+    glimp_gen_result *r;
+} spec_sink;
+
+static glimp_status spec_emit(void *user, int32_t t, const float *logits, bool *done, bool *keep,
+                              glimp_error *err)
+{
+    spec_sink *k = user;
+    *keep = !glimp_token_is_eog(k->l->tok, t);
+    return take_token(k->l, k->g, k->p, logits, t, k->r, done, err);
+}
+
+static glimp_status local_spec_check(void *impl, const glimp_spec_params *spec, glimp_error *err)
+{
+    local *l = impl;
+    if (spec->mode != GLIMP_SPEC_MODEL) return GLIMP_OK;
+    const local *d = backend_impl_of(spec->draft, &local_ops);
+    if (!d)
+        return glimp_error_set(err, GLIMP_ERR_UNSUPPORTED, "the draft %s is not an in-process "
+                               "model: speculation off", glimp_backend_name(spec->draft));
+    if (d == l)
+        return glimp_error_set(err, GLIMP_ERR_UNSUPPORTED, "the draft is the model itself: "
+                               "speculation off");
+    if (l->checked_draft != spec->draft) {
+        memset(&l->draft_verdict, 0, sizeof l->draft_verdict);
+        spec_vocab_check(l->tok, d->tok, &l->draft_verdict);
+        l->checked_draft = spec->draft;
+    }
+    if (l->draft_verdict.status != GLIMP_OK && err) *err = l->draft_verdict;
+    return l->draft_verdict.status;
+}
+
+/* Generates after `pending` (kept, not yet in the session) by speculation. */
+static glimp_status spec_rest(local *l, gen *g, const glimp_gen_params *p, int32_t pending,
+                              glimp_gen_result *r, glimp_error *err)
+{
+    glimp_status st = local_spec_check(l, &p->spec, err);
+    if (st != GLIMP_OK) return st;
+    const glimp_spec_params *sp = &p->spec;
+    spec_drafter *dr = sp->mode == GLIMP_SPEC_NGRAM
+                           ? spec_ngram_create(err)
+                           : spec_model_create(((local *)backend_impl_of(sp->draft, &local_ops))
+                                                   ->sess, l->n_vocab, sp->draft_max, err);
+    if (!dr) return err ? err->status : GLIMP_ERR_NOMEM;
+    int draft_len = sp->draft_max; /* per call, so a seed gives the same output */
+    spec_sink sink = {l, g, p, r};
+    spec_loop loop = {.drafter = dr,
+                      .sampling = {p->temperature, p->top_p},
+                      .seed = p->seed ^ 0x5bd1e995u,
+                      .draft_min = sp->draft_min,
+                      .draft_max = sp->draft_max,
+                      .draft_len = &draft_len,
+                      .keep_free = (size_t)p->keep_free,
+                      .max_new = p->max_tokens - r->n_tokens,
+                      .emit = spec_emit,
+                      .user = &sink};
+    spec_stats stats = {0};
+    st = spec_decode(l->sess, pending, &loop, &stats, err);
+    dr->free(dr);
+    r->spec_drafted += stats.drafted;
+    r->spec_accepted += stats.accepted;
+    r->n_forwards += stats.forwards;
+    if (st == GLIMP_OK && stats.context_full) r->stop = GLIMP_STOP_CONTEXT;
+    return st;
 }
 
 static glimp_status local_generate(void *impl, const char *prompt, const glimp_gen_params *p,
@@ -240,6 +328,12 @@ static glimp_status local_generate(void *impl, const char *prompt, const glimp_g
         int32_t t;
         st = glimp_sampler_sample(g.sampler, logits, l->n_vocab, &t, err);
         if (st == GLIMP_OK) st = take_token(l, &g, p, logits, t, r, &done, err);
+        if (st != GLIMP_OK) break;
+        if (!done && p->spec.mode != GLIMP_SPEC_OFF) {
+            st = spec_rest(l, &g, p, t, r, err);
+            break;
+        }
+        st = decode_kept(l, t, r, err);
         if (st != GLIMP_OK) break;
     }
     if (st == GLIMP_OK) st = stream(&g, p, true, err);
@@ -307,6 +401,7 @@ static const backend_ops local_ops = {
     .generate = local_generate,
     .score = local_score,
     .n_ctx = local_n_ctx,
+    .spec_check = local_spec_check,
     .destroy = local_destroy,
 };
 

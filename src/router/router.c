@@ -21,6 +21,7 @@
 #include "base/error.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,9 @@ struct glimp_router {
     char *delimiter;
     char **stop;           /* p.stop == stop: one block, pointers then strings */
     glimp_sampler *coin;   /* draws of random:P (temperature 1 over two outcomes) */
+    glimp_spec_params spec; /* speculation of the LLM's calls, as in effect */
+    const char *spec_name; /* result.spec */
+    char spec_note[sizeof(((glimp_error *)0)->msg) + 32]; /* why not as asked; "" if it is */
 };
 
 /* State of one run, shared with the backend callbacks. */
@@ -118,11 +122,27 @@ static glimp_status cancelled(glimp_error *err)
     return glimp_error_set(err, GLIMP_ERR_CANCELLED, "router: cancelled by a callback");
 }
 
+/* Speculation counts of an LLM call, into the run's totals. */
+static void account_spec(run *x, glimp_role role, const glimp_gen_result *g)
+{
+    if (role != GLIMP_ROLE_LLM) return;
+    x->res->spec_drafted += g->spec_drafted;
+    x->res->spec_accepted += g->spec_accepted;
+    x->res->llm_forwards += g->n_forwards;
+}
+
 static void account(run *x, glimp_role role, const glimp_gen_result *g)
 {
     x->res->ms_by[role] += g->total_ms;
-    if (role == GLIMP_ROLE_SLM) x->cur->prefill_slm += g->prefill_tokens;
-    else x->cur->prefill_llm += g->prefill_tokens;
+    account_spec(x, role, g);
+    if (role == GLIMP_ROLE_SLM) {
+        x->cur->prefill_slm += g->prefill_tokens;
+        return;
+    }
+    x->cur->prefill_llm += g->prefill_tokens;
+    x->cur->spec_drafted += g->spec_drafted;
+    x->cur->spec_accepted += g->spec_accepted;
+    x->cur->llm_forwards += g->n_forwards;
 }
 
 /* Context positions a thinking call of `role` keeps free for the answer:
@@ -160,6 +180,7 @@ static glimp_status write_step(run *x, glimp_role role, bool stream, glimp_gen_r
     gp.keep_free = answer_room(r, role);
     gp.on_first = role == GLIMP_ROLE_SLM ? on_first_token : NULL;
     gp.on_piece = stream ? on_piece : NULL;
+    if (role == GLIMP_ROLE_LLM) gp.spec = r->spec;
     gp.user = x;
     x->writer = role;
     st = glimp_backend_generate(r->be[role], prompt, &gp, g, err);
@@ -418,6 +439,7 @@ static glimp_status answer(run *x, glimp_error *err)
     gp.n_stop = r->p.n_stop;
     gp.on_piece = on_piece;
     gp.user = x;
+    if (role == GLIMP_ROLE_LLM) gp.spec = r->spec;
     x->cur = NULL;
     x->writer = role;
     glimp_gen_result g;
@@ -449,6 +471,7 @@ static glimp_status answer(run *x, glimp_error *err)
     res->answer_ms = g.total_ms;
     res->ms_by[role] += g.total_ms;
     res->tokens_by[role] += g.n_tokens;
+    account_spec(x, role, &g);
     return GLIMP_OK;
 }
 
@@ -472,6 +495,32 @@ static char **copy_strings(const char *const *v, int n, bool *ok)
         o += len;
     }
     return c;
+}
+
+/* The speculation asked for, if the LLM can run it with this SLM; else off
+ * (or server-side) with the reason kept. Bad lengths fail the creation. */
+static glimp_status choose_spec(glimp_router *r, glimp_error *err)
+{
+    glimp_backend *llm = r->be[GLIMP_ROLE_LLM];
+    r->spec = (glimp_spec_params){.mode = r->p.spec,
+                                  .draft = r->p.spec == GLIMP_SPEC_MODEL ? r->be[GLIMP_ROLE_SLM]
+                                                                          : NULL,
+                                  .draft_min = r->p.draft_min,
+                                  .draft_max = r->p.draft_max};
+    r->spec_name = glimp_spec_mode_name(r->p.spec);
+    if (r->p.spec == GLIMP_SPEC_OFF) return GLIMP_OK;
+    glimp_error why = {0};
+    glimp_status st = glimp_backend_spec_check(llm, &r->spec, &why);
+    if (st == GLIMP_OK) return GLIMP_OK;
+    if (st != GLIMP_ERR_UNSUPPORTED) {
+        if (err) *err = why;
+        return st;
+    }
+    r->spec.mode = GLIMP_SPEC_OFF;
+    r->spec_name = backend_runs_spec(llm) ? "off" : "server-side";
+    snprintf(r->spec_note, sizeof r->spec_note, "--spec %s: %s",
+             glimp_spec_mode_name(r->p.spec), why.msg);
+    return GLIMP_OK;
 }
 
 glimp_router *glimp_router_create(glimp_backend *slm, glimp_backend *llm,
@@ -506,7 +555,16 @@ glimp_router *glimp_router_create(glimp_backend *slm, glimp_backend *llm,
     r->stop = stop;
     r->p.stop = (const char *const *)stop;
     r->coin = coin;
+    if (choose_spec(r, err) != GLIMP_OK) {
+        glimp_router_free(r);
+        return NULL;
+    }
     return r;
+}
+
+const char *glimp_router_spec_note(const glimp_router *router)
+{
+    return router->spec_note[0] ? router->spec_note : NULL;
 }
 
 void glimp_router_free(glimp_router *router)
@@ -543,6 +601,7 @@ static glimp_router_result *result_new(const glimp_router *r, const char *questi
     res->question = strdup(question);
     res->slm_name = strdup(glimp_backend_name(r->be[GLIMP_ROLE_SLM]));
     res->llm_name = strdup(glimp_backend_name(r->be[GLIMP_ROLE_LLM]));
+    res->spec = r->spec_name;
     if (!res->params.delimiter || !stop_ok || !res->question || !res->slm_name ||
         !res->llm_name) {
         glimp_router_result_free(res);

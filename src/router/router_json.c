@@ -4,11 +4,14 @@
  * not exist, e.g. H_init of a step no SLM probed):
  *   step:    {"index","model","h_init":{"topk","exact"},"first_token",
  *             "n_tokens","end","text","probe_ms","draft_ms","gen_ms",
- *             "prefill_tokens":{"slm","llm"},"draft":{"score","tokens"}}
+ *             "prefill_tokens":{"slm","llm"},"draft":{"score","tokens"},
+ *             LLM steps: "spec":{"drafted","accepted","llm_forwards"}}
  *   object:  {"question","slm","llm","params":{...},"think_end",
  *             "answer":{"model","text","n_tokens","end","prefill_tokens","gen_ms"},
  *             "totals":{"n_steps","steps","tokens","time_ms" (each {"slm","llm"}),
- *             "draft_tokens","llm_step_share","wall_ms"},"steps":[step...]}
+ *             "draft_tokens","llm_step_share","wall_ms"},
+ *             "spec":{"mode","drafted","accepted","acceptance",
+ *             "llm_forwards","tokens_per_llm_forward"},"steps":[step...]}
  *   lines:   {"type":"step",...step} per step, then {"type":"summary",...}
  *            holding everything of the object except "steps".
  * Text is emitted as valid UTF-8: bytes that are not (a token cut inside a
@@ -97,6 +100,12 @@ static void add_step_fields(cJSON *o, const glimp_step *s)
     cJSON *d = cJSON_AddObjectToObject(o, "draft");
     cJSON_AddItemToObject(d, "score", number_or_null(s->draft_score));
     cJSON_AddNumberToObject(d, "tokens", s->draft_tokens);
+    if (s->model == GLIMP_ROLE_LLM) {
+        cJSON *sp = cJSON_AddObjectToObject(o, "spec");
+        cJSON_AddNumberToObject(sp, "drafted", s->spec_drafted);
+        cJSON_AddNumberToObject(sp, "accepted", s->spec_accepted);
+        cJSON_AddNumberToObject(sp, "llm_forwards", s->llm_forwards);
+    }
 }
 
 static cJSON *params_json(const glimp_router_params *p)
@@ -121,6 +130,9 @@ static cJSON *params_json(const glimp_router_params *p)
     cJSON_AddNumberToObject(o, "top_p", p->top_p);
     cJSON_AddNumberToObject(o, "seed", (double)p->seed);
     cJSON_AddStringToObject(o, "final", p->final_by_slm ? "slm" : "llm");
+    cJSON_AddStringToObject(o, "spec", glimp_spec_mode_name(p->spec));
+    cJSON_AddNumberToObject(o, "draft_min", p->draft_min);
+    cJSON_AddNumberToObject(o, "draft_max", p->draft_max);
     if (p->n_stop > 0) {
         cJSON *stop = cJSON_AddArrayToObject(o, "stop");
         for (int i = 0; i < p->n_stop; i++) cJSON_AddItemToArray(stop, utf8_string(p->stop[i]));
@@ -164,6 +176,20 @@ static void add_summary_fields(cJSON *o, const glimp_router_result *r)
     cJSON_AddItemToObject(t, "time_ms", by_role(r->ms_by[0], r->ms_by[1]));
     cJSON_AddNumberToObject(t, "llm_step_share", r->llm_step_share);
     cJSON_AddNumberToObject(t, "wall_ms", r->wall_ms);
+    cJSON *sp = cJSON_AddObjectToObject(o, "spec");
+    cJSON_AddStringToObject(sp, "mode", r->spec ? r->spec : "off");
+    cJSON_AddNumberToObject(sp, "drafted", r->spec_drafted);
+    cJSON_AddNumberToObject(sp, "accepted", r->spec_accepted);
+    cJSON_AddItemToObject(sp, "acceptance",
+                          number_or_null(r->spec_drafted
+                                             ? (double)r->spec_accepted / r->spec_drafted
+                                             : NAN));
+    cJSON_AddNumberToObject(sp, "llm_forwards", r->llm_forwards);
+    cJSON_AddItemToObject(sp, "tokens_per_llm_forward",
+                          number_or_null(r->llm_forwards
+                                             ? (double)r->tokens_by[GLIMP_ROLE_LLM] /
+                                                   r->llm_forwards
+                                             : NAN));
 }
 
 /* Prints and frees; NULL when o is NULL or printing runs out of memory. */

@@ -32,6 +32,9 @@ glimp_router_params glimp_router_default_params(void)
     p.top_p = 0.95f;
     p.seed = 0;
     p.final_by_slm = false;
+    p.spec = GLIMP_SPEC_OFF;
+    p.draft_min = 1;
+    p.draft_max = 6;
     return p;
 }
 
@@ -101,7 +104,7 @@ glimp_status glimp_router_parse_entropy(const char *text, glimp_router_params *p
 enum {
     OPTION_POLICY, OPTION_TAU, OPTION_ENTROPY, OPTION_FINAL, OPTION_SEED, OPTION_TEMP,
     OPTION_TOP_P, OPTION_DELIMITER, OPTION_MAX_STEP, OPTION_BUDGET, OPTION_FINAL_MAX,
-    OPTION_COUNT
+    OPTION_SPEC, OPTION_DRAFT_MAX, OPTION_DRAFT_MIN, OPTION_COUNT
 };
 
 static const glimp_router_option router_options[OPTION_COUNT] = {
@@ -123,6 +126,13 @@ static const glimp_router_option router_options[OPTION_COUNT] = {
     [OPTION_BUDGET] = {"think-budget", "N", "thinking tokens in all (default 8192)", 1, 1 << 30},
     [OPTION_FINAL_MAX] = {"final-max-tokens", "N", "tokens of the final answer (default 2048)",
                           1, 1 << 24},
+    [OPTION_SPEC] = {"spec", "M", "speculative decoding of the LLM's tokens: model (the SLM "
+                     "drafts; same vocabulary), ngram (prompt lookup) or off (default); "
+                     "exact: the LLM's output distribution is unchanged", 0, 0},
+    [OPTION_DRAFT_MAX] = {"draft-max", "N", "most draft tokens per LLM pass (default 6)", 1,
+                          GLIMP_SPEC_DRAFT_LIMIT},
+    [OPTION_DRAFT_MIN] = {"draft-min", "N", "fewest draft tokens the adaptive length shrinks "
+                          "to (default 1)", 1, GLIMP_SPEC_DRAFT_LIMIT},
 };
 
 const glimp_router_option *glimp_router_options(size_t *n)
@@ -214,6 +224,14 @@ glimp_status glimp_router_set_option(glimp_router_params *params, const char *na
     case OPTION_BUDGET:
         if ((st = option_integer(o, value, &n, err)) == GLIMP_OK) params->think_budget = (int)n;
         return st;
+    case OPTION_SPEC:
+        return option_text(o, glimp_spec_parse_mode(value, &params->spec, &inner), &inner, err);
+    case OPTION_DRAFT_MAX:
+        if ((st = option_integer(o, value, &n, err)) == GLIMP_OK) params->draft_max = (int)n;
+        return st;
+    case OPTION_DRAFT_MIN:
+        if ((st = option_integer(o, value, &n, err)) == GLIMP_OK) params->draft_min = (int)n;
+        return st;
     default: /* OPTION_FINAL_MAX */
         if ((st = option_integer(o, value, &n, err)) == GLIMP_OK) params->final_max_tokens = (int)n;
         return st;
@@ -235,6 +253,10 @@ glimp_status router_check_params(const glimp_router_params *p, glimp_error *err)
     else if (p->final_max_tokens <= 0) bad = "final_max_tokens";
     else if (!(p->temperature >= 0.0f)) bad = "temperature";
     else if (!(p->top_p > 0.0f && p->top_p <= 1.0f)) bad = "top_p (0 < top_p <= 1)";
+    else if ((unsigned)p->spec > GLIMP_SPEC_NGRAM) bad = "spec";
+    else if (p->draft_min < 1 || p->draft_max < p->draft_min ||
+             p->draft_max > GLIMP_SPEC_DRAFT_LIMIT)
+        bad = "draft_min / draft_max (1 <= min <= max <= 32)";
     else if (p->n_stop < 0 || p->n_stop > GLIMP_ROUTER_MAX_STOP || (p->n_stop && !p->stop))
         bad = "stop (0..16 strings)";
     for (int i = 0; !bad && i < p->n_stop; i++)

@@ -19,7 +19,8 @@
 
 /* The policy is slm and tau what we compute; --seed is the run seed; one model. */
 static const char *const calibrate_skip[] = {"policy", "tau", "seed", "template-llm", "final",
-                                              "final-max-tokens", NULL};
+                                              "final-max-tokens", "spec", "draft-max",
+                                              "draft-min", NULL};
 
 static void calibrate_usage(FILE *out, const router_opts *ro)
 {

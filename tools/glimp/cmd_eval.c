@@ -247,6 +247,7 @@ int cmd_eval(int argc, char **argv)
             goto done;
         }
     }
+    router_opts_spec_note(&o.ro, slm[0], llm[0], "glimp eval");
     glimp_eval_router er = {slm, llm, nw, o.ro.router};
     eval_progress ps = {isatty(fileno(stderr)) != 0, 0};
     ep->progress = eval_cli_progress;

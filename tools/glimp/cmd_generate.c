@@ -5,9 +5,12 @@
  * vocabulary asks, control tokens written in the prompt recognised), run as
  * one batched prefill, then tokens are sampled (temperature / top-k / top-p /
  * min-p, seeded) until N tokens, an end-of-generation token or the context
- * end. A one-line summary goes to stderr. Exit 0 on success, 1 when the
- * model cannot be loaded or run (with the library's message), 2 on usage
- * errors (cli_args.h).
+ * end. With --draft (a draft model of the same vocabulary, or ngram for
+ * prompt lookup) the tokens come from speculative decoding through the
+ * in-process backend: the same greedy output, the same distribution when
+ * sampled (temperature and top-p only). A one-line summary goes to stderr.
+ * Exit 0 on success, 1 when the model cannot be loaded or run (with the
+ * library's message), 2 on usage errors (cli_args.h).
  */
 #include "cli_args.h"
 #include "commands.h"
@@ -36,6 +39,10 @@ static void usage(FILE *out)
             "  --seed S           random seed (default %llu)\n"
             "  -t, --threads N    threads (default: physical cores)\n"
             "  --ctx N            context length (default: the model's, at most %d)\n"
+            "  --draft FILE|ngram speculative decoding: FILE drafts (same vocabulary), or\n"
+            "                     ngram (prompt lookup); temperature and top-p only\n"
+            "  --draft-max N      most draft tokens per forward pass (default 6)\n"
+            "  --draft-min N      fewest the adaptive draft length shrinks to (default 1)\n"
             "Text goes to stdout; a summary (tokens, prefill and decode tokens/s) to stderr.\n",
             (double)sp.temperature, (int)sp.top_k, (double)sp.top_p, (double)sp.min_p,
             (unsigned long long)sp.seed, DEFAULT_CTX_CAP);
@@ -68,6 +75,8 @@ typedef struct gen_opts {
     int n_gen, n_threads;
     size_t n_ctx;
     glimp_sampler_params sp;
+    const char *draft;      /* --draft: a GGUF file or "ngram" */
+    int draft_min, draft_max;
 } gen_opts;
 
 /* Returns 0 when the options are complete, 1 for --help, 2 on errors. */
@@ -75,6 +84,8 @@ static int parse_args(int argc, char **argv, gen_opts *o)
 {
     o->n_gen = 128;
     o->sp = glimp_sampler_default_params();
+    o->draft_min = glimp_gen_default_params().spec.draft_min;
+    o->draft_max = glimp_gen_default_params().spec.draft_max;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         double d;
@@ -94,9 +105,15 @@ static int parse_args(int argc, char **argv, gen_opts *o)
         else if ((!strcmp(a, "-t") || !strcmp(a, "--threads")) && parse_num(a, v, 1, 1024, &d))
             o->n_threads = (int)d;
         else if (!strcmp(a, "--ctx") && parse_num(a, v, 1, 1 << 24, &d)) o->n_ctx = (size_t)d;
+        else if (!strcmp(a, "--draft") && v) o->draft = v;
+        else if (!strcmp(a, "--draft-max") && parse_num(a, v, 1, GLIMP_SPEC_DRAFT_LIMIT, &d))
+            o->draft_max = (int)d;
+        else if (!strcmp(a, "--draft-min") && parse_num(a, v, 1, GLIMP_SPEC_DRAFT_LIMIT, &d))
+            o->draft_min = (int)d;
         else {
             const char *known[] = {"-n", "--temp", "--top-k", "--top-p", "--min-p", "--seed",
-                                   "-t", "--threads", "--ctx"};
+                                   "-t", "--threads", "--ctx", "--draft", "--draft-max",
+                                   "--draft-min"};
             bool bad_value = false;
             for (size_t k = 0; k < sizeof known / sizeof *known; k++)
                 bad_value |= !strcmp(a, known[k]);
@@ -107,7 +124,73 @@ static int parse_args(int argc, char **argv, gen_opts *o)
     }
     if (!o->model || !o->prompt)
         return cli_usage_error("glimp generate", "-m MODEL and -p PROMPT are required");
+    if (o->draft && o->draft_min > o->draft_max)
+        return cli_usage_error("glimp generate", "--draft-min %d exceeds --draft-max %d",
+                               o->draft_min, o->draft_max);
+    if (o->draft && o->sp.temperature > 0 && (o->sp.top_k > 0 || o->sp.min_p > 0))
+        return cli_usage_error("glimp generate", "--draft samples with temperature and top-p "
+                                                 "only (drop --top-k / --min-p)");
     return 0;
+}
+
+static bool print_piece(void *user, const char *piece, size_t len)
+{
+    (void)user;
+    fwrite(piece, 1, len, stdout);
+    fflush(stdout);
+    return true;
+}
+
+static glimp_backend *open_local(const char *path, const gen_opts *o, size_t n_ctx,
+                                 glimp_error *err)
+{
+    glimp_local_params lp = glimp_local_default_params();
+    lp.model_path = path;
+    lp.template_name = "raw"; /* prompts go in as given: no template is rendered */
+    lp.n_threads = o->n_threads;
+    lp.n_ctx = (int)n_ctx;
+    return glimp_backend_local_create(&lp, err);
+}
+
+/* --draft: the whole generation by speculative decoding; exit status. */
+static int generate_spec(const gen_opts *o, size_t n_ctx)
+{
+    glimp_error err = {0};
+    const bool ngram = !strcmp(o->draft, "ngram");
+    glimp_backend *target = open_local(o->model, o, n_ctx, &err);
+    glimp_backend *draft = target && !ngram ? open_local(o->draft, o, n_ctx, &err) : NULL;
+    glimp_gen_params gp = glimp_gen_default_params();
+    gp.max_tokens = o->n_gen > 0 ? o->n_gen : 1;
+    gp.temperature = o->sp.temperature;
+    gp.top_p = o->sp.top_p;
+    gp.seed = o->sp.seed;
+    gp.on_piece = print_piece;
+    gp.spec = (glimp_spec_params){ngram ? GLIMP_SPEC_NGRAM : GLIMP_SPEC_MODEL, draft,
+                                  o->draft_min, o->draft_max};
+    glimp_status st = target && (ngram || draft) ? GLIMP_OK : err.status;
+    if (st == GLIMP_OK && glimp_backend_spec_check(target, &gp.spec, &err) != GLIMP_OK) {
+        fprintf(stderr, "glimp generate: %s\n", err.msg);
+        gp.spec.mode = GLIMP_SPEC_OFF;
+    }
+    glimp_gen_result r = {0};
+    if (st == GLIMP_OK && o->n_gen > 0) st = glimp_backend_generate(target, o->prompt, &gp, &r, &err);
+    if (st == GLIMP_OK && r.n_tokens > 0) putchar('\n');
+    if (st != GLIMP_OK) {
+        fprintf(stderr, "glimp generate: %s\n", err.msg);
+    } else {
+        const double decode_ms = r.total_ms - r.probe_ms;
+        fprintf(stderr,
+                "glimp generate: prompt %d tokens, generated %d tokens; decode %.2f tokens/s; "
+                "speculation %s: %d of %d drafted tokens accepted, %d forward passes (%.2f "
+                "tokens each)\n",
+                r.prefill_tokens, r.n_tokens, decode_ms > 0 ? (r.n_tokens - 1) / decode_ms * 1e3 : 0.0,
+                glimp_spec_mode_name(gp.spec.mode), r.spec_accepted, r.spec_drafted, r.n_forwards,
+                r.n_forwards ? (double)r.n_tokens / r.n_forwards : 0.0);
+    }
+    glimp_gen_result_clear(&r);
+    glimp_backend_free(draft);
+    glimp_backend_free(target);
+    return st == GLIMP_OK ? 0 : 1;
 }
 
 /* Samples and streams up to o->n_gen tokens after the prompt; returns the
@@ -159,6 +242,17 @@ int cmd_generate(int argc, char **argv)
         return 0;
     }
     if (pr) return 2;
+    if (o.draft) {
+        glimp_error e = {0};
+        glimp_model *m = glimp_model_load(o.model, NULL, &e);
+        if (!m) {
+            fprintf(stderr, "glimp generate: %s\n", e.msg);
+            return 1;
+        }
+        const size_t train = glimp_model_n_ctx_train(m);
+        glimp_model_free(m);
+        return generate_spec(&o, o.n_ctx ? o.n_ctx : (train < DEFAULT_CTX_CAP ? train : DEFAULT_CTX_CAP));
+    }
 
     glimp_error err = {0};
     glimp_tokenizer *tok = glimp_tokenizer_load(o.model, &err);

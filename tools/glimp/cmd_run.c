@@ -227,6 +227,10 @@ static void print_summary(const glimp_router_result *r)
     printf("LLM step share %.1f%%, %d steps, answer %d tokens by the %s, wall %.2f s\n",
            100.0 * r->llm_step_share, r->n_steps, r->answer_tokens,
            glimp_role_name(r->answer_model), r->wall_ms / 1e3);
+    if (strcmp(r->spec, "off"))
+        printf("speculation %s: %d of %d drafted tokens accepted, %.2f LLM tokens per forward "
+               "pass\n", r->spec, r->spec_accepted, r->spec_drafted,
+               r->llm_forwards ? (double)r->tokens_by[GLIMP_ROLE_LLM] / r->llm_forwards : 0.0);
 }
 
 static glimp_backend *open_backend(glimp_role role, const char *path, const run_opts *o)
@@ -298,6 +302,8 @@ int cmd_run(int argc, char **argv)
     glimp_router_result *res = NULL;
     rc = 1;
     if (llm && !router) fprintf(stderr, "glimp run: %s\n", err.msg);
+    if (router && glimp_router_spec_note(router))
+        fprintf(stderr, "glimp run: %s\n", glimp_router_spec_note(router));
     if (router) {
         view v = {.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"),
                   .show = !o.json && !o.quiet};

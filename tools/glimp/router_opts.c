@@ -159,6 +159,15 @@ bool router_opt_set(router_opts *o, int code, const char *arg, const char *cmd)
     return true;
 }
 
+void router_opts_spec_note(const router_opts *o, glimp_backend *slm, glimp_backend *llm,
+                           const char *cmd)
+{
+    if (o->router.spec == GLIMP_SPEC_OFF) return;
+    glimp_router *r = glimp_router_create(slm, llm, &o->router, NULL);
+    if (r && glimp_router_spec_note(r)) fprintf(stderr, "%s: %s\n", cmd, glimp_router_spec_note(r));
+    glimp_router_free(r);
+}
+
 /* Prints `text` from column `col`, wrapped before column 80 at spaces,
  * continuation lines indented to column 25. */
 static void print_wrapped(FILE *out, size_t col, const char *text)

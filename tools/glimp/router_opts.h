@@ -51,6 +51,11 @@ bool router_opt_owns(int code);
 bool router_opt_set(router_opts *o, int code, const char *arg, const char *cmd);
 
 /* The help lines of the model options (models) or the router options. */
+/* Prints once, on stderr, why the speculation asked for is not in effect
+ * for this pair (remote LLM, different vocabularies, ...); nothing when it is. */
+void router_opts_spec_note(const router_opts *o, glimp_backend *slm, glimp_backend *llm,
+                           const char *cmd);
+
 void router_opts_usage(const router_opts *o, bool models, FILE *out);
 
 #endif
