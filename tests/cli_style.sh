@@ -143,10 +143,16 @@ rc=0; "$bin" run --slm "$tmp/nope.gguf" --llm "$llm" q >/dev/null 2>"$tmp/err" |
 rc=0; "$bin" run --slm "$tmp/plain.gguf" --llm "$llm" q >/dev/null 2>"$tmp/err" || rc=$?
 [ "$rc" = 1 ] && grep -q -- "--template-slm" "$tmp/err" && ! grep -q -- "--template option\|pass --template " "$tmp/err" ||
   fail "template hint: exit $rc, '$(cat "$tmp/err")'"
-"$bin" serve --help | grep -q "required for a server" && fail "serve --help: template 'required for a server'"
-"$bin" run --help | grep -q -- "--slm FILE|URL" || fail "run --help does not say --slm takes a URL"
-"$bin" eval --help | grep -q -- "--slm-url" || fail "eval --help has no --slm-url"
-"$bin" calibrate --help | grep -q -- "--slm-url" || fail "calibrate --help has no --slm-url"
+# (help into a file first: grep -q stops reading early, and with pipefail the writer's
+# SIGPIPE would fail the pipeline)
+help_of() { "$bin" "$1" --help >"$tmp/help.$1"; cat "$tmp/help.$1"; }
+help_of serve >/dev/null; grep -q "required for a server" "$tmp/help.serve" &&
+  fail "serve --help: template 'required for a server'"
+help_of run >/dev/null; grep -q -- "--slm FILE|URL" "$tmp/help.run" ||
+  fail "run --help does not say --slm takes a URL"
+help_of eval >/dev/null; grep -q -- "--slm-url" "$tmp/help.eval" || fail "eval --help has no --slm-url"
+help_of calibrate >/dev/null; grep -q -- "--slm-url" "$tmp/help.calibrate" ||
+  fail "calibrate --help has no --slm-url"
 
 [ $fails -eq 0 ] && echo "cli_style: all checks passed"
 exit $((fails > 0))
