@@ -19,41 +19,7 @@ M=${GLIMP_SHARED:-../shared}/models/stories260K.gguf
 [ -f "$M" ] || { echo "SKIP: $M not found (set GLIMP_SHARED)"; exit 77; }
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 
-T=$(mktemp -d)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-
-# start_server NAME ARGS... : runs glimp serve on a free port, sets PORT_<NAME>
-start_server() {
-    local name=$1; shift
-    "$B" serve --port 0 "$@" >"$T/$name.out" 2>"$T/$name.err" &
-    local pid=$!
-    PIDS+=("$pid")
-    eval "PID_$name=$pid"
-    for _ in $(seq 1 600); do
-        if grep -q "listening on" "$T/$name.out" 2>/dev/null; then
-            eval "PORT_$name=$(sed -n 's/.*:\([0-9]*\) (model.*/\1/p' "$T/$name.out")"
-            return 0
-        fi
-        kill -0 "$pid" 2>/dev/null || { cat "$T/$name.err"; fail "server $name did not start"; }
-        sleep 0.1
-    done
-    fail "server $name did not start in time"
-}
-
-# stop_server NAME : SIGTERM, must exit 0
-stop_server() {
-    local pid
-    eval "pid=\$PID_$1"
-    kill -TERM "$pid"
-    wait "$pid" || fail "server $1 exited with $? after SIGTERM"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib/serve.bash"
 
 start_server slm -m "$M" --template raw
 start_server llm -m "$M" --template raw
@@ -90,7 +56,6 @@ grep -q '"exact":null' "$T/stream.json" || fail "remote H_init exact must be nul
 
 # ---- single-model errors ---------------------------------------------------
 U="http://127.0.0.1:$PORT_slm"
-code() { curl -s -o "$T/body" -w '%{http_code}' "$@"; }
 [ "$(code "$U/v1/completions" -d '{bad json')" = 400 ] || fail "bad JSON must be 400"
 grep -q '"type":"invalid_request_error"' "$T/body" || fail "error object: $(cat "$T/body")"
 [ "$(code "$U/v1/completions" -d '{"prompt":"Once","max_tokens":"many"}')" = 400 ] ||

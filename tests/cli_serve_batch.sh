@@ -11,30 +11,7 @@ B=${GLIMP_BIN:?}
 SRC=${GLIMP_SRC:?}
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 
-T=$(mktemp -d)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-
-start_server() { # NAME ARGS... : sets PORT_<NAME>
-    local name=$1; shift
-    "$B" serve --port 0 "$@" >"$T/$name.out" 2>"$T/$name.err" &
-    PIDS+=($!)
-    for _ in $(seq 1 600); do
-        if grep -q "listening on" "$T/$name.out" 2>/dev/null; then
-            eval "PORT_$name=$(sed -n 's/.*:\([0-9]*\) (model.*/\1/p' "$T/$name.out")"
-            return 0
-        fi
-        sleep 0.1
-    done
-    cat "$T/$name.err"
-    fail "server $name did not start"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib/serve.bash"
 
 "$B" mkmodel -o "$T/m.gguf" --arch qwen3 --layers 4 --dim 256 --heads 4 --kv-heads 2 \
     --head-dim 64 --ff 768 --type Q8_0 --vocab "$SRC/models/demo/slm.gguf" --ctx 4096 --quiet ||

@@ -15,26 +15,9 @@ B=${GLIMP_BIN:?}
 M=${GLIMP_SRC:-..}/models/demo/slm.gguf
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 
-T=$(mktemp -d)
-PID=
-cleanup() {
-    [ -n "$PID" ] && kill "$PID" 2>/dev/null
-    wait 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-
-"$B" serve --port 0 -m "$M" >"$T/out" 2>"$T/err" &
-PID=$!
-for _ in $(seq 1 600); do
-    grep -q "listening on" "$T/out" 2>/dev/null && break
-    kill -0 "$PID" 2>/dev/null || { cat "$T/err"; fail "server did not start"; }
-    sleep 0.1
-done
-PORT=$(sed -n 's/.*:\([0-9]*\) (model.*/\1/p' "$T/out")
-[ -n "$PORT" ] || fail "server did not start in time"
-U="http://127.0.0.1:$PORT"
+. "$(dirname "${BASH_SOURCE[0]}")/lib/serve.bash"
+start_server one -m "$M"
+U="http://127.0.0.1:$PORT_one"
 
 # tokens TEXT [--special] : how many ids glimp tokenize gives (no BOS)
 tokens() { "$B" tokenize -m "$M" --no-bos "$@" | sed -n 's/^(\([0-9]*\) tokens)$/\1/p'; }
@@ -74,7 +57,6 @@ curl -s "$U/v1/completions" -d "{\"max_tokens\":1,\"prompt\":\"$PROMPT_JSON\"}" 
     fail "raw prompt: prompt_tokens $(prompt_tokens "$T/raw.json"), want $parsed"
 
 # ---- NUL characters: 400 naming the field -------------------------------------
-code() { curl -s -o "$T/body" -w '%{http_code}' "$@"; }
 nul_is_400() { # PATH BODY FIELD
     [ "$(code "$U$1" -d "$2")" = 400 ] || fail "NUL in $3 must be 400: $(cat "$T/body")"
     grep -q "\"param\":\"$3\"" "$T/body" && grep -q 'NUL' "$T/body" ||
@@ -92,7 +74,6 @@ nul_is_400 /v1/chat/completions '{"stop":"x\u0000","messages":[{"role":"user","c
 [ "$(code "$U/v1/completions" -d '{"max_tokens":1,"user":"x\u0000","prompt":"a"}')" = 200 ] ||
     fail "NUL in an unused field: $(cat "$T/body")"
 
-kill -TERM "$PID"
-wait "$PID" || fail "server exited with $? after SIGTERM"
-PID=
+stop_server one
+PIDS=()
 echo "cli_serve_content: ok"

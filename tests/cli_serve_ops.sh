@@ -17,34 +17,7 @@ SRC=${GLIMP_SRC:?}
 M=$SRC/models/demo/slm.gguf
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 
-T=$(mktemp -d)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-
-# start_server NAME ARGS... : glimp serve on a free port; sets PORT_<NAME>, PID_<NAME>
-start_server() {
-    local name=$1; shift
-    "$B" serve --port 0 "$@" >"$T/$name.out" 2>"$T/$name.err" &
-    local pid=$!
-    PIDS+=("$pid")
-    eval "PID_$name=$pid"
-    for _ in $(seq 1 600); do
-        if grep -q "listening on" "$T/$name.out" 2>/dev/null; then
-            eval "PORT_$name=$(sed -n 's/.*:\([0-9]*\) (model.*/\1/p' "$T/$name.out")"
-            return 0
-        fi
-        kill -0 "$pid" 2>/dev/null || { cat "$T/$name.err"; fail "server $name did not start"; }
-        sleep 0.1
-    done
-    fail "server $name did not start in time"
-}
-code() { curl -s -o "$T/body" -w '%{http_code}' "$@"; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/serve.bash"
 # wait_active URL N : until /metrics shows N running requests
 wait_active() {
     for _ in $(seq 1 600); do

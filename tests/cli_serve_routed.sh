@@ -21,42 +21,7 @@ LLM=$SRC/models/demo/llm.gguf
 [ -f "$SLM" ] && [ -f "$LLM" ] || { echo "SKIP: demo pair not found (set GLIMP_SRC)"; exit 77; }
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 
-T=$(mktemp -d)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-
-# start_server NAME ARGS... : glimp serve on a free port, sets PORT_<NAME>
-start_server() {
-    local name=$1; shift
-    "$B" serve --port 0 -t 1 "$@" >"$T/$name.out" 2>"$T/$name.err" &
-    local pid=$!
-    PIDS+=("$pid")
-    eval "PID_$name=$pid"
-    for _ in $(seq 1 600); do
-        if grep -q "listening on" "$T/$name.out" 2>/dev/null; then
-            eval "PORT_$name=$(sed -n 's/.*:\([0-9]*\) (model.*/\1/p' "$T/$name.out")"
-            return 0
-        fi
-        kill -0 "$pid" 2>/dev/null || { cat "$T/$name.err"; fail "server $name did not start"; }
-        sleep 0.1
-    done
-    fail "server $name did not start in time"
-}
-
-stop_server() {
-    local pid
-    eval "pid=\$PID_$1"
-    kill -TERM "$pid"
-    wait "$pid" || fail "server $1 exited with $? after SIGTERM"
-}
-
-code() { curl -s -o "$T/body" -w '%{http_code}' "$@"; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/serve.bash"
 Q="Owen has 6 bags with 8 marbles in each. Zoe has 8 jars with 3 marbles in each. Whoever has more marbles gives 5 to the other. Owen finds 32 more marbles. How many more marbles does the one with more have?"
 chat() { # chat URL EXTRA_JSON : the question with greedy sampling and EXTRA fields
     curl -sN "$1/v1/chat/completions" -d "{\"messages\":[{\"role\":\"user\",\"content\":\"$Q\"}],
@@ -66,7 +31,7 @@ chat() { # chat URL EXTRA_JSON : the question with greedy sampling and EXTRA fie
 deltas() { grep -o "\"$2\":\"[^\"]*\"" "$1" | sed "s/^\"$2\":\"//; s/\"$//" | tr -d '\n'; }
 
 # ---- context overflow: 400 context_length_exceeded ---------------------------
-start_server small --slm "$SLM" --llm "$LLM" --ctx 60
+start_server small -t 1 --slm "$SLM" --llm "$LLM" --ctx 60
 U="http://127.0.0.1:$PORT_small"
 [ "$(code "$U/v1/chat/completions" -d "{\"messages\":[{\"role\":\"user\",\"content\":\"$Q\"}]}")" = 400 ] ||
     fail "context overflow must be 400: $(cat "$T/body")"
@@ -81,7 +46,7 @@ curl -s "$U/metrics" | grep -q 'endpoint="/v1/chat/completions",status="400"} 2'
 stop_server small
 
 # ---- thinking fills the context: the answer follows ----------------------------
-start_server mid --slm "$SLM" --llm "$LLM" --ctx 128
+start_server mid -t 1 --slm "$SLM" --llm "$LLM" --ctx 128
 U="http://127.0.0.1:$PORT_mid"
 chat "$U" ',"max_tokens":24' >"$T/mid.json"
 grep -q '"think_end":"context"' "$T/mid.json" || fail "think_end context: $(head -c 800 "$T/mid.json")"
@@ -89,7 +54,7 @@ grep -q '"content":"[^"]' "$T/mid.json" || fail "an answer after a full context:
 stop_server mid
 
 # ---- stop strings on the answer; usage -----------------------------------------
-start_server pair --slm "$SLM" --llm "$LLM"
+start_server pair -t 1 --slm "$SLM" --llm "$LLM"
 U="http://127.0.0.1:$PORT_pair"
 chat "$U" '' >"$T/free.json"
 grep -q '"content":"[^"]*\\\\boxed{' "$T/free.json" ||
@@ -142,7 +107,7 @@ hang_up_after_first_event() {
     done
     fail "the hung-up request was not cancelled"
 }
-start_server single -m "$T/slow.gguf" --model-name 'slow"one' --template raw
+start_server single -t 1 -m "$T/slow.gguf" --model-name 'slow"one' --template raw
 U="http://127.0.0.1:$PORT_single"
 hang_up_after_first_event "$U" "$T/single.sse" \
     '{"prompt":"Once","max_tokens":4000,"temperature":0,"stream":true}' completions
@@ -151,7 +116,7 @@ grep -q '^glimp_generated_tokens_total{model="slow\\"one"} [1-9]' "$T/m.now" ||
     fail "single-model tokens by name, cancelled included: $(grep generated_tokens "$T/m.now")"
 grep -q 'model="slm"' "$T/m.now" && fail "a single model is not labelled slm"
 stop_server single
-start_server slowpair --slm "$T/slow.gguf" --llm "$T/slow.gguf" --template-slm raw \
+start_server slowpair -t 1 --slm "$T/slow.gguf" --llm "$T/slow.gguf" --template-slm raw \
     --template-llm raw --policy slm --temp 0 --max-step-tokens 4000 --think-budget 4000
 U="http://127.0.0.1:$PORT_slowpair"
 hang_up_after_first_event "$U" "$T/pair.sse" \
