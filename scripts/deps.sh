@@ -18,6 +18,7 @@ pkgs=(
   curl                  # CLI tests of glimp serve
   libxml2-utils         # xmllint: SVG well-formedness in tests
   help2man              # man pages from the tools' --help
+  python3               # runs LiveCodeBench answers in the sandbox (and its tests)
 )
 mode=install
 for a in "$@"; do
