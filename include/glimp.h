@@ -734,6 +734,9 @@ typedef struct glimp_reward glimp_reward;
 
 /* A judge over `judge` (borrowed: it must outlive the reward model). */
 glimp_reward *glimp_reward_judge_create(glimp_backend *judge, glimp_error *err);
+/* A judge over its own in-process model (glimp_backend_local_create(params),
+ * freed with the reward model). */
+glimp_reward *glimp_reward_local_create(const glimp_local_params *params, glimp_error *err);
 
 /* A process reward model over HTTP; of `params` it reads base_url (the
  * server, "http://host:port", a trailing "/v1" dropped), model, api_key_env,
@@ -1208,7 +1211,7 @@ typedef struct glimp_eval_counts {
 glimp_eval_params glimp_eval_default_params(void);
 
 /* True for policies whose decision uses tau (glimp, hstep, pplstep,
- * specreason). */
+ * specreason, rsd, speccot and speccot:N). */
 bool glimp_eval_policy_uses_tau(const char *policy);
 
 /* Runs every (policy, tau, problem, repeat) not yet in out_dir/items.jsonl,
@@ -1245,6 +1248,8 @@ typedef struct glimp_eval_router {
     int n_workers;
     glimp_router_params params; /* everything but policy, tau and seed, which
                                    come from each task */
+    glimp_reward *const *reward; /* n_workers reward models for rsd, borrowed;
+                                   NULL: params.reward (NULL: the LLM judges) */
 } glimp_eval_router;
 
 /* A glimp_eval_solve_fn whose user is a glimp_eval_router: parses
@@ -1274,14 +1279,17 @@ typedef struct glimp_eval_models {
     const char *model[2];         /* a server's model name, or NULL */
     const char *template_name[2]; /* NULL: the model's own */
     int n_ctx;                    /* local models' context; 0: the model's */
+    const char *reward_url;       /* rsd's process reward model server, or NULL */
+    const char *reward_model;     /* its model name, or a GGUF judge; NULL: the LLM */
 } glimp_eval_models;
 
 /* The settings of a routed run that change its results, as a JSON object
  * for glimp_eval_params.config: each model (a GGUF file by its size and an
  * FNV-1a hash of its first 8 MiB and last 1 MiB, not by path or mtime; a
- * server by URL and model name), templates, n_ctx and every router
- * parameter except policy, tau and seed (set per item); the paths go to
- * "about". malloc'd; NULL + err (GLIMP_ERR_IO) when a file cannot be read. */
+ * server by URL and model name), templates, n_ctx, the reward model when
+ * one is given (as a model is) and every router parameter except policy,
+ * tau and seed (set per item; speccot's N is part of the policy); the
+ * paths go to "about". malloc'd; NULL + err (GLIMP_ERR_IO) when a file cannot be read. */
 char *glimp_eval_router_config(const glimp_eval_models *models,
                                const glimp_router_params *params, glimp_error *err);
 

@@ -38,6 +38,18 @@ glimp_reward *glimp_reward_judge_create(glimp_backend *judge, glimp_error *err)
     return r;
 }
 
+glimp_reward *glimp_reward_local_create(const glimp_local_params *params, glimp_error *err)
+{
+    glimp_backend *b = glimp_backend_local_create(params, err);
+    glimp_reward *r = b ? glimp_reward_judge_create(b, err) : NULL;
+    if (!r) {
+        glimp_backend_free(b);
+        return NULL;
+    }
+    r->owned = b;
+    return r;
+}
+
 /* P(" Yes") / (P(" Yes") + P(" No")) after the rendered steps and the rating text. */
 static glimp_status judge_score(glimp_reward *r, const char *question, const char *const *steps,
                                 int n_steps, double *score, int *prefill, glimp_error *err)
@@ -86,6 +98,7 @@ void glimp_reward_free(glimp_reward *reward)
 {
     if (!reward) return;
     if (!reward->judge) reward_prm_destroy(reward);
+    glimp_backend_free(reward->owned);
     free(reward->name);
     free(reward);
 }

@@ -8,7 +8,8 @@
 #include "glimp.h"
 
 struct glimp_reward {
-    glimp_backend *judge; /* judge: borrowed backend; NULL for a prm */
+    glimp_backend *judge; /* judge: its backend; NULL for a prm */
+    glimp_backend *owned; /* judge over its own model: == judge, freed with it */
     http_client *http;    /* prm */
     char *url;            /* prm: BASE/pooling */
     char *model;          /* prm: the server's model name */
