@@ -715,6 +715,49 @@ glimp_openai_params glimp_openai_default_params(void);
  * unknown template). Its name is "openai:MODEL@URL". */
 glimp_backend *glimp_backend_openai_create(const glimp_openai_params *params, glimp_error *err);
 
+/* ---- section: reward models --------------------------------------------- */
+/* A reward model rates the last of a list of thinking steps (the rsd
+ * policy's score, higher = better). Two kinds:
+ *   judge  a backend (in-process or remote) reads the question and the steps
+ *          in its own chat template, inside its thinking, followed by
+ *          "Is the last step correct and useful? Answer Yes or No. Answer:";
+ *          the score is P(" Yes") / (P(" Yes") + P(" No")) from two score
+ *          calls, in [0, 1];
+ *   prm    a process reward model served by vLLM's pooling API (README
+ *          "Reward models" has the exact request and response): POST
+ *          BASE/pooling {"model", "messages": [system, user = question,
+ *          assistant = the steps, each followed by "<extra_0>"]}; the score
+ *          is the last number of the last row of data[0].data (Qwen2.5-Math-
+ *          PRM: [P(bad), P(good)] per step tag, so P(good) of the last step).
+ * A reward model is not thread-safe: one call at a time. */
+typedef struct glimp_reward glimp_reward;
+
+/* A judge over `judge` (borrowed: it must outlive the reward model). */
+glimp_reward *glimp_reward_judge_create(glimp_backend *judge, glimp_error *err);
+/* A judge over its own in-process model (glimp_backend_local_create(params),
+ * freed with the reward model). */
+glimp_reward *glimp_reward_local_create(const glimp_local_params *params, glimp_error *err);
+
+/* A process reward model over HTTP; of `params` it reads base_url (the
+ * server, "http://host:port", a trailing "/v1" dropped), model, api_key_env,
+ * the timeouts and the retries (template_name is not used). GLIMP_ERR_ARG
+ * for a missing field. No request is made yet. */
+glimp_reward *glimp_reward_prm_create(const glimp_openai_params *params, glimp_error *err);
+
+/* Rates steps[n_steps - 1] (n_steps >= 1) after `question` and the steps
+ * before it. *prefill_tokens (may be NULL) gets the prompt tokens a judge
+ * evaluated (0 for a prm). Server errors and an answer without a finite
+ * score fail with GLIMP_ERR_HTTP / GLIMP_ERR_JSON naming the URL. */
+glimp_status glimp_reward_score(glimp_reward *reward, const char *question,
+                                const char *const *steps, int n_steps, double *score,
+                                int *prefill_tokens, glimp_error *err);
+
+/* "judge:" + the backend's name, or "prm:MODEL@URL" (owned by the reward). */
+const char *glimp_reward_name(const glimp_reward *reward);
+/* The backend of a judge (NULL for a prm). */
+glimp_backend *glimp_reward_judge_backend(const glimp_reward *reward);
+void glimp_reward_free(glimp_reward *reward); /* NULL-safe */
+
 /* ---- section: router ---------------------------------------------------- */
 /* The router runs the GlimpRouter step loop over two backends (DESIGN.md
  * section 2): per thinking step it picks the writer by the policy, appends
@@ -738,6 +781,10 @@ typedef enum glimp_policy {
     GLIMP_POLICY_HSTEP = 4,      /* SLM drafts; mean token entropy >= tau -> LLM rewrites */
     GLIMP_POLICY_PPLSTEP = 5,    /* SLM drafts; perplexity >= tau -> LLM rewrites */
     GLIMP_POLICY_SPECREASON = 6, /* SLM drafts; LLM judge score 0-9 < tau -> LLM rewrites */
+    GLIMP_POLICY_RSD = 7,        /* SLM drafts; reward model's score < tau -> LLM rewrites */
+    GLIMP_POLICY_SPECCOT = 8,    /* SLM drafts `candidates` steps; the LLM keeps the one of
+                                    highest mean token log-likelihood, or rewrites when its
+                                    geometric-mean token probability < tau */
 } glimp_policy;
 
 typedef enum glimp_entropy_kind {
@@ -772,17 +819,23 @@ typedef struct glimp_router_params {
                                    model = the SLM drafts (same vocabulary
                                    needed), ngram = prompt lookup */
     int draft_min, draft_max;   /* draft length range (1, 6) */
+    int candidates;             /* speccot: SLM drafts per step, the N of
+                                   speccot:N (3; 1..GLIMP_ROUTER_MAX_CANDIDATES) */
+    glimp_reward *reward;       /* rsd: the reward model, borrowed; NULL: a
+                                   judge over the LLM backend */
 } glimp_router_params;
 
 #define GLIMP_ROUTER_MAX_STOP 16
+#define GLIMP_ROUTER_MAX_CANDIDATES 16
 /* Positions kept free during thinking beyond the room for the answer's
  * tokens: the final prompt's closing markup and re-tokenisation of the steps. */
 #define GLIMP_ROUTER_ANSWER_SLACK 16
 
 glimp_router_params glimp_router_default_params(void);
 
-/* Parse "glimp", "llm", "slm", "random:P", "hstep", "pplstep", "specreason"
- * into params->policy (and random_p). GLIMP_ERR_ARG on anything else. */
+/* Parse "glimp", "llm", "slm", "random:P", "hstep", "pplstep", "specreason",
+ * "rsd", "speccot" or "speccot:N" into params->policy (and random_p,
+ * candidates). GLIMP_ERR_ARG on anything else. */
 glimp_status glimp_router_parse_policy(const char *text, glimp_router_params *params,
                                        glimp_error *err);
 /* Parse "exact" or "topk:K" (1 <= K <= GLIMP_PROBE_MAX_K) into params. */
@@ -856,10 +909,12 @@ typedef struct glimp_step {
                                    the SLM wrote or drafted the step, else the
                                    LLM's; "" when unknown */
     double draft_score;         /* hstep: mean entropy, pplstep: perplexity,
-                                   specreason: judge score; NaN otherwise */
-    int draft_tokens;           /* tokens of a discarded SLM draft (0 if none) */
+                                   specreason: judge score, rsd: reward,
+                                   speccot: the best candidate's geometric-mean
+                                   token probability under the LLM; NaN otherwise */
+    int draft_tokens;           /* tokens of discarded SLM drafts (0 if none) */
     double probe_ms;            /* SLM time until H_init was known (0 if no probe) */
-    double draft_ms;            /* SLM draft + judge time of a draft policy */
+    double draft_ms;            /* SLM draft(s) + scoring time of a draft policy */
     double gen_ms;              /* time of the call that wrote `text` */
     int prefill_slm;            /* prompt tokens the SLM evaluated for this step */
     int prefill_llm;            /* prompt tokens the LLM evaluated for this step */
@@ -889,6 +944,8 @@ typedef struct glimp_router_result {
     double llm_step_share;      /* steps_by[LLM] / n_steps (0 when no steps) */
     double wall_ms;             /* the whole run */
     char *slm_name, *llm_name;  /* glimp_backend_name() of each */
+    char *reward_name;          /* rsd: glimp_reward_name() (params.reward is
+                                   NULL here); NULL otherwise */
     const char *spec;           /* speculation in effect for the LLM: "off",
                                    "model", "ngram" or "server-side" (static) */
     int spec_drafted;           /* over all LLM calls (steps and answer) */
@@ -1154,7 +1211,7 @@ typedef struct glimp_eval_counts {
 glimp_eval_params glimp_eval_default_params(void);
 
 /* True for policies whose decision uses tau (glimp, hstep, pplstep,
- * specreason). */
+ * specreason, rsd, speccot and speccot:N). */
 bool glimp_eval_policy_uses_tau(const char *policy);
 
 /* Runs every (policy, tau, problem, repeat) not yet in out_dir/items.jsonl,
@@ -1191,6 +1248,8 @@ typedef struct glimp_eval_router {
     int n_workers;
     glimp_router_params params; /* everything but policy, tau and seed, which
                                    come from each task */
+    glimp_reward *const *reward; /* n_workers reward models for rsd, borrowed;
+                                   NULL: params.reward (NULL: the LLM judges) */
 } glimp_eval_router;
 
 /* A glimp_eval_solve_fn whose user is a glimp_eval_router: parses
@@ -1220,14 +1279,17 @@ typedef struct glimp_eval_models {
     const char *model[2];         /* a server's model name, or NULL */
     const char *template_name[2]; /* NULL: the model's own */
     int n_ctx;                    /* local models' context; 0: the model's */
+    const char *reward_url;       /* rsd's process reward model server, or NULL */
+    const char *reward_model;     /* its model name, or a GGUF judge; NULL: the LLM */
 } glimp_eval_models;
 
 /* The settings of a routed run that change its results, as a JSON object
  * for glimp_eval_params.config: each model (a GGUF file by its size and an
  * FNV-1a hash of its first 8 MiB and last 1 MiB, not by path or mtime; a
- * server by URL and model name), templates, n_ctx and every router
- * parameter except policy, tau and seed (set per item); the paths go to
- * "about". malloc'd; NULL + err (GLIMP_ERR_IO) when a file cannot be read. */
+ * server by URL and model name), templates, n_ctx, the reward model when
+ * one is given (as a model is) and every router parameter except policy,
+ * tau and seed (set per item; speccot's N is part of the policy); the
+ * paths go to "about". malloc'd; NULL + err (GLIMP_ERR_IO) when a file cannot be read. */
 char *glimp_eval_router_config(const glimp_eval_models *models,
                                const glimp_router_params *params, glimp_error *err);
 

@@ -60,7 +60,7 @@ n_steps=$(grep -c '^{"type":"step","index":' "$tmp/trace.jsonl")
 "$bin" mkmodel -o "$tmp/llm.gguf" --arch qwen2 --layers 2 --dim 64 --heads 4 --kv-heads 2 \
     --ff 128 --ctx 512 --vocab "$shared/tokenizer/ggml-vocab-deepseek-r1-qwen.gguf" --seed 2 \
     --quiet || fail "mkmodel llm"
-for policy in glimp llm slm random:0.5 hstep pplstep specreason; do
+for policy in glimp llm slm random:0.5 hstep pplstep specreason rsd speccot:2; do
     j=$("$bin" run --slm "$tmp/slm.gguf" --llm "$tmp/llm.gguf" --policy "$policy" --tau 2.9 \
         --think-budget 12 --max-step-tokens 4 --final-max-tokens 4 -t 1 --json "Hi?") \
         || { fail "pair, policy $policy exited $?"; continue; }
@@ -72,6 +72,16 @@ j=$("$bin" run --slm "$tmp/slm.gguf" --llm "$tmp/llm.gguf" --entropy exact --tau
     || fail "exact entropy exited $?"
 case "$j" in *'"entropy":"exact"'*'"steps":{"slm":2,"llm":0}'*) ;;
     *) fail "exact entropy, tau 100: every step by the SLM: $j" ;; esac
+
+# rsd with a GGUF judge of its own: named in the trace; --reward-url needs a model name
+j=$("$bin" run --slm "$tmp/slm.gguf" --llm "$tmp/llm.gguf" --policy rsd --tau 0.5 \
+    --reward-model "$tmp/slm.gguf" --think-budget 8 --max-step-tokens 4 --final-max-tokens 4 \
+    -t 1 --json "Hi?") || fail "rsd with --reward-model exited $?"
+case "$j" in *'"reward":"judge:local:slm.gguf"'*) ;; *) fail "rsd reward name: $j" ;; esac
+err=$("$bin" run --slm "$tmp/slm.gguf" --llm "$tmp/llm.gguf" --policy rsd \
+    --reward-url http://127.0.0.1:9 "Hi?" 2>&1 >/dev/null)
+[ $? -eq 1 ] && case "$err" in *"--reward-url needs --reward-model"*) ;; *) false ;; esac \
+    || fail "--reward-url without a model: $err"
 
 # usage errors exit 2, runtime failures 1
 "$bin" run --slm "$stories" "q" > /dev/null 2>&1; [ $? -eq 2 ] || fail "missing --llm: not 2"

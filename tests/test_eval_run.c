@@ -422,7 +422,8 @@ static void test_lock(glimp_dataset *ds)
 /* The "slm" member of glimp_eval_router_config for a model at path. */
 static char *slm_identity(const char *path, const char *tmpl)
 {
-    glimp_eval_models m = {{path, "http://127.0.0.1:9/v1"}, {NULL, "big"}, {tmpl, "qwen3"}, 0};
+    glimp_eval_models m = {{path, "http://127.0.0.1:9/v1"}, {NULL, "big"}, {tmpl, "qwen3"}, 0,
+                           NULL, NULL};
     glimp_router_params rp = glimp_router_default_params();
     glimp_error err = {0};
     char *json = glimp_eval_router_config(&m, &rp, &err);
@@ -471,12 +472,32 @@ static void test_fingerprint(void)
     free(idb);
     free(idc);
     free(bytes);
-    glimp_eval_models m = {{"/nonexistent/x.gguf", "/nonexistent/y.gguf"}, {0}, {0}, 0};
+    glimp_eval_models m = {{"/nonexistent/x.gguf", "/nonexistent/y.gguf"}, {0}, {0}, 0, NULL, NULL};
     glimp_router_params rp = glimp_router_default_params();
     glimp_error err = {0};
     CHECK(!glimp_eval_router_config(&m, &rp, &err) && err.status == GLIMP_ERR_IO &&
               strstr(err.msg, "/nonexistent/x.gguf"),
           "missing model: '%s'", err.msg);
+    /* rsd's reward model: absent by default, else known as a model is */
+    const char *want[3] = {NULL, "server http://127.0.0.1:9, model prm", NULL};
+    glimp_eval_models rm[3] = {{{a, a}, {0}, {0}, 0, NULL, NULL},
+                               {{a, a}, {0}, {0}, 0, "http://127.0.0.1:9", "prm"},
+                               {{a, a}, {0}, {0}, 0, NULL, a}};
+    for (int k = 0; k < 3; k++) {
+        char *json = glimp_eval_router_config(&rm[k], &rp, &err);
+        cJSON *o = cJSON_Parse(json);
+        const char *reward = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "reward"));
+        const char *slm = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "slm"));
+        if (k == 2) want[2] = slm; /* the same file as the SLM: the same identity */
+        CHECK(json && (want[k] ? reward && !strcmp(reward, want[k]) : !reward),
+              "reward %d: '%s'", k, reward ? reward : "(absent)");
+        cJSON_Delete(o);
+        free(json);
+    }
+    rm[2].reward_model = "/nonexistent/judge.gguf";
+    CHECK(!glimp_eval_router_config(&rm[2], &rp, &err) && err.status == GLIMP_ERR_IO &&
+              strstr(err.msg, "/nonexistent/judge.gguf"),
+          "missing reward model: '%s'", err.msg);
     unlink(a);
     unlink(b);
 }

@@ -394,6 +394,8 @@ static void test_policies(const char *path)
         {"random:0", 1.0, 0, 0},    {"random:1", 1.0, 3, 0},   {"random:0.5", 1.0, -1, 0},
         {"hstep", 1.0, 0, 0},       {"hstep", 0.3, 1, 1},      {"pplstep", 2.0, 0, 0},
         {"pplstep", 1.2, 1, 1},     {"specreason", 0.0, 0, 0}, {"specreason", 5.0, 3, 3},
+        {"rsd", 0.5, 0, 0},         {"rsd", 0.6, 3, 3},        {"speccot:1", 0.5, 0, 0},
+        {"speccot:1", 0.8, 1, 1},   {"speccot:3", 0.5, 0, 3},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         glimp_router_params p = greedy_params();
@@ -418,6 +420,19 @@ static void test_policies(const char *path)
         if (!strcmp(cases[i].policy, "hstep"))
             CHECK(fabs(res->steps[1].draft_score - log(3.0) / 3) < 1e-4,
                   "hstep score = mean entropy %g", res->steps[1].draft_score);
+        if (!strcmp(cases[i].policy, "rsd")) /* the judge sees equal logits for Yes and No */
+            for (int k = 0; k < res->n_steps; k++)
+                CHECK(fabs(res->steps[k].draft_score - 0.5) < 1e-6, "rsd score %g",
+                      res->steps[k].draft_score);
+        if (!strncmp(cases[i].policy, "speccot", 7)) {
+            CHECK(fabs(res->steps[1].draft_score - pow(3.0, -1.0 / 3)) < 1e-3,
+                  "speccot score = geometric-mean probability %g", res->steps[1].draft_score);
+            if (!strcmp(cases[i].policy, "speccot:3")) /* greedy: three equal drafts, one kept */
+                for (int k = 0; k < res->n_steps; k++)
+                    CHECK(res->steps[k].draft_tokens == 2 * res->steps[k].n_tokens,
+                          "speccot:3 step %d: %d discarded draft tokens", k,
+                          res->steps[k].draft_tokens);
+        }
         if (!strcmp(cases[i].policy, "pplstep"))
             CHECK(fabs(res->steps[1].draft_score - cbrt(3.0)) < 1e-3,
                   "pplstep score = perplexity %g", res->steps[1].draft_score);
@@ -552,6 +567,17 @@ static void test_params(void)
     CHECK(glimp_router_parse_policy("specreason", &p, &err) == GLIMP_OK &&
               p.policy == GLIMP_POLICY_SPECREASON,
           "specreason");
+    CHECK(glimp_router_parse_policy("rsd", &p, &err) == GLIMP_OK && p.policy == GLIMP_POLICY_RSD,
+          "rsd");
+    CHECK(glimp_router_parse_policy("speccot", &p, &err) == GLIMP_OK &&
+              p.policy == GLIMP_POLICY_SPECCOT && p.candidates == 3,
+          "speccot: 3 drafts by default");
+    CHECK(glimp_router_parse_policy("speccot:5", &p, &err) == GLIMP_OK && p.candidates == 5,
+          "speccot:5");
+    CHECK(glimp_router_parse_policy("speccot:0", &p, &err) == GLIMP_ERR_ARG &&
+              glimp_router_parse_policy("speccot:17", &p, &err) == GLIMP_ERR_ARG &&
+              glimp_router_parse_policy("speccot:2x", &p, &err) == GLIMP_ERR_ARG,
+          "speccot:N needs 1 <= N <= 16");
     CHECK(glimp_router_parse_entropy("topk:5", &p, &err) == GLIMP_OK && p.entropy_top_k == 5,
           "topk:5");
     CHECK(glimp_router_parse_entropy("topk:0", &p, &err) == GLIMP_ERR_ARG &&

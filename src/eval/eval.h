@@ -163,7 +163,7 @@ typedef struct eval_summary_row {
 
 typedef struct eval_summary {
     eval_summary_row *rows; /* llm, slm, random:P, hstep, pplstep, specreason,
-                               glimp, others by name; then by tau */
+                               rsd, speccot:N, glimp, others by name; then by tau */
     size_t n_rows;
     char datasets[256];     /* the datasets seen, comma-separated */
     size_t n_problems;      /* distinct (dataset, problem) pairs */

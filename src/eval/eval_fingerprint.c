@@ -9,7 +9,9 @@
  * milliseconds where hashing a 20 GB file would cost minutes. Path and
  * mtime are left out on purpose: moving or copying a model changes neither
  * its results nor, here, its identity. A server is known by URL and model
- * name only (its weights cannot be seen from here).
+ * name only (its weights cannot be seen from here). rsd's reward model is
+ * known the same way, under "reward", present only when one is given (the
+ * default judge is the LLM, already known).
  * Failure: GLIMP_ERR_IO when a model file cannot be read.
  */
 #include "eval/eval.h"
@@ -97,6 +99,15 @@ char *glimp_eval_router_config(const glimp_eval_models *m, const glimp_router_pa
         snprintf(key, sizeof key, "%s_template", role);
         cJSON_AddStringToObject(o, key, m->template_name[r] ? m->template_name[r] : "(model's)");
         cJSON_AddStringToObject(about, role, where);
+    }
+    if (st == GLIMP_OK && m->reward_url)
+        snprintf(text, sizeof text, "server %s, model %s", m->reward_url,
+                 m->reward_model ? m->reward_model : "(none)");
+    else if (st == GLIMP_OK && m->reward_model)
+        st = file_identity(m->reward_model, text, sizeof text, err);
+    if (st == GLIMP_OK && (m->reward_url || m->reward_model)) {
+        cJSON_AddStringToObject(o, "reward", text);
+        cJSON_AddStringToObject(about, "reward", m->reward_url ? m->reward_url : m->reward_model);
     }
     cJSON_AddNumberToObject(o, "ctx", m->n_ctx);
     if (p->entropy == GLIMP_ENTROPY_EXACT) snprintf(text, sizeof text, "exact");

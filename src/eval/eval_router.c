@@ -21,6 +21,7 @@ glimp_status glimp_eval_solve_router(void *user, const glimp_eval_task *task,
     if (st != GLIMP_OK) return st;
     if (!isnan(task->tau)) p.tau = task->tau;
     p.seed = task->seed;
+    if (er->reward) p.reward = er->reward[task->worker];
     glimp_router *r = glimp_router_create(er->slm[task->worker], er->llm[task->worker], &p, err);
     if (!r) return err ? err->status : GLIMP_ERR_ARG;
     glimp_router_result *res = NULL;

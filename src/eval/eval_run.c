@@ -39,7 +39,8 @@ glimp_eval_params glimp_eval_default_params(void)
 bool glimp_eval_policy_uses_tau(const char *policy)
 {
     return !strcmp(policy, "glimp") || !strcmp(policy, "hstep") || !strcmp(policy, "pplstep") ||
-           !strcmp(policy, "specreason");
+           !strcmp(policy, "specreason") || !strcmp(policy, "rsd") ||
+           !strcmp(policy, "speccot") || !strncmp(policy, "speccot:", 8);
 }
 
 /* mkdir -p */

@@ -65,13 +65,13 @@ static glimp_status count_problems(const eval_items *items, eval_summary *out, g
 /* Table order: baselines first, then the routers, GlimpRouter last. */
 static int policy_rank(const char *p)
 {
-    static const char *const order[] = {"llm", "slm", "random", "hstep", "pplstep", "specreason",
-                                        "glimp"};
-    for (int i = 0; i < 7; i++)
+    static const char *const order[] = {"llm",        "slm", "random",  "hstep", "pplstep",
+                                        "specreason", "rsd", "speccot", "glimp"};
+    for (int i = 0; i < 9; i++)
         if (!strncmp(p, order[i], strlen(order[i])) &&
             (p[strlen(order[i])] == '\0' || p[strlen(order[i])] == ':'))
             return i;
-    return 7;
+    return 9;
 }
 
 static int row_order(const eval_summary_row *a, const eval_summary_row *b)

@@ -1,5 +1,7 @@
 /* router.c - the GlimpRouter step loop (DESIGN.md section 2) over two
- * backends, with every policy going through the same loop.
+ * backends, with every policy going through the same loop; the policies
+ * glimp, llm, slm and random:P (the others: router_draft.c,
+ * router_speccot.c), the final answer, and the router object.
  *
  * One run: while thinking continues, decide who writes step k by the policy,
  * have that backend generate it after its own rendering of (question, steps),
@@ -25,41 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The judge text the specreason policy appends, inside the LLM's thinking,
- * after the drafted step; the LLM's preferred digit is the score. */
-static const char judge_text[] =
-    "Let me rate the last step from 0 (wrong or useless) to 9 (correct and useful). Rating:";
-
-/* Purposes of the generate calls, mixed into their seeds. */
-enum { SEED_SLM = 1, SEED_LLM = 2, SEED_COIN = 3, SEED_ANSWER = 4 };
-
-struct glimp_router {
-    glimp_backend *be[2];  /* indexed by glimp_role */
-    glimp_router_params p; /* p.delimiter == delimiter */
-    char *delimiter;
-    char **stop;           /* p.stop == stop: one block, pointers then strings */
-    glimp_sampler *coin;   /* draws of random:P (temperature 1 over two outcomes) */
-    glimp_spec_params spec; /* speculation of the LLM's calls, as in effect */
-    const char *spec_name; /* result.spec */
-    char spec_note[sizeof(((glimp_error *)0)->msg) + 32]; /* why not as asked; "" if it is */
-};
-
-/* State of one run, shared with the backend callbacks. */
-typedef struct run {
-    glimp_router *r;
-    const glimp_router_callbacks *cb;
-    const char *question;
-    glimp_router_result *res;
-    const char **texts;    /* (n_steps) step texts, for rendering */
-    int cap;
-    glimp_step *cur;       /* the step being written */
-    glimp_role writer;     /* who the current pieces come from */
-    bool decide;           /* glimp policy: the first-token hook dispatches */
-    bool announce;         /* the hook announces an SLM step (on_step_begin) */
-    bool cancelled;        /* a callback asked to stop */
-    bool no_exact;         /* `exact` asked of a backend without it */
-} run;
-
 static uint64_t call_seed(uint64_t seed, int index, int purpose)
 {
     return seed ^ ((uint64_t)(index + 2) * 0x9E3779B97F4A7C15ull) ^
@@ -76,7 +43,7 @@ static double dispatch_entropy(const glimp_router_params *p, const glimp_step *s
     return p->entropy == GLIMP_ENTROPY_EXACT ? s->h_init_exact : s->h_init_topk;
 }
 
-static bool begin_step(run *x, glimp_role model)
+bool router_begin_step(run *x, glimp_role model)
 {
     x->writer = model;
     if (x->cb && x->cb->on_step_begin &&
@@ -103,10 +70,10 @@ static bool on_first_token(void *user, const glimp_token_dist *dist)
         }
         if (h >= x->r->p.tau) return false;
     }
-    return x->announce ? begin_step(x, GLIMP_ROLE_SLM) : true;
+    return x->announce ? router_begin_step(x, GLIMP_ROLE_SLM) : true;
 }
 
-static bool on_piece(void *user, const char *piece, size_t len)
+bool router_on_piece(void *user, const char *piece, size_t len)
 {
     run *x = user;
     if (x->cb && x->cb->on_piece &&
@@ -117,7 +84,7 @@ static bool on_piece(void *user, const char *piece, size_t len)
     return true;
 }
 
-static glimp_status cancelled(glimp_error *err)
+glimp_status router_cancelled(glimp_error *err)
 {
     return glimp_error_set(err, GLIMP_ERR_CANCELLED, "router: cancelled by a callback");
 }
@@ -158,7 +125,7 @@ static int answer_room(const glimp_router *r, glimp_role role)
 /* One generate call for the current step by `role`, after the rendered
  * prompt of the finished steps plus `extra` (n_extra 0 or 1, the draft). The
  * SLM's first token goes through the hook; pieces stream when `stream`. */
-static glimp_status write_step(run *x, glimp_role role, bool stream, glimp_gen_result *g,
+glimp_status router_write_step(run *x, glimp_role role, bool stream, glimp_gen_result *g,
                                glimp_error *err)
 {
     glimp_router *r = x->r;
@@ -175,11 +142,12 @@ static glimp_status write_step(run *x, glimp_role role, bool stream, glimp_gen_r
     gp.n_stop = 2;
     gp.temperature = r->p.temperature;
     gp.top_p = r->p.top_p;
-    gp.seed = call_seed(r->p.seed, s->index, role == GLIMP_ROLE_SLM ? SEED_SLM : SEED_LLM);
+    gp.seed = call_seed(r->p.seed, s->index, role == GLIMP_ROLE_SLM ? SEED_SLM : SEED_LLM) ^
+              ((uint64_t)x->candidate * 0xA24BAED4963EE407ull);
     gp.probe_top = probe_top(&r->p);
     gp.keep_free = answer_room(r, role);
     gp.on_first = role == GLIMP_ROLE_SLM ? on_first_token : NULL;
-    gp.on_piece = stream ? on_piece : NULL;
+    gp.on_piece = stream ? router_on_piece : NULL;
     if (role == GLIMP_ROLE_LLM) gp.spec = r->spec;
     gp.user = x;
     x->writer = role;
@@ -187,13 +155,13 @@ static glimp_status write_step(run *x, glimp_role role, bool stream, glimp_gen_r
     free(prompt);
     if (st == GLIMP_ERR_CANCELLED && x->cancelled) {
         x->res->tokens_by[role] += g->n_tokens;
-        return cancelled(err);
+        return router_cancelled(err);
     }
     if (st != GLIMP_OK) return st;
     account(x, role, g);
     if (x->cancelled || x->no_exact) {
         glimp_gen_result_clear(g);
-        if (x->cancelled) return cancelled(err);
+        if (x->cancelled) return router_cancelled(err);
         return glimp_error_set(err, GLIMP_ERR_UNSUPPORTED,
                                "router: the SLM backend %s cannot give exact entropy; use "
                                "topk:K", glimp_backend_name(r->be[GLIMP_ROLE_SLM]));
@@ -206,7 +174,7 @@ static glimp_status write_step(run *x, glimp_role role, bool stream, glimp_gen_r
 }
 
 /* The step's text and counts come from the call that wrote it. */
-static void keep_text(run *x, glimp_role role, glimp_gen_result *g, double probe_part)
+void router_keep_text(run *x, glimp_role role, glimp_gen_result *g, double probe_part)
 {
     glimp_step *s = x->cur;
     s->model = role;
@@ -224,13 +192,13 @@ static void keep_text(run *x, glimp_role role, glimp_gen_result *g, double probe
         backend_copy_token_text(s->first_token, g->first_text, strlen(g->first_text));
 }
 
-static glimp_status by_llm(run *x, glimp_error *err)
+glimp_status router_by_llm(run *x, glimp_error *err)
 {
     glimp_gen_result g;
-    if (!begin_step(x, GLIMP_ROLE_LLM)) return cancelled(err);
-    glimp_status st = write_step(x, GLIMP_ROLE_LLM, true, &g, err);
+    if (!router_begin_step(x, GLIMP_ROLE_LLM)) return router_cancelled(err);
+    glimp_status st = router_write_step(x, GLIMP_ROLE_LLM, true, &g, err);
     if (st != GLIMP_OK) return st;
-    keep_text(x, GLIMP_ROLE_LLM, &g, 0.0);
+    router_keep_text(x, GLIMP_ROLE_LLM, &g, 0.0);
     return GLIMP_OK;
 }
 
@@ -241,81 +209,15 @@ static glimp_status by_slm(run *x, bool decide, glimp_error *err)
     glimp_gen_result g;
     x->decide = decide;
     x->announce = true;
-    glimp_status st = write_step(x, GLIMP_ROLE_SLM, true, &g, err);
+    glimp_status st = router_write_step(x, GLIMP_ROLE_SLM, true, &g, err);
     x->decide = false;
     if (st != GLIMP_OK) return st;
     if (g.stop == GLIMP_STOP_ABORTED) {
         x->cur->probe_ms = g.total_ms;
         glimp_gen_result_clear(&g);
-        return by_llm(x, err);
+        return router_by_llm(x, err);
     }
-    keep_text(x, GLIMP_ROLE_SLM, &g, g.probe_ms);
-    return GLIMP_OK;
-}
-
-/* specreason: the LLM's preferred digit after the judge text. */
-static glimp_status judge(run *x, const char *draft, double *score, glimp_error *err)
-{
-    glimp_router *r = x->r;
-    glimp_step *s = x->cur;
-    char *prompt = NULL;
-    x->texts[s->index] = draft;
-    glimp_status st = glimp_backend_render(r->be[GLIMP_ROLE_LLM], x->question, x->texts,
-                                           s->index + 1, GLIMP_TEMPLATE_PHASE_THINK, &prompt, err);
-    x->texts[s->index] = NULL;
-    if (st != GLIMP_OK) return st;
-    size_t n = strlen(prompt);
-    char *full = realloc(prompt, n + sizeof judge_text);
-    if (!full) {
-        free(prompt);
-        return glimp_error_set(err, GLIMP_ERR_NOMEM, "router: out of memory");
-    }
-    memcpy(full + n, judge_text, sizeof judge_text);
-    double t0 = backend_now_ms(), best = -INFINITY;
-    *score = 0.0;
-    for (int d = 0; d <= 9 && st == GLIMP_OK; d++) {
-        char digit[3] = {' ', (char)('0' + d), '\0'};
-        glimp_score_result sr;
-        st = glimp_backend_score(r->be[GLIMP_ROLE_LLM], full, digit, &sr, err);
-        s->prefill_llm += sr.prefill_tokens;
-        if (st == GLIMP_OK && sr.logprob > best) {
-            best = sr.logprob;
-            *score = d;
-        }
-    }
-    free(full);
-    double ms = backend_now_ms() - t0;
-    x->res->ms_by[GLIMP_ROLE_LLM] += ms;
-    s->draft_ms += ms;
-    return st;
-}
-
-/* hstep, pplstep, specreason: the SLM drafts the whole step silently; a
- * score decides whether it stands or the LLM rewrites it. */
-static glimp_status by_draft(run *x, glimp_error *err)
-{
-    glimp_router_params *p = &x->r->p;
-    glimp_step *s = x->cur;
-    glimp_gen_result g;
-    x->announce = false;
-    glimp_status st = write_step(x, GLIMP_ROLE_SLM, false, &g, err);
-    if (st != GLIMP_OK) return st;
-    s->draft_ms = g.total_ms;
-    double n = g.n_tokens > 0 ? g.n_tokens : 1;
-    if (p->policy == GLIMP_POLICY_HSTEP) s->draft_score = g.sum_entropy / n;
-    else if (p->policy == GLIMP_POLICY_PPLSTEP) s->draft_score = exp(-g.sum_logprob / n);
-    else st = judge(x, g.text, &s->draft_score, err);
-    bool rewrite = p->policy == GLIMP_POLICY_SPECREASON ? s->draft_score < p->tau
-                                                        : s->draft_score >= p->tau;
-    if (st != GLIMP_OK || rewrite) {
-        if (st == GLIMP_OK) s->draft_tokens = g.n_tokens;
-        glimp_gen_result_clear(&g);
-        return st != GLIMP_OK ? st : by_llm(x, err);
-    }
-    keep_text(x, GLIMP_ROLE_SLM, &g, 0.0);
-    s->gen_ms = 0.0; /* the draft's time is in draft_ms */
-    if (!begin_step(x, GLIMP_ROLE_SLM) || !on_piece(x, s->text, strlen(s->text)))
-        return cancelled(err);
+    router_keep_text(x, GLIMP_ROLE_SLM, &g, g.probe_ms);
     return GLIMP_OK;
 }
 
@@ -336,15 +238,17 @@ static glimp_status one_step(run *x, glimp_error *err)
     glimp_status st;
     switch (x->r->p.policy) {
     case GLIMP_POLICY_GLIMP: return by_slm(x, true, err);
-    case GLIMP_POLICY_LLM: return by_llm(x, err);
+    case GLIMP_POLICY_LLM: return router_by_llm(x, err);
     case GLIMP_POLICY_SLM: return by_slm(x, false, err);
     case GLIMP_POLICY_RANDOM:
         st = coin_says_llm(x, &llm, err);
         if (st != GLIMP_OK) return st;
-        return llm ? by_llm(x, err) : by_slm(x, false, err);
+        return llm ? router_by_llm(x, err) : by_slm(x, false, err);
     case GLIMP_POLICY_HSTEP:
     case GLIMP_POLICY_PPLSTEP:
-    case GLIMP_POLICY_SPECREASON: return by_draft(x, err);
+    case GLIMP_POLICY_SPECREASON:
+    case GLIMP_POLICY_RSD: return router_by_draft(x, err);
+    case GLIMP_POLICY_SPECCOT: return router_by_speccot(x, err);
     }
     return glimp_error_set(err, GLIMP_ERR_ARG, "router: unknown policy %d", (int)x->r->p.policy);
 }
@@ -397,7 +301,7 @@ static glimp_status think(run *x, glimp_error *err)
         res->steps_by[s->model]++;
         res->tokens_by[s->model] += s->n_tokens;
         if (x->cb && x->cb->on_step_end && !x->cb->on_step_end(x->cb->user, s))
-            return cancelled(err);
+            return router_cancelled(err);
         if (s->end == GLIMP_STEP_THINK_END) {
             res->think_end = GLIMP_THINK_CLOSED;
             return GLIMP_OK;
@@ -428,7 +332,7 @@ static glimp_status answer(run *x, glimp_error *err)
     if (st != GLIMP_OK) return st;
     if (x->cb && x->cb->on_answer_begin && !x->cb->on_answer_begin(x->cb->user, role)) {
         free(prompt);
-        return cancelled(err);
+        return router_cancelled(err);
     }
     glimp_gen_params gp = glimp_gen_default_params();
     gp.max_tokens = r->p.final_max_tokens;
@@ -437,7 +341,7 @@ static glimp_status answer(run *x, glimp_error *err)
     gp.seed = call_seed(r->p.seed, res->n_steps, SEED_ANSWER);
     gp.stop = r->p.stop;
     gp.n_stop = r->p.n_stop;
-    gp.on_piece = on_piece;
+    gp.on_piece = router_on_piece;
     gp.user = x;
     if (role == GLIMP_ROLE_LLM) gp.spec = r->spec;
     x->cur = NULL;
@@ -447,7 +351,7 @@ static glimp_status answer(run *x, glimp_error *err)
     free(prompt);
     if (st == GLIMP_ERR_CANCELLED && x->cancelled) {
         res->tokens_by[role] += g.n_tokens;
-        return cancelled(err);
+        return router_cancelled(err);
     }
     if (st == GLIMP_ERR_RANGE) {
         glimp_error_prefix(err, "router: no room for the final answer in %s's context",
@@ -555,6 +459,11 @@ glimp_router *glimp_router_create(glimp_backend *slm, glimp_backend *llm,
     r->stop = stop;
     r->p.stop = (const char *const *)stop;
     r->coin = coin;
+    if (r->p.policy == GLIMP_POLICY_RSD && !r->p.reward &&
+        !(r->p.reward = r->own_reward = glimp_reward_judge_create(llm, err))) {
+        glimp_router_free(r);
+        return NULL;
+    }
     if (choose_spec(r, err) != GLIMP_OK) {
         glimp_router_free(r);
         return NULL;
@@ -571,6 +480,7 @@ void glimp_router_free(glimp_router *router)
 {
     if (!router) return;
     glimp_sampler_free(router->coin);
+    glimp_reward_free(router->own_reward);
     free(router->delimiter);
     free(router->stop);
     free(router);
@@ -587,6 +497,7 @@ void glimp_router_result_free(glimp_router_result *result)
     free(result->answer);
     free(result->slm_name);
     free(result->llm_name);
+    free(result->reward_name);
     free(result);
 }
 
@@ -602,8 +513,11 @@ static glimp_router_result *result_new(const glimp_router *r, const char *questi
     res->slm_name = strdup(glimp_backend_name(r->be[GLIMP_ROLE_SLM]));
     res->llm_name = strdup(glimp_backend_name(r->be[GLIMP_ROLE_LLM]));
     res->spec = r->spec_name;
+    res->params.reward = NULL;
+    bool rsd = r->p.policy == GLIMP_POLICY_RSD;
+    if (rsd) res->reward_name = strdup(glimp_reward_name(r->p.reward));
     if (!res->params.delimiter || !stop_ok || !res->question || !res->slm_name ||
-        !res->llm_name) {
+        !res->llm_name || (rsd && !res->reward_name)) {
         glimp_router_result_free(res);
         return NULL;
     }

@@ -6,7 +6,8 @@
  *             "n_tokens","end","text","probe_ms","draft_ms","gen_ms",
  *             "prefill_tokens":{"slm","llm"},"draft":{"score","tokens"},
  *             LLM steps: "spec":{"drafted","accepted","llm_forwards"}}
- *   object:  {"question","slm","llm","params":{...},"think_end",
+ *   object:  {"question","slm","llm","params":{...} (rsd: with "reward", the
+ *             reward model's name),"think_end",
  *             "answer":{"model","text","n_tokens","end","prefill_tokens","gen_ms"},
  *             "totals":{"n_steps","steps","tokens","time_ms" (each {"slm","llm"}),
  *             "draft_tokens","llm_step_share","wall_ms"},
@@ -115,6 +116,9 @@ static cJSON *params_json(const glimp_router_params *p)
     if (p->policy == GLIMP_POLICY_RANDOM) {
         snprintf(buf, sizeof buf, "random:%g", p->random_p);
         cJSON_AddStringToObject(o, "policy", buf);
+    } else if (p->policy == GLIMP_POLICY_SPECCOT) {
+        snprintf(buf, sizeof buf, "speccot:%d", p->candidates);
+        cJSON_AddStringToObject(o, "policy", buf);
     } else {
         cJSON_AddStringToObject(o, "policy", glimp_policy_name(p->policy));
     }
@@ -157,7 +161,9 @@ static void add_summary_fields(cJSON *o, const glimp_router_result *r)
     cJSON_AddItemToObject(o, "question", utf8_string(r->question));
     cJSON_AddItemToObject(o, "slm", utf8_string(r->slm_name));
     cJSON_AddItemToObject(o, "llm", utf8_string(r->llm_name));
-    cJSON_AddItemToObject(o, "params", params_json(&r->params));
+    cJSON *params = params_json(&r->params);
+    if (r->reward_name) cJSON_AddItemToObject(params, "reward", utf8_string(r->reward_name));
+    cJSON_AddItemToObject(o, "params", params);
     cJSON_AddStringToObject(o, "think_end", glimp_think_end_name(r->think_end));
     cJSON *a = cJSON_AddObjectToObject(o, "answer");
     cJSON_AddStringToObject(a, "model", glimp_role_name(r->answer_model));

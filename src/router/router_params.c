@@ -35,6 +35,8 @@ glimp_router_params glimp_router_default_params(void)
     p.spec = GLIMP_SPEC_OFF;
     p.draft_min = 1;
     p.draft_max = 6;
+    p.candidates = 3;
+    p.reward = NULL;
     return p;
 }
 
@@ -42,7 +44,8 @@ static const char *const policy_names[] = {
     [GLIMP_POLICY_GLIMP] = "glimp",     [GLIMP_POLICY_LLM] = "llm",
     [GLIMP_POLICY_SLM] = "slm",         [GLIMP_POLICY_RANDOM] = "random",
     [GLIMP_POLICY_HSTEP] = "hstep",     [GLIMP_POLICY_PPLSTEP] = "pplstep",
-    [GLIMP_POLICY_SPECREASON] = "specreason",
+    [GLIMP_POLICY_SPECREASON] = "specreason", [GLIMP_POLICY_RSD] = "rsd",
+    [GLIMP_POLICY_SPECCOT] = "speccot",
 };
 
 const char *glimp_policy_name(glimp_policy policy)
@@ -67,6 +70,18 @@ glimp_status glimp_router_parse_policy(const char *text, glimp_router_params *pa
         params->random_p = p;
         return GLIMP_OK;
     }
+    if (!strncmp(text, "speccot:", 8)) {
+        char *end;
+        errno = 0;
+        long n = strtol(text + 8, &end, 10);
+        if (errno || end == text + 8 || *end || n < 1 || n > GLIMP_ROUTER_MAX_CANDIDATES)
+            return glimp_error_set(err, GLIMP_ERR_ARG,
+                                   "policy '%s': speccot:N needs 1 <= N <= %d", text,
+                                   GLIMP_ROUTER_MAX_CANDIDATES);
+        params->policy = GLIMP_POLICY_SPECCOT;
+        params->candidates = (int)n;
+        return GLIMP_OK;
+    }
     for (size_t i = 0; i < sizeof policy_names / sizeof policy_names[0]; i++) {
         if (i != GLIMP_POLICY_RANDOM && !strcmp(text, policy_names[i])) {
             params->policy = (glimp_policy)i;
@@ -75,7 +90,7 @@ glimp_status glimp_router_parse_policy(const char *text, glimp_router_params *pa
     }
     return glimp_error_set(err, GLIMP_ERR_ARG,
                            "unknown policy '%s' (glimp, llm, slm, random:P, hstep, pplstep, "
-                           "specreason)", text);
+                           "specreason, rsd, speccot:N)", text);
 }
 
 glimp_status glimp_router_parse_entropy(const char *text, glimp_router_params *params,
@@ -109,10 +124,11 @@ enum {
 
 static const glimp_router_option router_options[OPTION_COUNT] = {
     [OPTION_POLICY] = {"policy", "P", "glimp (default) | llm | slm | random:P | hstep | "
-                       "pplstep | specreason (see README)", 0, 0},
+                       "pplstep | specreason | rsd | speccot:N (see README)", 0, 0},
     [OPTION_TAU] = {"tau", "T", "threshold (default 1.0): H_init for glimp, mean token entropy "
-                    "for hstep, perplexity for pplstep, judge score 0-9 for specreason",
-                    0, 1e9},
+                    "for hstep, perplexity for pplstep, judge score 0-9 for specreason, "
+                    "reward for rsd, the LLM's geometric-mean token probability of the best "
+                    "draft for speccot", 0, 1e9},
     [OPTION_ENTROPY] = {"entropy", "E", "H_init estimator: topk:K (default topk:20, entropy of "
                         "the renormalised top K) or exact (whole vocabulary)", 0, 0},
     [OPTION_FINAL] = {"final", "slm|llm", "who writes the final answer (default llm)", 0, 0},
@@ -241,7 +257,7 @@ glimp_status glimp_router_set_option(glimp_router_params *params, const char *na
 glimp_status router_check_params(const glimp_router_params *p, glimp_error *err)
 {
     const char *bad = NULL;
-    if ((unsigned)p->policy > GLIMP_POLICY_SPECREASON) bad = "policy";
+    if ((unsigned)p->policy > GLIMP_POLICY_SPECCOT) bad = "policy";
     else if (!(p->random_p >= 0.0 && p->random_p <= 1.0)) bad = "random_p (0..1)";
     else if (isnan(p->tau)) bad = "tau";
     else if (p->entropy != GLIMP_ENTROPY_TOPK && p->entropy != GLIMP_ENTROPY_EXACT)
@@ -257,6 +273,8 @@ glimp_status router_check_params(const glimp_router_params *p, glimp_error *err)
     else if (p->draft_min < 1 || p->draft_max < p->draft_min ||
              p->draft_max > GLIMP_SPEC_DRAFT_LIMIT)
         bad = "draft_min / draft_max (1 <= min <= max <= 32)";
+    else if (p->candidates < 1 || p->candidates > GLIMP_ROUTER_MAX_CANDIDATES)
+        bad = "candidates (1..16)";
     else if (p->n_stop < 0 || p->n_stop > GLIMP_ROUTER_MAX_STOP || (p->n_stop && !p->stop))
         bad = "stop (0..16 strings)";
     for (int i = 0; !bad && i < p->n_stop; i++)

@@ -20,7 +20,8 @@
 /* The policy is slm and tau what we compute; --seed is the run seed; one model. */
 static const char *const calibrate_skip[] = {"policy", "tau", "seed", "template-llm", "final",
                                               "final-max-tokens", "spec", "draft-max",
-                                              "draft-min", NULL};
+                                              "draft-min", "reward-url", "reward-model",
+                                              NULL};
 
 static void calibrate_usage(FILE *out, const router_opts *ro)
 {
@@ -137,7 +138,7 @@ int cmd_calibrate(int argc, char **argv)
                         err.status == GLIMP_ERR_NOT_FOUND ? " (--template-slm NAME)" : "");
         goto done;
     }
-    glimp_eval_router er = {slm, slm, nw, o.ro.router};
+    glimp_eval_router er = {slm, slm, nw, o.ro.router, NULL};
     eval_progress ps = {isatty(fileno(stderr)) != 0, 0};
     ep->progress = eval_cli_progress;
     ep->progress_user = &ps;

@@ -39,7 +39,7 @@ static void eval_usage(FILE *out, const router_opts *ro)
         "  --prompt-template FILE prompt text with a {question} placeholder\n"
         "run:\n"
         "  --policy LIST          comma-separated: glimp llm slm random:P hstep pplstep\n"
-        "                         specreason (glimp)\n"
+        "                         specreason rsd speccot:N (glimp)\n"
         "  --tau LIST             comma-separated thresholds for the policies with one (1.0)\n"
         "  --limit N              first N problems (all)\n"
         "  --repeats K            runs per problem (1)\n"
@@ -168,6 +168,30 @@ static bool check_lists(char **policies, int np, char **tau_text, int nt, double
     return true;
 }
 
+/* One reward model per worker from --reward-url / --reward-model (all NULL
+ * without them, or when no policy is rsd: the LLM judges); NULL after
+ * printing the error. */
+static glimp_reward **open_rewards(const router_opts *ro, char **policies, int np, int nw)
+{
+    glimp_reward **rewards = calloc((size_t)nw, sizeof *rewards);
+    if (!rewards) {
+        fprintf(stderr, "glimp eval: out of memory\n");
+        return NULL;
+    }
+    bool rsd = false;
+    for (int i = 0; i < np; i++) rsd = rsd || !strcmp(policies[i], "rsd");
+    glimp_error err = {0};
+    for (int w = 0; rsd && w < nw; w++) {
+        if (router_opts_open_reward(ro, &rewards[w], &err) != GLIMP_OK) {
+            fprintf(stderr, "glimp eval: %s\n", err.msg);
+            for (int k = 0; k < w; k++) glimp_reward_free(rewards[k]);
+            free(rewards);
+            return NULL;
+        }
+    }
+    return rewards;
+}
+
 /* Equal strings, or both absent. */
 static bool same(const char *a, const char *b)
 {
@@ -202,6 +226,7 @@ int cmd_eval(int argc, char **argv)
 
     glimp_dataset *ds = eval_cli_load(&o.cli, "glimp eval");
     glimp_backend **slm = NULL, **llm = NULL;
+    glimp_reward **rewards = NULL;
     char *config = NULL;
     int nw = ep->parallel;
     rc = 1;
@@ -223,8 +248,9 @@ int cmd_eval(int argc, char **argv)
     lp.n_ctx = o.ro.n_ctx;
     glimp_error err = {0};
     /* what the records depend on: DIR/run.json (docs/eval.md, "Resuming") */
-    const glimp_eval_models models = {
-        {o.slm_path, o.llm_path}, {o.slm_model, o.llm_model}, {tmpl_slm, tmpl_llm}, o.ro.n_ctx};
+    const glimp_eval_models models = {{o.slm_path, o.llm_path}, {o.slm_model, o.llm_model},
+                                      {tmpl_slm, tmpl_llm}, o.ro.n_ctx, o.ro.reward_url,
+                                      o.ro.reward_model};
     if (!(config = glimp_eval_router_config(&models, &o.ro.router, &err))) {
         fprintf(stderr, "glimp eval: %s\n", err.msg);
         goto done;
@@ -247,8 +273,9 @@ int cmd_eval(int argc, char **argv)
             goto done;
         }
     }
+    if (!(rewards = open_rewards(&o.ro, policies, np, nw))) goto done;
     router_opts_spec_note(&o.ro, slm[0], llm[0], "glimp eval");
-    glimp_eval_router er = {slm, llm, nw, o.ro.router};
+    glimp_eval_router er = {slm, llm, nw, o.ro.router, rewards};
     eval_progress ps = {isatty(fileno(stderr)) != 0, 0};
     ep->progress = eval_cli_progress;
     ep->progress_user = &ps;
@@ -284,6 +311,8 @@ done:
         if (llm[w] != slm[w]) glimp_backend_free(llm[w]);
         glimp_backend_free(slm[w]);
     }
+    for (int w = 0; w < nw && rewards; w++) glimp_reward_free(rewards[w]);
+    free(rewards);
     free(slm);
     free(llm);
     free(config);

@@ -298,7 +298,13 @@ int cmd_run(int argc, char **argv)
     glimp_backend *slm = open_backend(GLIMP_ROLE_SLM, o.slm_path, &o);
     glimp_backend *llm = slm ? open_backend(GLIMP_ROLE_LLM, o.llm_path, &o) : NULL;
     glimp_error err = {0};
-    glimp_router *router = llm ? glimp_router_create(slm, llm, &o.ro.router, &err) : NULL;
+    glimp_reward *reward = NULL;
+    bool rsd = o.ro.router.policy == GLIMP_POLICY_RSD;
+    if (!rsd && (o.ro.reward_url || o.ro.reward_model))
+        fprintf(stderr, "glimp run: --reward-url/--reward-model ignored (only rsd uses them)\n");
+    bool ready = llm && (!rsd || router_opts_open_reward(&o.ro, &reward, &err) == GLIMP_OK);
+    o.ro.router.reward = reward;
+    glimp_router *router = ready ? glimp_router_create(slm, llm, &o.ro.router, &err) : NULL;
     glimp_router_result *res = NULL;
     rc = 1;
     if (llm && !router) fprintf(stderr, "glimp run: %s\n", err.msg);
@@ -342,6 +348,7 @@ int cmd_run(int argc, char **argv)
     }
     glimp_router_result_free(res);
     glimp_router_free(router);
+    glimp_reward_free(reward);
     glimp_backend_free(llm);
     glimp_backend_free(slm);
     free(question);

@@ -269,7 +269,8 @@ int cmd_serve(int argc, char **argv)
 {
     glimp_serve_params p = glimp_serve_default_params();
     router_opts ro;
-    router_opts_init(&ro, NULL);
+    static const char *const serve_skip[] = {"reward-url", "reward-model", NULL};
+    router_opts_init(&ro, serve_skip);
     ro.router = p.router;
     double grace = 10.0;
     key_source key = {0};

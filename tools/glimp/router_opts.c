@@ -14,7 +14,10 @@
 #include <string.h>
 
 /* The model options, in help order; after the router options in getopt codes. */
-enum { MODEL_TEMPLATE_SLM, MODEL_TEMPLATE_LLM, MODEL_THREADS, MODEL_CTX, MODEL_COUNT };
+enum {
+    MODEL_TEMPLATE_SLM, MODEL_TEMPLATE_LLM, MODEL_THREADS, MODEL_CTX, MODEL_REWARD_URL,
+    MODEL_REWARD_MODEL, MODEL_COUNT
+};
 
 static const glimp_router_option model_options[MODEL_COUNT] = {
     [MODEL_TEMPLATE_SLM] = {"template-slm", "NAME", "chat template of the SLM instead of the "
@@ -23,6 +26,11 @@ static const glimp_router_option model_options[MODEL_COUNT] = {
     [MODEL_TEMPLATE_LLM] = {"template-llm", "NAME", "the same for the LLM", 0, 0},
     [MODEL_THREADS] = {"threads", "N", "threads per model (default: all cores)", 1, 1024},
     [MODEL_CTX] = {"ctx", "N", "context length in tokens (default: the model's)", 1, 1 << 24},
+    [MODEL_REWARD_URL] = {"reward-url", "URL", "rsd: a process reward model served by vLLM's "
+                          "pooling API at URL (with --reward-model NAME; see README)", 0, 0},
+    [MODEL_REWARD_MODEL] = {"reward-model", "M", "rsd: the server's model name with "
+                            "--reward-url, else a GGUF file that judges the steps in-process "
+                            "(default: the LLM judges them)", 0, 0},
 };
 
 /* The option of getopt code `code` (NULL when not ours); *is_router tells the table. */
@@ -136,6 +144,8 @@ bool router_opt_set(router_opts *o, int code, const char *arg, const char *cmd)
         case MODEL_TEMPLATE_SLM: o->template_name[GLIMP_ROLE_SLM] = arg; return true;
         case MODEL_TEMPLATE_LLM: o->template_name[GLIMP_ROLE_LLM] = arg; return true;
         case MODEL_THREADS: return model_count(opt, arg, &o->n_threads, cmd);
+        case MODEL_REWARD_URL: o->reward_url = arg; return true;
+        case MODEL_REWARD_MODEL: o->reward_model = arg; return true;
         default: return model_count(opt, arg, &o->n_ctx, cmd); /* MODEL_CTX */
         }
     }
@@ -157,6 +167,33 @@ bool router_opt_set(router_opts *o, int code, const char *arg, const char *cmd)
         return false;
     }
     return true;
+}
+
+glimp_status router_opts_open_reward(const router_opts *o, glimp_reward **reward,
+                                     glimp_error *err)
+{
+    *reward = NULL;
+    if (o->reward_url) {
+        if (!o->reward_model) {
+            err->status = GLIMP_ERR_ARG;
+            snprintf(err->msg, sizeof err->msg,
+                     "--reward-url needs --reward-model NAME (the server's model name)");
+            return err->status;
+        }
+        glimp_openai_params op = glimp_openai_default_params();
+        op.base_url = o->reward_url;
+        op.model = o->reward_model;
+        *reward = glimp_reward_prm_create(&op, err);
+    } else if (o->reward_model) {
+        glimp_local_params lp = glimp_local_default_params();
+        lp.model_path = o->reward_model;
+        lp.n_threads = o->n_threads;
+        lp.n_ctx = o->n_ctx;
+        *reward = glimp_reward_local_create(&lp, err);
+    } else {
+        return GLIMP_OK;
+    }
+    return *reward ? GLIMP_OK : err->status;
 }
 
 void router_opts_spec_note(const router_opts *o, glimp_backend *slm, glimp_backend *llm,

@@ -5,8 +5,8 @@
  * fields of glimp_router_params, so their names, ranges, help lines and
  * checks live in the library (glimp_router_options / glimp_router_set_option,
  * src/router/router_params.c), where any front end can use them. The model
- * options --template-slm/--template-llm, -t/--threads and --ctx belong to the
- * backends, not the router (a template serves a remote backend too), and
+ * options --template-slm/--template-llm, -t/--threads, --ctx and the reward
+ * model (--reward-url, --reward-model) belong to the backends, not the router (a template serves a remote backend too), and
  * decoding the C escapes of --delimiter needs storage the parameters only
  * borrow: those are command-line matters and live here. A command builds its
  * getopt_long table with router_opts_table(), hands the codes
@@ -32,6 +32,8 @@ typedef struct router_opts {
     const char *template_name[2]; /* --template-slm/-llm by glimp_role; NULL = the model's */
     int n_threads;                /* -t/--threads; 0 = all cores */
     int n_ctx;                    /* --ctx; 0 = the model's context length */
+    const char *reward_url;       /* --reward-url, or NULL */
+    const char *reward_model;     /* --reward-model, or NULL */
     char *delimiter;              /* decoded --delimiter (owned); router.delimiter borrows it */
     const char *const *skip;      /* option names this command leaves out (NULL-ended), or NULL */
 } router_opts;
@@ -49,6 +51,13 @@ bool router_opt_owns(int code);
 /* Applies one option; false (message on stderr naming the option and the
  * value, prefixed by cmd) on a bad value: the caller exits with 2. */
 bool router_opt_set(router_opts *o, int code, const char *arg, const char *cmd);
+
+/* The reward model of --reward-url / --reward-model (*reward NULL when
+ * neither was given: rsd's judge is then the LLM); the caller frees it.
+ * Fails with a message in err (--reward-url without --reward-model, a
+ * model that does not load). */
+glimp_status router_opts_open_reward(const router_opts *o, glimp_reward **reward,
+                                     glimp_error *err);
 
 /* The help lines of the model options (models) or the router options. */
 /* Prints once, on stderr, why the speculation asked for is not in effect
