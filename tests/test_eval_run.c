@@ -494,6 +494,18 @@ static void test_fingerprint(void)
         cJSON_Delete(o);
         free(json);
     }
+    /* speculative decoding: absent when off, its mode and range when on */
+    for (int on = 0; on < 2; on++) {
+        glimp_router_params sp = glimp_router_default_params();
+        if (on) sp.spec = GLIMP_SPEC_NGRAM;
+        char *json = glimp_eval_router_config(&rm[0], &sp, &err);
+        cJSON *o = cJSON_Parse(json);
+        const char *spec = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "spec"));
+        CHECK(json && (on ? spec && !strcmp(spec, "ngram, draft 1..6") : !spec), "spec %d: '%s'",
+              on, spec ? spec : "(absent)");
+        cJSON_Delete(o);
+        free(json);
+    }
     rm[2].reward_model = "/nonexistent/judge.gguf";
     CHECK(!glimp_eval_router_config(&rm[2], &rp, &err) && err.status == GLIMP_ERR_IO &&
               strstr(err.msg, "/nonexistent/judge.gguf"),

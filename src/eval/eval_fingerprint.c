@@ -121,6 +121,11 @@ char *glimp_eval_router_config(const glimp_eval_models *m, const glimp_router_pa
     cJSON_AddNumberToObject(o, "think_budget", p->think_budget);
     cJSON_AddNumberToObject(o, "final_max_tokens", p->final_max_tokens);
     cJSON_AddStringToObject(o, "final", p->final_by_slm ? "slm" : "llm");
+    if (p->spec != GLIMP_SPEC_OFF) { /* sampled tokens differ with it (greedy ones do not) */
+        snprintf(text, sizeof text, "%s, draft %d..%d", glimp_spec_mode_name(p->spec),
+                 p->draft_min, p->draft_max);
+        cJSON_AddStringToObject(o, "spec", text);
+    }
     char *json = st == GLIMP_OK ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
     if (st == GLIMP_OK && !json) glimp_error_set(err, GLIMP_ERR_NOMEM, "out of memory");
