@@ -32,7 +32,7 @@ items=$dir/run/items.jsonl
 [ "$(grep -c '"correct":false' "$items")" -eq 6 ] || fail "the demo pair passed a test?"
 grep -q '"problem":"abc387_b"' "$items" || fail "first problem"
 grep -q 'You are an expert Python programmer' "$items" || fail "prompt not in the traces"
-head -n 1 "$dir/run/summary.csv" | grep -q ',pareto,pass_k,pass_at_k$' || fail "summary.csv header"
+head -n 1 "$dir/run/summary.csv" | grep -q ',pareto,pass_k,pass_at_k,spec_acceptance$' || fail "summary.csv header"
 grep -q "| pass@k |" "$dir/out.txt" || fail "summary table"
 
 # without python3 the run is refused before any model runs

@@ -129,8 +129,8 @@ int main(void)
     /* pass@1 = 3/6; pass@2 = mean(1, 1, 0) */
     snprintf(path, sizeof path, "%s/summary.csv", out);
     char *csv = read_all(path);
-    CHECK(csv && strstr(csv, ",pass_k,pass_at_k\n") && strstr(csv, "\nslm,,6,3,0.500000,") &&
-              strstr(csv, ",2,0.666667\n"),
+    CHECK(csv && strstr(csv, ",pass_k,pass_at_k,spec_acceptance\n") &&
+              strstr(csv, "\nslm,,6,3,0.500000,") && strstr(csv, ",2,0.666667,\n"),
           "summary.csv: %s", csv ? csv : "(missing)");
     glimp_dataset_free(ds);
     char cmd[300];

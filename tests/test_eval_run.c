@@ -518,17 +518,21 @@ static void test_fingerprint(void)
 static void put_item(FILE *f, const char *policy, double tau, int problem, int repeat, bool ok,
                      double wall, int steps_llm, int tok_slm, int tok_llm)
 {
-    char t[32];
+    char t[32], spec[64] = "";
     if (isnan(tau)) snprintf(t, sizeof t, "null");
     else snprintf(t, sizeof t, "%g", tau);
+    /* llm items were decoded speculatively: 10 drafted, 2 x problem accepted */
+    if (!strcmp(policy, "llm"))
+        snprintf(spec, sizeof spec, ",\"spec\":{\"drafted\":10,\"accepted\":%d}", 2 * problem);
     fprintf(f,
             "{\"dataset\":\"hand\",\"policy\":\"%s\",\"tau\":%s,\"problem\":\"%d\",\"repeat\":%d,"
             "\"correct\":%s,\"wall_s\":%g,\"tokens\":{\"slm\":%d,\"llm\":%d},"
             "\"steps\":{\"total\":10,\"llm\":%d},\"trace\":{\"steps\":["
             "{\"model\":\"slm\",\"h_init\":{\"topk\":0.25,\"exact\":null}},"
             "{\"model\":\"llm\",\"h_init\":{\"topk\":2.5,\"exact\":null}},"
-            "{\"model\":\"llm\",\"h_init\":{\"topk\":null,\"exact\":null}}]}}\n",
-            policy, t, problem, repeat, ok ? "true" : "false", wall, tok_slm, tok_llm, steps_llm);
+            "{\"model\":\"llm\",\"h_init\":{\"topk\":null,\"exact\":null}}]%s}}\n",
+            policy, t, problem, repeat, ok ? "true" : "false", wall, tok_slm, tok_llm, steps_llm,
+            spec);
 }
 
 static void test_summary(void)
@@ -597,10 +601,12 @@ static void test_summary(void)
     snprintf(path, sizeof path, "%s/summary.csv", dir);
     char *csv = read_all(path);
     CHECK(csv && strstr(csv, "\nglimp,1,4,3,0.750000,0.300642,0.954413,7.500000,2.666667,"
-                             "0.250000,0.200000,100.0,1,2,1.000000\n"), "csv:\n%s", csv ? csv : "");
+                             "0.250000,0.200000,100.0,1,2,1.000000,\n"), "csv:\n%s", csv ? csv : "");
     CHECK(csv && strstr(csv, "\nllm,,4,3,"), "csv llm row");
+    CHECK(csv && strstr(csv, ",0.300000\nslm,"), "spec acceptance 12 of 40 on the llm row:\n%s",
+          csv ? csv : "");
     /* pass@2 of glimp 0.5: problem 1 has a right sample of two, problem 2 none */
-    CHECK(csv && strstr(csv, "\nglimp,0.5,4,1,") && strstr(csv, ",2,0.500000\n"), "pass@2");
+    CHECK(csv && strstr(csv, "\nglimp,0.5,4,1,") && strstr(csv, ",2,0.500000,\n"), "pass@2");
     free(csv);
     snprintf(path, sizeof path, "%s/summary.md", dir);
     char *md = read_all(path);

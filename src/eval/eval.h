@@ -85,6 +85,7 @@ typedef struct eval_item {
     double wall_s;
     long tokens_slm, tokens_llm;
     long steps, steps_llm;
+    long spec_drafted, spec_accepted; /* speculative decoding (trace "spec"; 0 when off) */
 } eval_item;
 
 typedef struct eval_items {
@@ -159,6 +160,8 @@ typedef struct eval_summary_row {
     int pass_k;             /* k of pass_at_k: the fewest repeats of a problem in the row;
                                0 when under 2 (accuracy is pass@1) */
     double pass_at_k;       /* mean over problems of 1 - C(n-c,k)/C(n,k) (NAN: pass_k 0) */
+    double spec_acceptance; /* speculative decoding: accepted / drafted tokens over the
+                               row's items (NAN: nothing drafted) */
 } eval_summary_row;
 
 typedef struct eval_summary {

@@ -39,6 +39,7 @@ static bool item_from_json(const cJSON *o, eval_item *it)
         !cJSON_IsNumber(get(o, "repeat")) || !cJSON_IsNumber(get(o, "wall_s")))
         return false;
     const cJSON *tok = get(o, "tokens"), *steps = get(o, "steps");
+    const cJSON *spec = get(get(o, "trace"), "spec");
     *it = (eval_item){
         .dataset = strdup(cJSON_IsString(ds) ? ds->valuestring : ""),
         .policy = strdup(policy->valuestring),
@@ -51,6 +52,8 @@ static bool item_from_json(const cJSON *o, eval_item *it)
         .tokens_llm = (long)num_or(get(tok, "llm"), 0),
         .steps = (long)num_or(get(steps, "total"), 0),
         .steps_llm = (long)num_or(get(steps, "llm"), 0),
+        .spec_drafted = (long)num_or(get(spec, "drafted"), 0),
+        .spec_accepted = (long)num_or(get(spec, "accepted"), 0),
     };
     return true;
 }

@@ -30,7 +30,7 @@ void eval_wilson_interval(size_t k, size_t n, double *lo, double *hi)
 /* Accumulators of one row while grouping. */
 typedef struct row_acc {
     double wall;
-    long steps, steps_llm, tok_slm, tok_llm;
+    long steps, steps_llm, tok_slm, tok_llm, drafted, accepted;
 } row_acc;
 
 static int cmp_str_ptr(const void *a, const void *b)
@@ -197,6 +197,8 @@ glimp_status eval_summary_build(const eval_items *items, eval_summary *out, glim
         acc[r].steps_llm += it->steps_llm;
         acc[r].tok_slm += it->tokens_slm;
         acc[r].tok_llm += it->tokens_llm;
+        acc[r].drafted += it->spec_drafted;
+        acc[r].accepted += it->spec_accepted;
     }
     sort_rows(out->rows, acc, out->n_rows);
     for (size_t r = 0; r < out->n_rows; r++) {
@@ -209,6 +211,7 @@ glimp_status eval_summary_build(const eval_items *items, eval_summary *out, glim
         row->llm_step_share = a->steps ? (double)a->steps_llm / (double)a->steps : NAN;
         row->llm_token_share = tok ? (double)a->tok_llm / (double)tok : NAN;
         row->mean_tokens = (double)tok / (double)row->n;
+        row->spec_acceptance = a->drafted ? (double)a->accepted / (double)a->drafted : NAN;
     }
     free(acc);
     const eval_summary_row *base = llm_row(out);

@@ -32,7 +32,7 @@ glimp_status eval_summary_write_csv(const eval_summary *s, const char *path, gli
     eval_buf b = {0};
     eval_buf_puts(&b, "policy,tau,n,correct,accuracy,ci_low,ci_high,mean_latency_s,"
                       "speedup_vs_llm,llm_step_share,llm_token_share,mean_tokens,pareto,pass_k,"
-                      "pass_at_k\n");
+                      "pass_at_k,spec_acceptance\n");
     for (size_t i = 0; i < s->n_rows; i++) {
         const eval_summary_row *r = &s->rows[i];
         eval_buf_printf(&b, "%s,", r->policy);
@@ -45,8 +45,10 @@ glimp_status eval_summary_write_csv(const eval_summary *s, const char *path, gli
         eval_buf_putc(&b, ',');
         put_num(&b, "%.6f", r->llm_token_share, "");
         eval_buf_printf(&b, ",%.1f,%d,", r->mean_tokens, r->pareto ? 1 : 0);
-        if (r->pass_k) eval_buf_printf(&b, "%d,%.6f\n", r->pass_k, r->pass_at_k);
-        else eval_buf_puts(&b, ",\n");
+        if (r->pass_k) eval_buf_printf(&b, "%d,%.6f,", r->pass_k, r->pass_at_k);
+        else eval_buf_puts(&b, ",,");
+        put_num(&b, "%.6f", r->spec_acceptance, "");
+        eval_buf_putc(&b, '\n');
     }
     glimp_status st = write_file(path, &b, err);
     eval_buf_free(&b);
@@ -60,8 +62,8 @@ glimp_status eval_summary_write_md(const eval_summary *s, const char *path, glim
                     "# Evaluation summary\n\n"
                     "Datasets: %s; %zu problems, up to %d repeats.\n\n"
                     "| policy | tau | n | accuracy | 95%% CI | latency (s) | speedup | "
-                    "LLM steps | LLM tokens | pass@k |\n"
-                    "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|\n",
+                    "LLM steps | LLM tokens | pass@k | spec accepted |\n"
+                    "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|\n",
                     s->datasets[0] ? s->datasets : "-", s->n_problems, s->max_repeats);
     for (size_t i = 0; i < s->n_rows; i++) {
         const eval_summary_row *r = &s->rows[i];
@@ -74,8 +76,10 @@ glimp_status eval_summary_write_md(const eval_summary *s, const char *path, glim
         put_num(&b, "%.1f%%", 100 * r->llm_step_share, "-");
         eval_buf_puts(&b, " | ");
         put_num(&b, "%.1f%%", 100 * r->llm_token_share, "-");
-        if (r->pass_k) eval_buf_printf(&b, " | %.1f%% (k=%d) |\n", 100 * r->pass_at_k, r->pass_k);
-        else eval_buf_puts(&b, " | - |\n");
+        if (r->pass_k) eval_buf_printf(&b, " | %.1f%% (k=%d) | ", 100 * r->pass_at_k, r->pass_k);
+        else eval_buf_puts(&b, " | - | ");
+        put_num(&b, "%.1f%%", 100 * r->spec_acceptance, "-");
+        eval_buf_puts(&b, " |\n");
     }
     eval_buf_puts(&b,
                   "\n* on the Pareto front of (latency, accuracy): no other row is at least as "
@@ -88,7 +92,8 @@ glimp_status eval_summary_write_md(const eval_summary *s, const char *path, glim
                   "included); both are ratios of totals over the row's items. pass@k (with "
                   "repeats; accuracy is pass@1): over problems, the mean chance that k of its n "
                   "samples, c correct, hold a correct one, 1 - C(n-c,k)/C(n,k), with k the "
-                  "fewest samples of a problem in the row.\n");
+                  "fewest samples of a problem in the row. Spec accepted: with speculative "
+                  "decoding, the LLM's accepted draft tokens / drafted tokens over the row.\n");
     glimp_status st = write_file(path, &b, err);
     eval_buf_free(&b);
     return st;
