@@ -1034,9 +1034,10 @@ typedef struct glimp_serve_params {
                                   its request; beyond it connections close */
     double read_timeout_s;     /* a request's headers and body must arrive
                                   within this many seconds (10) */
-    int batch_tokens;          /* single model, parallel > 1: the slots'
-                                  steps run as one forward pass of at most
-                                  this many tokens (continuous batching;
+    int batch_tokens;          /* parallel > 1: the slots' steps run as one
+                                  forward pass of at most this many tokens
+                                  (continuous batching, per model in routed
+                                  mode, where the slots share each model;
                                   long prompts go in chunks); 0 = 512 */
 } glimp_serve_params;
 

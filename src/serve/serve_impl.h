@@ -132,7 +132,7 @@ bool auth_bearer_ok(const char *header, const char *key);
 /* ---- the server ------------------------------------------------------------- */
 
 /* One unit of concurrency: a session (single model) or two local backends
- * and a router (routed pair). Used by one request at a time. */
+ * on the shared models (routed pair). Used by one request at a time. */
 typedef struct serve_slot {
     glimp_session *sess;
     glimp_backend *slm, *llm;
