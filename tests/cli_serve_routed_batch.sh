@@ -55,11 +55,12 @@ body() { # QUESTION STREAM
 }
 # the answer without ids, creation times, timings and prefill counts (a
 # slot's cache holds whatever request it ran before; routed usage counts the
-# prompt tokens the models evaluated)
+# prompt tokens the models evaluated), and the keep-alive comments of a
+# stream that was silent for a while
 strip() {
     sed -E -e 's/"id":"[^"]*"//g' -e 's/"created":[0-9]+//g' -e 's/"time_ms":\{[^}]*\}//g' \
         -e 's/"[a-z_]*_ms":[-0-9.eE+]+//g' -e 's/"prefill_tokens":(\{[^}]*\}|[0-9]+)//g' \
-        -e 's/"(prompt|total)_tokens":[0-9]+//g'
+        -e 's/"(prompt|total)_tokens":[0-9]+//g' | grep -v -e '^: keep-alive' -e '^$'
 }
 for i in "${!questions[@]}"; do
     s=false; [ "$i" = 1 ] && s=true
