@@ -194,6 +194,41 @@ glimp_status glimp_batch_append(glimp_batch *b, glimp_session *const *sessions,
                                 const int32_t *const *tokens, const size_t *n, int n_seqs,
                                 glimp_error *err);
 
+/* A stepper batches continuously: threads that each drive their own
+ * sessions of one model submit steps (a decoded token, a prompt chunk) and
+ * the stepper runs the pending steps of all of them as one glimp_batch
+ * pass, so N streams read the weights once per pass. A pass starts when
+ * every member (a thread between join and leave) has submitted a step, or
+ * 2 ms after the oldest pending step; non-members are never waited for.
+ * Every session ends exactly as if it had appended its tokens alone.
+ * Thread-safe; a session must not be used by two threads at once. Owned by
+ * the caller (glimp_stepper_free, after every thread is done with it). */
+typedef struct glimp_stepper glimp_stepper;
+
+/* max_tokens: tokens per pass at most (long prompts go in chunks);
+ * n_threads as for a session. NULL with err set (GLIMP_ERR_ARG,
+ * GLIMP_ERR_NOMEM). */
+glimp_stepper *glimp_stepper_create(const glimp_model *model, size_t max_tokens, int n_threads,
+                                    glimp_error *err);
+void glimp_stepper_free(glimp_stepper *stepper); /* NULL-safe */
+/* The calling thread will submit steps (join) / is done submitting for now
+ * (leave): passes wait for the steps of members only. Pair them. */
+void glimp_stepper_join(glimp_stepper *stepper);
+void glimp_stepper_leave(glimp_stepper *stepper);
+/* glimp_session_append through the next pass (n at most max_tokens, else
+ * GLIMP_ERR_ARG); errors are this session's alone, as for the session. */
+glimp_status glimp_stepper_append(glimp_stepper *stepper, glimp_session *s,
+                                  const int32_t *tokens, size_t n, glimp_error *err);
+/* glimp_session_sync through passes, the tokens after the kept prefix in
+ * chunks that leave room for one token of every other member. */
+glimp_status glimp_stepper_sync(glimp_stepper *stepper, glimp_session *s, const int32_t *ids,
+                                size_t n, size_t *n_evaluated, glimp_error *err);
+/* The model it was created for. */
+const glimp_model *glimp_stepper_model(const glimp_stepper *stepper);
+/* Passes run as one batch so far, and the steps they carried. */
+void glimp_stepper_counts(glimp_stepper *stepper, unsigned long long *passes,
+                          unsigned long long *steps);
+
 size_t glimp_session_n_tokens(const glimp_session *s);
 /* The token history (n_tokens ids), owned by the session; valid until the
  * next append, decode, truncate or free. */
@@ -636,12 +671,23 @@ typedef struct glimp_local_params {
                                  picked from the file (glimp_template_from_gguf) */
     int n_threads;            /* 0 = all online CPUs */
     int n_ctx;                /* 0 = the model's context length */
+    /* Several backends on one loaded model (each keeps its own session):
+     * model and tokenizer already loaded from model_path, both owned by
+     * the caller and outliving the backend; NULL = loaded by the backend. */
+    const glimp_model *model;
+    const glimp_tokenizer *tokenizer; /* required with model */
+    /* Optional, a stepper of `model`: the backend's prefill and decoding
+     * run through it (the backend joins it during each call), batched with
+     * the other backends' steps. Not used for speculation's verify passes
+     * or glimp_backend_score, which run on the session alone. */
+    glimp_stepper *stepper;
 } glimp_local_params;
 
 glimp_local_params glimp_local_default_params(void);
 
-/* Loads the model and builds its session. Returns a backend owned by the
- * caller (glimp_backend_free), or NULL + err. */
+/* Loads the model (unless given) and builds its session. Returns a backend
+ * owned by the caller (glimp_backend_free), or NULL + err (GLIMP_ERR_ARG: a
+ * model without its tokenizer, or a stepper of another model). */
 glimp_backend *glimp_backend_local_create(const glimp_local_params *params, glimp_error *err);
 
 void glimp_backend_free(glimp_backend *backend);
@@ -1045,9 +1091,10 @@ typedef struct glimp_serve_params {
                                   its request; beyond it connections close */
     double read_timeout_s;     /* a request's headers and body must arrive
                                   within this many seconds (10) */
-    int batch_tokens;          /* single model, parallel > 1: the slots'
-                                  steps run as one forward pass of at most
-                                  this many tokens (continuous batching;
+    int batch_tokens;          /* parallel > 1: the slots' steps run as one
+                                  forward pass of at most this many tokens
+                                  (continuous batching, per model in routed
+                                  mode, where the slots share each model;
                                   long prompts go in chunks); 0 = 512 */
 } glimp_serve_params;
 

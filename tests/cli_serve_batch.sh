@@ -24,7 +24,11 @@ prompts=("Once" "Zoe has 8 boxes of 3" "$long" "The answer is" "Owen gives 5 to 
 body() { # PROMPT STREAM
     printf '{"prompt":"%s","max_tokens":24,"temperature":0,"logprobs":2,"stream":%s}' "$1" "$2"
 }
-strip_ids() { sed -e 's/"id":"[^"]*"//g' -e 's/"created":[0-9]*//g'; }
+# without ids, creation times and the keep-alive comments of a stream that was
+# silent for a while (a slow sanitizer build may send them)
+strip_ids() {
+    sed -e 's/"id":"[^"]*"//g' -e 's/"created":[0-9]*//g' | grep -v -e '^: keep-alive' -e '^$'
+}
 for i in "${!prompts[@]}"; do
     s=false; [ "$i" = 1 ] && s=true
     curl -sN "http://127.0.0.1:$PORT_one/v1/completions" -d "$(body "${prompts[$i]}" $s)" |

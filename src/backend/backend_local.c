@@ -14,6 +14,11 @@
  * With params.spec set, the tokens after the first come from speculative
  * decoding (spec_decode.c): a prompt-lookup drafter, or the session of the
  * draft backend (another local one with the same vocabulary).
+ * Several backends can share one loaded model and tokenizer (each has its
+ * own session), and a stepper of it: then prefill and decoding run in
+ * passes batched with the other backends' calls (the backend is a member of
+ * the stepper during probe and generate); speculation's verify passes and
+ * score's rows run on the session alone (and out of the stepper).
  *
  * Failure: model/tokenizer/template loading errors pass through from those
  * modules (GLIMP_ERR_IO/FORMAT/UNSUPPORTED/NOT_FOUND); a prompt longer than
@@ -39,9 +44,12 @@
 #include <string.h>
 
 typedef struct local {
-    glimp_model *model;
+    glimp_model *own_model;     /* loaded here (else the caller's) */
+    glimp_tokenizer *own_tok;
+    const glimp_model *model;
+    const glimp_tokenizer *tok;
+    glimp_stepper *stepper;     /* optional: prefill and decode batched */
     glimp_session *sess;
-    glimp_tokenizer *tok;
     const glimp_template *tmpl;
     glimp_prompt rendered;      /* the last prompt render() gave, with its markup */
     size_t n_vocab;             /* logits per position */
@@ -64,8 +72,8 @@ static void local_destroy(void *impl)
     if (!l) return;
     glimp_session_free(l->sess);
     glimp_prompt_clear(&l->rendered);
-    glimp_tokenizer_free(l->tok);
-    glimp_model_free(l->model);
+    glimp_tokenizer_free(l->own_tok);
+    glimp_model_free(l->own_model);
     free(l);
 }
 
@@ -88,7 +96,8 @@ static glimp_status sync_tokens(local *l, const int32_t *ids, size_t n, int *pre
                                 glimp_error *err)
 {
     size_t ran = 0;
-    glimp_status st = glimp_session_sync(l->sess, ids, n, &ran, err);
+    glimp_status st = l->stepper ? glimp_stepper_sync(l->stepper, l->sess, ids, n, &ran, err)
+                                 : glimp_session_sync(l->sess, ids, n, &ran, err);
     if (st != GLIMP_OK) glimp_error_prefix(err, "local backend");
     *prefill = (int)ran;
     return st;
@@ -148,7 +157,9 @@ static glimp_status local_probe(void *impl, const char *prompt, int top, glimp_t
                                 int *prefill_tokens, glimp_error *err)
 {
     local *l = impl;
+    if (l->stepper) glimp_stepper_join(l->stepper);
     glimp_status st = sync_prompt(l, prompt, prefill_tokens, err);
+    if (l->stepper) glimp_stepper_leave(l->stepper);
     if (st != GLIMP_OK) return st;
     return fill_dist(l, glimp_session_logits(l->sess), top, dist, err);
 }
@@ -220,7 +231,8 @@ static glimp_status decode_kept(local *l, int32_t t, glimp_gen_result *r, glimp_
 {
     if (glimp_token_is_eog(l->tok, t)) return GLIMP_OK;
     r->n_forwards++;
-    return glimp_session_decode(l->sess, t, err);
+    return l->stepper ? glimp_stepper_append(l->stepper, l->sess, &t, 1, err)
+                      : glimp_session_decode(l->sess, t, err);
 }
 
 /* What spec_decode hands each kept token to. */
@@ -284,7 +296,10 @@ static glimp_status spec_rest(local *l, gen *g, const glimp_gen_params *p, int32
                       .emit = spec_emit,
                       .user = &sink};
     spec_stats stats = {0};
+    /* verify passes run on the session alone: out of the stepper meanwhile */
+    if (l->stepper) glimp_stepper_leave(l->stepper);
     st = spec_decode(l->sess, pending, &loop, &stats, err);
+    if (l->stepper) glimp_stepper_join(l->stepper);
     dr->free(dr);
     r->spec_drafted += stats.drafted;
     r->spec_accepted += stats.accepted;
@@ -304,6 +319,7 @@ static glimp_status local_generate(void *impl, const char *prompt, const glimp_g
     sp.temperature = p->temperature;
     sp.top_p = p->top_p;
     sp.seed = p->seed;
+    if (l->stepper) glimp_stepper_join(l->stepper);
     glimp_status st = sync_prompt(l, prompt, &r->prefill_tokens, err);
     if (st == GLIMP_OK && !(g.sampler = glimp_sampler_create(&sp, err)))
         st = err ? err->status : GLIMP_ERR_NOMEM;
@@ -336,6 +352,7 @@ static glimp_status local_generate(void *impl, const char *prompt, const glimp_g
         st = decode_kept(l, t, r, err);
         if (st != GLIMP_OK) break;
     }
+    if (l->stepper) glimp_stepper_leave(l->stepper);
     if (st == GLIMP_OK) st = stream(&g, p, true, err);
     if (st == GLIMP_OK) {
         r->len = g.match.len;
@@ -421,14 +438,24 @@ glimp_backend *glimp_backend_local_create(const glimp_local_params *params, glim
         glimp_error_set(err, GLIMP_ERR_ARG, "local backend: negative threads or context");
         return NULL;
     }
+    if ((params->model && !params->tokenizer) || (params->tokenizer && !params->model) ||
+        (params->stepper && glimp_stepper_model(params->stepper) != params->model)) {
+        glimp_error_set(err, GLIMP_ERR_ARG, "local backend: a shared model needs its tokenizer, "
+                        "and a stepper must be of that model");
+        return NULL;
+    }
     local *l = calloc(1, sizeof *l);
     if (!l) {
         glimp_error_set(err, GLIMP_ERR_NOMEM, "local backend: out of memory");
         return NULL;
     }
     bool ok = false;
-    l->model = glimp_model_load(params->model_path, NULL, err);
-    if (l->model) l->tok = glimp_tokenizer_load(params->model_path, err);
+    l->model = params->model ? params->model
+                             : (l->own_model = glimp_model_load(params->model_path, NULL, err));
+    l->tok = params->model ? params->tokenizer
+                           : l->model ? (l->own_tok = glimp_tokenizer_load(params->model_path, err))
+                                      : NULL;
+    l->stepper = params->stepper;
     if (l->tok) {
         l->tmpl = pick_template(params, err);
         ok = l->tmpl != NULL;

@@ -11,7 +11,7 @@
  * backend does (same sampler, same raw pieces, same stop matching), so a
  * client of this server sees what an in-process run sees. Each token can
  * carry its top-K log-probabilities (legacy completions shape). With
- * several slots, prompt chunks and tokens run through the batcher, in one
+ * several slots, prompt chunks and tokens run through the stepper, in one
  * forward pass with the other slots' steps (same results as alone).
  *
  * Failure: a prompt longer than the context is a 400
@@ -242,8 +242,9 @@ static bool decode_loop(gen *g, glimp_sampler *smp)
         }
         if (g->n_gen >= g->r->max_tokens) return true;
         if (glimp_session_n_tokens(sess) >= glimp_session_n_ctx(sess)) return true;
-        glimp_status st = g->s->batcher ? batcher_append(g->s->batcher, sess, &t, 1, &err)
-                                        : glimp_session_decode(sess, t, &err);
+        glimp_status st = g->s->stepper[0]
+                              ? glimp_stepper_append(g->s->stepper[0], sess, &t, 1, &err)
+                              : glimp_session_decode(sess, t, &err);
         if (st != GLIMP_OK) break;
     }
     if (g->n_gen >= g->r->max_tokens && !err.status) return true;
@@ -280,10 +281,10 @@ void engine_run(serve_server *s, serve_slot *slot, serve_job *j, const api_reque
     sp.temperature = r->temperature;
     sp.top_p = r->top_p;
     sp.seed = r->seed;
-    glimp_status synced = s->batcher ? batcher_sync(s->batcher, slot->sess, ids, (size_t)n_ids,
-                                                    &prefill, &err)
-                                     : glimp_session_sync(slot->sess, ids, (size_t)n_ids, &prefill,
-                                                          &err);
+    glimp_status synced = s->stepper[0] ? glimp_stepper_sync(s->stepper[0], slot->sess, ids,
+                                                             (size_t)n_ids, &prefill, &err)
+                                        : glimp_session_sync(slot->sess, ids, (size_t)n_ids,
+                                                             &prefill, &err);
     if (synced != GLIMP_OK ||
         !(smp = glimp_sampler_create(&sp, &err))) {
         fail(&g, 500, "server_error", NULL, err.msg);

@@ -9,7 +9,6 @@
  *                 reuse, per-token top logprobs);
  *   serve_routed.c routed pair (model "glimprouter") over glimp_router;
  *   serve_metrics.c Prometheus counters;
- *   serve_batch.c  continuous batching of the single-model slots;
  *   serve_conns.c  open connections: read deadline, displacing idle ones;
  *   serve_auth.c   API key check.
  *
@@ -51,8 +50,8 @@ void metrics_destroy(serve_metrics *m);
 void metrics_request(serve_metrics *m, serve_endpoint ep, int status, double seconds);
 void metrics_tokens(serve_metrics *m, glimp_role role, int generated, int prompt, int prefill);
 void metrics_steps(serve_metrics *m, const int steps_by[2]);
-/* One batched forward pass that carried n_steps slots' steps. */
-void metrics_batch_pass(serve_metrics *m, int n_steps);
+/* The batched passes so far (glimp_stepper_counts of the server's steppers). */
+void metrics_batch_counts(serve_metrics *m, unsigned long long passes, unsigned long long steps);
 /* Prometheus text exposition (malloc'd). `model`: the served model id that
  * labels the token counters in single-model mode; NULL for the routed pair
  * (labels "slm" and "llm"). */
@@ -124,36 +123,6 @@ void conns_answered(serve_conns *cs, serve_conn *c);
 int conns_busy(serve_conns *cs);
 void conns_counts(serve_conns *cs, int *live, unsigned long long *dropped_total);
 
-/* ---- continuous batching (serve_batch.c) ------------------------------------- */
-
-typedef struct batch_step batch_step;
-
-typedef struct serve_batcher {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    glimp_batch *batch;
-    size_t max_tokens;        /* per pass */
-    size_t chunk;             /* prompt tokens per step */
-    batch_step *head, *tail;  /* submitted, not yet taken */
-    int n_pending;
-    int members;              /* generations that will submit again */
-    bool running;             /* a pass is running */
-    serve_metrics *metrics;
-} serve_batcher;
-
-bool batcher_init(serve_batcher *b, const glimp_model *model, size_t max_tokens, int parallel,
-                  int n_threads, serve_metrics *metrics, glimp_error *err);
-void batcher_destroy(serve_batcher *b);
-/* A generation starts / ends (passes wait for every member's step). */
-void batcher_join(serve_batcher *b);
-void batcher_leave(serve_batcher *b);
-/* Appends tokens to sess in the next pass (as glimp_session_append). */
-glimp_status batcher_append(serve_batcher *b, glimp_session *sess, const int32_t *tokens,
-                            size_t n, glimp_error *err);
-/* glimp_session_sync through passes, the prompt in chunks. */
-glimp_status batcher_sync(serve_batcher *b, glimp_session *sess, const int32_t *ids, size_t n,
-                          size_t *n_evaluated, glimp_error *err);
-
 /* ---- API key (serve_auth.c) ------------------------------------------------- */
 
 /* Whether an Authorization header value is "Bearer KEY" for the key, in
@@ -163,7 +132,7 @@ bool auth_bearer_ok(const char *header, const char *key);
 /* ---- the server ------------------------------------------------------------- */
 
 /* One unit of concurrency: a session (single model) or two local backends
- * and a router (routed pair). Used by one request at a time. */
+ * on the shared models (routed pair). Used by one request at a time. */
 typedef struct serve_slot {
     glimp_session *sess;
     glimp_backend *slm, *llm;
@@ -179,7 +148,10 @@ struct glimp_server {
     glimp_tokenizer *tok;
     const glimp_template *tmpl; /* "raw" when the file has none */
     serve_slot *slots;        /* (parallel) */
-    serve_batcher *batcher;   /* single model with parallel > 1: slots step together */
+    glimp_stepper *stepper[2];/* parallel > 1: the slots step together; single
+                                 model: [0]; routed: by glimp_role */
+    glimp_model *pair[2];     /* routed: each model, loaded once (by role) */
+    glimp_tokenizer *pair_tok[2];
     bool *slot_busy;          /* (parallel) */
     char *delimiter;          /* p.router.delimiter points here */
     pthread_mutex_t mu;       /* admission state below */

@@ -56,11 +56,11 @@ void metrics_tokens(serve_metrics *m, glimp_role role, int generated, int prompt
     pthread_mutex_unlock(&m->mu);
 }
 
-void metrics_batch_pass(serve_metrics *m, int n_steps)
+void metrics_batch_counts(serve_metrics *m, unsigned long long passes, unsigned long long steps)
 {
     pthread_mutex_lock(&m->mu);
-    m->batch_passes++;
-    m->batch_steps += (unsigned long long)n_steps;
+    m->batch_passes = passes;
+    m->batch_steps = steps;
     pthread_mutex_unlock(&m->mu);
 }
 

@@ -127,9 +127,9 @@ static void *worker_main(void *arg)
         if (s->routed) {
             routed_run(s, &s->slots[slot], j, &w->r);
         } else {
-            if (s->batcher) batcher_join(s->batcher);
+            if (s->stepper[0]) glimp_stepper_join(s->stepper[0]);
             engine_run(s, &s->slots[slot], j, &w->r);
-            if (s->batcher) batcher_leave(s->batcher);
+            if (s->stepper[0]) glimp_stepper_leave(s->stepper[0]);
         }
         server_release_slot(s, slot);
     }
@@ -362,6 +362,14 @@ static enum MHD_Result get_route(serve_server *s, struct MHD_Connection *c, serv
         int active = s->active, waiting = s->waiting;
         pthread_mutex_unlock(&s->mu);
         metrics_request(&s->metrics, ep, 200, serve_now() - t0); /* counts this scrape */
+        unsigned long long passes = 0, steps = 0;
+        for (int r = 0; r < 2; r++) {
+            unsigned long long p = 0, n = 0;
+            if (s->stepper[r]) glimp_stepper_counts(s->stepper[r], &p, &n);
+            passes += p;
+            steps += n;
+        }
+        metrics_batch_counts(&s->metrics, passes, steps);
         body = metrics_render(&s->metrics, s->routed ? NULL : s->model_name, active, waiting,
                               s->p.parallel, s->p.queue);
         type = "text/plain; version=0.0.4";
@@ -587,6 +595,19 @@ static char *stem_of(const char *path)
     return strndup(b, n);
 }
 
+/* Routed pair: each model and tokenizer loaded once for every slot, and
+ * with several slots a stepper per model, so the steps of different
+ * requests on the same model share forward passes. */
+static bool load_pair(serve_server *s, glimp_error *err)
+{
+    const char *paths[2] = {s->p.slm_path, s->p.llm_path};
+    for (int r = 0; r < 2; r++) {
+        if (!(s->pair[r] = glimp_model_load(paths[r], NULL, err))) return false;
+        if (!(s->pair_tok[r] = glimp_tokenizer_load(paths[r], err))) return false;
+    }
+    return true;
+}
+
 static bool make_slots(serve_server *s, glimp_error *err)
 {
     s->slots = calloc((size_t)s->p.parallel, sizeof *s->slots);
@@ -595,23 +616,16 @@ static bool make_slots(serve_server *s, glimp_error *err)
         glimp_error_set(err, GLIMP_ERR_NOMEM, "out of memory");
         return false;
     }
+    size_t pass = s->p.batch_tokens ? (size_t)s->p.batch_tokens : 512;
     glimp_session_params sp = glimp_session_default_params();
     sp.n_ctx = (size_t)s->p.n_ctx;
     sp.n_threads = s->p.n_threads;
-    if (!s->routed && s->p.parallel > 1) {
-        size_t pass = s->p.batch_tokens ? (size_t)s->p.batch_tokens : 512;
+    if (s->p.parallel > 1) {
         sp.n_batch = pass;
-        s->batcher = calloc(1, sizeof *s->batcher);
-        if (!s->batcher) {
-            glimp_error_set(err, GLIMP_ERR_NOMEM, "serve: out of memory");
-            return false;
-        }
-        if (!batcher_init(s->batcher, s->model, pass, s->p.parallel, s->p.n_threads, &s->metrics,
-                          err)) {
-            free(s->batcher);
-            s->batcher = NULL;
-            return false;
-        }
+        for (int r = 0; r < (s->routed ? 2 : 1); r++)
+            if (!(s->stepper[r] = glimp_stepper_create(s->routed ? s->pair[r] : s->model, pass,
+                                                       s->p.n_threads, err)))
+                return false;
     }
     for (int i = 0; i < s->p.parallel; i++) {
         serve_slot *sl = &s->slots[i];
@@ -624,9 +638,15 @@ static bool make_slots(serve_server *s, glimp_error *err)
         lp.n_ctx = s->p.n_ctx;
         lp.model_path = s->p.slm_path;
         lp.template_name = s->p.slm_template;
+        lp.model = s->pair[GLIMP_ROLE_SLM];
+        lp.tokenizer = s->pair_tok[GLIMP_ROLE_SLM];
+        lp.stepper = s->stepper[GLIMP_ROLE_SLM];
         if (!(sl->slm = glimp_backend_local_create(&lp, err))) return false;
         lp.model_path = s->p.llm_path;
         lp.template_name = s->p.llm_template;
+        lp.model = s->pair[GLIMP_ROLE_LLM];
+        lp.tokenizer = s->pair_tok[GLIMP_ROLE_LLM];
+        lp.stepper = s->stepper[GLIMP_ROLE_LLM];
         if (!(sl->llm = glimp_backend_local_create(&lp, err))) return false;
     }
     return true;
@@ -641,8 +661,11 @@ static void free_server(serve_server *s)
     }
     free(s->slots);
     free(s->slot_busy);
-    if (s->batcher) batcher_destroy(s->batcher);
-    free(s->batcher);
+    for (int r = 0; r < 2; r++) {
+        glimp_stepper_free(s->stepper[r]);
+        glimp_tokenizer_free(s->pair_tok[r]);
+        glimp_model_free(s->pair[r]);
+    }
     glimp_tokenizer_free(s->tok);
     glimp_model_free(s->model);
     free(s->model_name);
@@ -751,7 +774,7 @@ glimp_server *glimp_server_start(const glimp_serve_params *params, glimp_error *
                                        : stem_of(params->model_path);
     bool ok = s->delimiter && s->model_name;
     if (!ok) glimp_error_set(err, GLIMP_ERR_NOMEM, "out of memory");
-    if (ok && !pair) ok = load_single(s, err);
+    if (ok) ok = pair ? load_pair(s, err) : load_single(s, err);
     if (ok) ok = make_slots(s, err);
     struct sockaddr_storage ss;
     bool v6 = false;

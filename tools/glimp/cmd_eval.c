@@ -48,8 +48,8 @@ static void eval_usage(FILE *out, const router_opts *ro)
         "                         settings match DIR/run.json, and refuses otherwise\n"
         "  --force-new            DIR holds records: move them to DIR/previous-N and start\n"
         "                         afresh\n"
-        "  --parallel N           concurrent items when both models are servers (1); local\n"
-        "                         models run one item at a time\n"
+        "  --parallel N           concurrent items (1); local models are loaded once and\n"
+        "                         the items' steps share forward passes\n"
         "models:\n"
         "  --slm MODEL --llm MODEL GGUF files (the same file may serve as both), or the\n"
         "                         URLs of OpenAI-compatible servers (vLLM, SGLang, llama.cpp)\n"
@@ -192,6 +192,37 @@ static glimp_reward **open_rewards(const router_opts *ro, char **policies, int n
     return rewards;
 }
 
+/* A local model loaded once for every worker, with a stepper when several
+ * workers step it at once (their steps then share forward passes). */
+typedef struct shared_model {
+    glimp_model *model;
+    glimp_tokenizer *tok;
+    glimp_stepper *stepper;
+} shared_model;
+
+/* Loads `path` into sm and points lp at it; a server URL is left alone. */
+static bool share_model(const char *path, int workers, shared_model *sm, glimp_local_params *lp,
+                        glimp_error *err)
+{
+    if (glimp_eval_is_server(path)) return true;
+    if (!(sm->model = glimp_model_load(path, NULL, err)) ||
+        !(sm->tok = glimp_tokenizer_load(path, err)))
+        return false;
+    if (workers > 1 && !(sm->stepper = glimp_stepper_create(sm->model, 512, lp->n_threads, err)))
+        return false;
+    lp->model = sm->model;
+    lp->tokenizer = sm->tok;
+    lp->stepper = sm->stepper;
+    return true;
+}
+
+static void shared_model_free(shared_model *sm)
+{
+    glimp_stepper_free(sm->stepper);
+    glimp_tokenizer_free(sm->tok);
+    glimp_model_free(sm->model);
+}
+
 /* Equal strings, or both absent. */
 static bool same(const char *a, const char *b)
 {
@@ -229,23 +260,19 @@ int cmd_eval(int argc, char **argv)
     glimp_reward **rewards = NULL;
     char *config = NULL;
     int nw = ep->parallel;
+    shared_model sm[2] = {{0}};
     rc = 1;
     if (!ds) goto done;
-    /* servers: one backend pair per worker; local models: one item at a time */
-    bool servers = glimp_eval_is_server(o.slm_path) && glimp_eval_is_server(o.llm_path);
-    if (nw > 1 && !servers) {
-        fprintf(stderr, "glimp eval: local backends run one item at a time (--parallel %d ignored)\n",
-                nw);
-        ep->parallel = nw = 1;
-    }
     /* one backend serves both roles when both name the same model and template */
     const char *tmpl_slm = o.ro.template_name[GLIMP_ROLE_SLM];
     const char *tmpl_llm = o.ro.template_name[GLIMP_ROLE_LLM];
     bool shared = !strcmp(o.slm_path, o.llm_path) && same(o.slm_model, o.llm_model) &&
                   same(tmpl_slm, tmpl_llm);
+    /* one backend pair per worker; a local model is loaded once for all */
     glimp_local_params lp = glimp_local_default_params();
     lp.n_threads = o.ro.n_threads;
     lp.n_ctx = o.ro.n_ctx;
+    glimp_local_params lp_llm = lp;
     glimp_error err = {0};
     /* what the records depend on: DIR/run.json (docs/eval.md, "Resuming") */
     const glimp_eval_models models = {{o.slm_path, o.llm_path}, {o.slm_model, o.llm_model},
@@ -262,11 +289,23 @@ int cmd_eval(int argc, char **argv)
         fprintf(stderr, "glimp eval: out of memory\n");
         goto done;
     }
+    bool same_file = !strcmp(o.slm_path, o.llm_path);
+    if (!share_model(o.slm_path, nw, &sm[0], &lp, &err) ||
+        (!same_file && !share_model(o.llm_path, nw, &sm[1], &lp_llm, &err))) {
+        fprintf(stderr, "glimp eval: %s\n", err.msg);
+        goto done;
+    }
+    if (same_file) { /* other templates or server names: the model all the same */
+        lp_llm.model = lp.model;
+        lp_llm.tokenizer = lp.tokenizer;
+        lp_llm.stepper = lp.stepper;
+    }
     for (int w = 0; w < nw; w++) {
         slm[w] = glimp_eval_open_backend(o.slm_path, o.slm_model, tmpl_slm, &lp, &err);
         if (slm[w])
             llm[w] = shared ? slm[w]
-                            : glimp_eval_open_backend(o.llm_path, o.llm_model, tmpl_llm, &lp, &err);
+                            : glimp_eval_open_backend(o.llm_path, o.llm_model, tmpl_llm, &lp_llm,
+                                                      &err);
         if (!slm[w] || !llm[w]) {
             fprintf(stderr, "glimp eval: %s%s\n", err.msg, err.status == GLIMP_ERR_NOT_FOUND
                     ? " (--template-slm / --template-llm NAME)" : "");
@@ -304,6 +343,13 @@ int cmd_eval(int argc, char **argv)
         fprintf(stderr, "glimp eval: %s\n", err.msg);
         goto done;
     }
+    for (int r = 0; r < 2; r++) {
+        unsigned long long passes = 0, steps = 0;
+        if (!sm[r].stepper) continue;
+        glimp_stepper_counts(sm[r].stepper, &passes, &steps);
+        fprintf(stderr, "glimp eval: %s: %d workers on one copy, %llu steps in %llu forward "
+                "passes\n", r == GLIMP_ROLE_SLM ? o.slm_path : o.llm_path, nw, steps, passes);
+    }
     eval_cli_print_summary(ep->out_dir);
     rc = 0;
 done:
@@ -315,6 +361,8 @@ done:
     free(rewards);
     free(slm);
     free(llm);
+    shared_model_free(&sm[0]);
+    shared_model_free(&sm[1]);
     free(config);
     glimp_dataset_free(ds);
     eval_cli_free(&o.cli);
