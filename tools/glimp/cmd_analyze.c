@@ -154,7 +154,7 @@ static bool run_data(analyze_opts *o, glimp_analyzer *an, glimp_backend *llm)
     glimp_eval_router er = {&slm, &llm, 1, o->ro.router, NULL};
     glimp_status st = slm ? GLIMP_OK : GLIMP_ERR_IO;
     const char *failed = NULL; /* the problem that failed */
-    eval_progress progress = {isatty(fileno(stderr)) != 0, 0};
+    bool tty = isatty(fileno(stderr)) != 0;
     double t0 = now_s();
     for (size_t i = 0; st == GLIMP_OK && i < n; i++) {
         const glimp_eval_problem *pb = glimp_dataset_problem(ds, i);
@@ -167,7 +167,10 @@ static bool run_data(analyze_opts *o, glimp_analyzer *an, glimp_backend *llm)
         if (st != GLIMP_OK) failed = pb->id;
         free(prompt);
         free(trace);
-        eval_cli_progress(&progress, i + 1, n, now_s() - t0);
+        if (tty || (i + 1) % 25 == 0 || i + 1 == n)
+            fprintf(stderr, "%s%s: %zu/%zu problems, %zu steps, %.0f s%s", tty ? "\r" : "", cmd,
+                    i + 1, n, glimp_analyzer_n_steps(an), now_s() - t0,
+                    tty && i + 1 < n ? "" : "\n");
     }
     if (st != GLIMP_OK && failed) fprintf(stderr, "%s: problem %s: %s\n", cmd, failed, e.msg);
     else if (st != GLIMP_OK) fprintf(stderr, "%s: %s: %s\n", cmd, o->slm, e.msg);
