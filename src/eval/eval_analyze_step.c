@@ -8,6 +8,7 @@
  */
 #include "eval/eval_analyze.h"
 
+#include "backend/backend_impl.h"
 #include "router/router_judge.h"
 
 #include <math.h>
@@ -129,11 +130,10 @@ glimp_status eval_slm_read_step(eval_slm_reader *r, const char *question,
         out->signal[EVAL_SIG_H_INIT] =
             r->entropy == GLIMP_ENTROPY_EXACT ? probe.entropy_full : probe.entropy_topk;
         add_position(logits, n_vocab, ids[start], &sum_h, &sum_lp);
-        char piece[GLIMP_TOKEN_TEXT_MAX];
+        char piece[256]; /* cut as a backend cuts its token texts, so they compare */
         int len = glimp_token_piece(r->tok, ids[start], true, piece, sizeof piece);
-        if (len < 0) len = 0;
-        piece[(size_t)len < sizeof piece ? (size_t)len : sizeof piece - 1] = '\0';
-        memcpy(out->slm_first, piece, sizeof piece);
+        len = len < 0 ? 0 : len < (int)sizeof piece ? len : (int)sizeof piece - 1;
+        backend_copy_token_text(out->slm_first, piece, (size_t)len);
     }
     /* Logits after each step token but the last: the distributions of the rest. */
     if (st == GLIMP_OK && m > 1)
