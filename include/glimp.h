@@ -1367,6 +1367,55 @@ glimp_status glimp_eval_calibrate(const glimp_dataset *ds, const glimp_eval_para
                                   glimp_eval_solve_fn solve, void *user,
                                   glimp_calibration *out, glimp_error *err);
 
+/* Signal analysis (`glimp analyze`; docs/eval.md, "Signal analysis"): for
+ * every SLM-written step of router traces, the signals a policy could route
+ * on - H_init, H_step, PPL_step and the specreason judge's score - and
+ * whether the LLM would write the step differently (its greedy first token
+ * differs; its log-probability per token of the step), then each signal's
+ * AUROC for that label, its bimodality coefficient and its histogram. */
+typedef struct glimp_analyzer glimp_analyzer;
+
+typedef struct glimp_analyze_params {
+    const char *slm_path;       /* the SLM's GGUF file (required): the analysis reads its
+                                   distribution before every token of a step */
+    const char *slm_template;   /* a glimp_template_names() name; NULL: the file's */
+    int n_ctx;                  /* the SLM session's context; 0: the model's */
+    int n_threads;              /* 0: physical cores */
+    glimp_entropy_kind entropy; /* H_init's estimator, as the router's (GLIMP_ENTROPY_TOPK) */
+    int entropy_top_k;          /* its K (20) */
+    double ll_threshold;        /* the low_ll label: the LLM's log-probability per token of
+                                   the step below this; NAN (default): the median */
+} glimp_analyze_params;
+
+glimp_analyze_params glimp_analyze_default_params(void);
+
+/* Opens the SLM (a model and session of its own) and borrows `llm`, which
+ * must outlive the analyzer. Owned by the caller (glimp_analyzer_free);
+ * NULL + err when the SLM cannot be loaded or params are out of range. */
+glimp_analyzer *glimp_analyzer_create(const glimp_analyze_params *params, glimp_backend *llm,
+                                      glimp_error *err);
+void glimp_analyzer_free(glimp_analyzer *a); /* NULL-safe */
+
+/* Analyzes every step the SLM wrote in `trace_json` (glimp_router_result_json;
+ * its "question" and steps' "model" and "text" are read), after the steps
+ * before it as the trace has them. `problem` names its rows. A step whose
+ * prompt no longer fits the SLM's context ends that trace's analysis (counted
+ * in glimp_analyzer_n_skipped). GLIMP_ERR_JSON for a trace without those
+ * fields; backend errors pass through. */
+glimp_status glimp_analyzer_add_trace(glimp_analyzer *a, const char *problem,
+                                      const char *trace_json, glimp_error *err);
+/* The same for the trace of every record of DIR/items.jsonl (a `glimp eval`
+ * folder; a torn last line is ignored); *n_traces (may be NULL) gets how many. */
+glimp_status glimp_analyzer_add_eval_dir(glimp_analyzer *a, const char *dir, size_t *n_traces,
+                                         glimp_error *err);
+size_t glimp_analyzer_n_steps(const glimp_analyzer *a);   /* steps analyzed */
+size_t glimp_analyzer_n_skipped(const glimp_analyzer *a); /* SLM steps left out */
+
+/* Writes DIR/steps.csv (one row per step), DIR/signals.csv and
+ * DIR/signals.md (per signal: AUROC for each label, bimodality coefficient,
+ * moments) and DIR/hist_<signal>.svg; DIR is created if missing. */
+glimp_status glimp_analyzer_write(glimp_analyzer *a, const char *dir, glimp_error *err);
+
 #if defined(__GNUC__)
 #pragma GCC visibility pop
 #endif

@@ -33,7 +33,7 @@ usage() {
 says() { grep -qF -- "$1" "$tmp/err" || fail "expected '$1' in '$(head -1 "$tmp/err")'"; }
 
 # --help: stdout, exit 0, nothing on stderr
-for cmd in bench calibrate eval generate inspect mkmodel report run serve tokenize; do
+for cmd in analyze bench calibrate eval generate inspect mkmodel report run serve tokenize; do
   rc=0
   "$bin" "$cmd" --help >"$tmp/out" 2>"$tmp/err" || rc=$?
   [ "$rc" = 0 ] && [ -s "$tmp/out" ] && [ ! -s "$tmp/err" ] || fail "$cmd --help: exit $rc"
@@ -78,6 +78,16 @@ usage calibrate --data x --slm "$slm" --target-share 2; says "--target-share: '2
 usage calibrate --data x --slm "$slm" --tau 1; says "unknown option '--tau'"
 usage calibrate --data x --slm-url x; says "--slm-url: 'x'"
 usage calibrate --data x; says "need --slm and --data"
+
+an_ok=(--slm "$slm" --llm "$llm" --data x.jsonl --out "$tmp/an")
+usage analyze --bogus "${an_ok[@]}"; says "unknown option '--bogus'"
+usage analyze "${an_ok[@]}" --ll-threshold low; says "--ll-threshold: 'low'"
+usage analyze "${an_ok[@]}" --from "$tmp"; says "need one of --data and --from"
+usage analyze --slm "$slm" --llm "$llm" --out "$tmp/an"; says "need one of --data and --from"
+usage analyze --slm "$slm" --llm "$llm" --data x.jsonl; says "need --slm, --llm and --out"
+usage analyze --slm http://127.0.0.1:9 --llm "$llm" --data x --out "$tmp/an"; says "--slm: 'http://127.0.0.1:9' is not a GGUF file"
+usage analyze "${an_ok[@]}" --policy llm; says "unknown option '--policy'"
+usage analyze "${an_ok[@]}" stray; says "unexpected argument 'stray'"
 
 usage serve --bogus -m "$slm"; says "unknown option '--bogus'"
 usage serve -m "$slm" --port 99999; says "--port: '99999'"

@@ -204,13 +204,24 @@ glimp_status eval_svg_save(const eval_buf *b, const char *path, glimp_error *err
  * writes up to max ticks into t and returns how many. */
 size_t eval_nice_ticks(double lo, double hi, int target, double *t, size_t max);
 
-/* One H_init sample for the histogram. */
+/* One sample of a stacked two-group histogram: the H_init of a step and
+ * whether the LLM wrote it, or a signal of the analysis and its label. */
 typedef struct eval_probe {
-    double h_init;
-    bool by_llm;
+    double value;
+    bool group; /* stacked on top, in the second colour */
 } eval_probe;
 
+/* The texts of a histogram: group[0] and group[1] name the two colours;
+ * the count of samples is printed as "N noun". */
+typedef struct eval_hist_text {
+    const char *title, *xlabel, *group[2], *noun;
+} eval_hist_text;
+
 glimp_status eval_plot_accuracy_latency(const eval_summary *s, const char *path, glimp_error *err);
+/* A histogram of 30 bins over [0, a rounded maximum] (values <= 0 count in
+ * the first bin), each bin stacked by group. */
+glimp_status eval_plot_hist(const eval_probe *p, size_t n, const eval_hist_text *t,
+                            const char *path, glimp_error *err);
 glimp_status eval_plot_h_init_hist(const eval_probe *p, size_t n, const char *path,
                                    glimp_error *err);
 glimp_status eval_plot_llm_share_tau(const eval_summary *s, const char *path, glimp_error *err);

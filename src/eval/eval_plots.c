@@ -4,7 +4,9 @@
  *   h_init_hist.svg       H_init of every probed step, stacked by the model
  *                         that wrote the step;
  *   llm_share_tau.svg     LLM step share against tau, one line per policy
- *                         with a tau, dashed levels for the others.
+ *                         with a tau, dashed levels for the others;
+ * and the stacked two-group histogram behind h_init_hist.svg, which the
+ * signal analysis draws for each of its signals.
  * Empty inputs give empty axes with a note. Failure: GLIMP_ERR_IO /
  * GLIMP_ERR_NOMEM from eval_svg_save.
  */
@@ -168,30 +170,32 @@ glimp_status eval_plot_accuracy_latency(const eval_summary *s, const char *path,
     return st;
 }
 
-glimp_status eval_plot_h_init_hist(const eval_probe *p, size_t n, const char *path,
-                                   glimp_error *err)
+glimp_status eval_plot_hist(const eval_probe *p, size_t n, const eval_hist_text *t,
+                            const char *path, glimp_error *err)
 {
     enum { BINS = 30 };
     double hmax = 0;
-    for (size_t i = 0; i < n; i++) hmax = fmax(hmax, p[i].h_init);
-    double t[32];
-    size_t nt = eval_nice_ticks(0, hmax > 0 ? hmax : 1, 6, t, 32);
-    double top = nt ? t[nt - 1] : 1;
-    if (top < hmax) top += nt > 1 ? t[1] - t[0] : 1;
+    for (size_t i = 0; i < n; i++) hmax = fmax(hmax, p[i].value);
+    double ticks[32];
+    size_t nt = eval_nice_ticks(0, hmax > 0 ? hmax : 1, 6, ticks, 32);
+    double top = nt ? ticks[nt - 1] : 1;
+    if (top < hmax) top += nt > 1 ? ticks[1] - ticks[0] : 1;
     double width = top / BINS;
     size_t count[BINS][2] = {{0}};
     for (size_t i = 0; i < n; i++) {
-        size_t k = p[i].h_init > 0 ? (size_t)(p[i].h_init / width) : 0;
-        count[k < BINS ? k : BINS - 1][p[i].by_llm]++;
+        size_t k = p[i].value > 0 ? (size_t)(p[i].value / width) : 0;
+        count[k < BINS ? k : BINS - 1][p[i].group]++;
     }
     size_t cmax = 1;
     for (size_t k = 0; k < BINS; k++)
         if (count[k][0] + count[k][1] > cmax) cmax = count[k][0] + count[k][1];
     plot_frame f = frame_make(0, top, 0, cmax * 1.1);
     eval_buf b = {0};
+    char lab[96];
     eval_svg_begin(&b, PLOT_W, PLOT_H);
-    draw_axes(&b, &f, "H_init of probed steps", "H_init (nats)", "steps", 1);
-    if (!n) note(&b, &f, "no probed steps");
+    draw_axes(&b, &f, t->title, t->xlabel, "steps", 1);
+    snprintf(lab, sizeof lab, "no %s", t->noun);
+    if (!n) note(&b, &f, lab);
     for (size_t k = 0; k < BINS; k++) {
         double x = px(&f, k * width), w = px(&f, (k + 1) * width) - x;
         double y_slm = py(&f, (double)count[k][0]);
@@ -202,16 +206,23 @@ glimp_status eval_plot_h_init_hist(const eval_probe *p, size_t n, const char *pa
     }
     double lx = f.x0 + f.w + 20;
     eval_svg_rect(&b, lx, f.y0 + 2, 12, 12, color_slm, NULL);
-    eval_svg_text(&b, lx + 18, f.y0 + 12, 12, "start", 0, NULL, "step by SLM");
+    eval_svg_text(&b, lx + 18, f.y0 + 12, 12, "start", 0, NULL, t->group[0]);
     eval_svg_rect(&b, lx, f.y0 + 22, 12, 12, color_llm, NULL);
-    eval_svg_text(&b, lx + 18, f.y0 + 32, 12, "start", 0, NULL, "step by LLM");
-    char lab[64];
-    snprintf(lab, sizeof lab, "%zu probed steps", n);
+    eval_svg_text(&b, lx + 18, f.y0 + 32, 12, "start", 0, NULL, t->group[1]);
+    snprintf(lab, sizeof lab, "%zu %s", n, t->noun);
     eval_svg_text(&b, lx, f.y0 + 56, 11, "start", 0, "#666666", lab);
     eval_svg_end(&b);
     glimp_status st = eval_svg_save(&b, path, err);
     eval_buf_free(&b);
     return st;
+}
+
+glimp_status eval_plot_h_init_hist(const eval_probe *p, size_t n, const char *path,
+                                   glimp_error *err)
+{
+    const eval_hist_text t = {"H_init of probed steps", "H_init (nats)",
+                              {"step by SLM", "step by LLM"}, "probed steps"};
+    return eval_plot_hist(p, n, &t, path, err);
 }
 
 glimp_status eval_plot_llm_share_tau(const eval_summary *s, const char *path, glimp_error *err)

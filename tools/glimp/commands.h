@@ -11,6 +11,7 @@ typedef struct cli_command {
 } cli_command;
 
 /* (declarations: keep one line per command, alphabetical) */
+int cmd_analyze(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_eval(int argc, char **argv);

@@ -10,6 +10,7 @@
 
 static const cli_command commands[] = {
     /* (entries: keep one line per command, alphabetical) */
+    {"analyze", cmd_analyze, "signal analysis of SLM steps: H_init, H_step, PPL, judge vs the LLM"},
     {"bench", cmd_bench, "benchmarks: tokenizer speed (--tokenizer), model speed (-m)"},
     {"calibrate", cmd_calibrate, "pick tau for a target LLM step share from SLM-only traces"},
     {"eval", cmd_eval, "evaluate policies and taus on a benchmark: accuracy, latency, LLM share"},
