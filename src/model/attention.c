@@ -78,9 +78,9 @@ static void attention_worker(void *p, int ith, int nth)
         for (int64_t t = b; t < e; t++) attention_task(j, t, scores, conv);
 }
 
-void attention_run(glimp_session *s, int il, int64_t pos0, int64_t n)
+void attention_run(glimp_session *s, threadpool *pool, int il, int64_t pos0, int64_t n)
 {
     attention_job j = {.s = s, .il = il, .pos0 = pos0, .n = n};
     threadpool_counter_init(&j.ctr, n * s->model->hp.n_head, 1);
-    threadpool_run(s->pool, attention_worker, &j);
+    threadpool_run(pool, attention_worker, &j);
 }

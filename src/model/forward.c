@@ -132,7 +132,11 @@ static void segment_attention(glimp_session *c, const forward_seg *g, int64_t of
         memcpy(s->v, c->v + off * kv_dim, (size_t)(g->n * kv_dim) * sizeof(float));
     }
     kv_store(s, il, s->n_tokens, g->n);
-    attention_run(s, il, s->n_tokens, g->n);
+    /* the carrier's pool when its threads fit the session's scratch: no
+     * hand-over between two pools' sleeping workers at every layer */
+    threadpool *pool =
+        threadpool_n_threads(c->pool) <= threadpool_n_threads(s->pool) ? c->pool : s->pool;
+    attention_run(s, pool, il, s->n_tokens, g->n);
     if (s != c) memcpy(c->att + off * q_dim, s->att, (size_t)(g->n * q_dim) * sizeof(float));
 }
 

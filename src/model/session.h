@@ -81,7 +81,9 @@ void matmul_run(glimp_session *s, const float *x, int64_t x_stride, int64_t n,
                 const matmul_out *outs, int n_outs);
 
 /* Causal attention of the chunk's n queries (s->q, already roped) at
- * positions pos0.. over the cache of layer il; result in s->att. */
-void attention_run(glimp_session *s, int il, int64_t pos0, int64_t n);
+ * positions pos0.. over the cache of layer il; result in s->att. Runs on
+ * `pool`: s->pool, or in a batch the carrier's (at most as many threads as
+ * s->pool, whose per-thread scratch it uses), so one pool serves the pass. */
+void attention_run(glimp_session *s, threadpool *pool, int il, int64_t pos0, int64_t n);
 
 #endif
