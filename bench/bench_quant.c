@@ -27,15 +27,6 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int level_supported(cpu_level lv)
-{
-    const cpu_features *f = cpu_get_features();
-    if (lv == CPU_LEVEL_AVX2) return f->avx2 && f->fma && f->f16c;
-    if (lv == CPU_LEVEL_AVX512)
-        return f->avx2 && f->fma && f->f16c && f->avx512f && f->avx512bw && f->avx512dq &&
-               f->avx512vl && f->avx512vnni;
-    return 1;
-}
 
 static void fill_random(float *x, size_t n, uint32_t seed)
 {
@@ -99,9 +90,9 @@ int main(int argc, char **argv)
             else memcpy(w + r * row_bytes, w + (r % 64) * row_bytes, row_bytes);
         }
         ta->from_float(xf, act, N);
-        for (int lv = CPU_LEVEL_SCALAR; lv <= CPU_LEVEL_AVX512; lv++) {
+        for (int lv = CPU_LEVEL_SCALAR; lv <= CPU_LEVEL_TOP; lv++) {
             qt_vec_dot_fn dot = qt_vec_dot_at(types[k], (cpu_level)lv);
-            if (!dot || !level_supported((cpu_level)lv)) continue;
+            if (!dot || !cpu_level_supported((cpu_level)lv)) continue;
             double ts = time_rows(dot, w, row_bytes, small_rows, act, &sink);
             double tb = time_rows(dot, w, row_bytes, big_rows, act, &sink);
             printf("%-5s %-12s %10.2f %10.2f %10.2f %10.2f\n", t->name, cpu_level_name((cpu_level)lv),
@@ -116,9 +107,9 @@ int main(int argc, char **argv)
     printf("\n%-5s %-12s %14s\n", "quant", "level", "F32 in GB/s");
     static const uint32_t qtypes[] = {QT_Q8_0, QT_Q8_K};
     for (size_t k = 0; k < 2; k++) {
-        for (int lv = CPU_LEVEL_SCALAR; lv <= CPU_LEVEL_AVX512; lv++) {
+        for (int lv = CPU_LEVEL_SCALAR; lv <= CPU_LEVEL_TOP; lv++) {
             qt_from_float_fn q = qt_quantize_at(qtypes[k], (cpu_level)lv);
-            if (!q || !level_supported((cpu_level)lv)) continue;
+            if (!q || !cpu_level_supported((cpu_level)lv)) continue;
             double best = 1e30, start = now_s();
             while (now_s() - start < 0.2) {
                 double t0 = now_s();

@@ -5,7 +5,9 @@
  * are), once per distinct type, then the dispatched kernels compute each
  * (token, weight row) dot product: the type's tile kernel where it has one
  * (up to QT_TILE rows x QT_TILE tokens per call, each weight block unpacked
- * once per tile), else vec_dot per pair. A tile's results are bit-identical
+ * once per tile), else vec_dot per pair. F16 weights (where the traits have
+ * `widen`) are widened to F32 once per chunk of rows into the thread's
+ * scratch and run through F32's tile kernel. A tile's results are bit-identical
  * to vec_dot's, so an output never depends on the batch it was computed in
  * (prefill of A+B equals A then B, token for token). Threads claim chunks of
  * weight rows from an atomic counter and run every token of the batch
@@ -20,7 +22,7 @@
 #include "quant/quant.h"
 
 #define MAX_OUTS 4
-#define ROWS_PER_CHUNK 16
+#define ROWS_PER_CHUNK MATMUL_ROWS_PER_CHUNK
 /* Decode (one token) claims whole runs of chunks of at least this many
  * weight bytes per counter fetch, so each thread streams long contiguous
  * stretches. Claiming one 16-row chunk (~15 KB of Q8_0 at 896 cols) at a
@@ -51,6 +53,7 @@ static void quantize_worker(void *p, int ith, int nth)
 }
 
 typedef struct matmul_job {
+    glimp_session *s;
     const uint8_t *act;  /* (n, act_stride bytes) input in the vec_dot type */
     size_t act_stride;
     int64_t n;
@@ -68,9 +71,10 @@ static inline void matmul_store(const matmul_out *o, int64_t t, int64_t r, float
     yt[r] = o->accumulate ? yt[r] + d : d;
 }
 
-/* Rows [r0, r1) of one output against every token, tile by tile. */
-static void matmul_rows_tiled(const matmul_job *j, const matmul_out *o, qt_tile_fn tile, int64_t r0,
-                              int64_t r1)
+/* Rows [r0, r1) of one output against every token, tile by tile; the rows
+ * are `rows` (row r0 first), row_bytes apart. */
+static void matmul_rows_tiled(const matmul_job *j, const matmul_out *o, qt_tile_fn tile,
+                              const uint8_t *rows, size_t row_bytes, int64_t r0, int64_t r1)
 {
     const model_matrix *w = o->w;
     float s[QT_TILE * QT_TILE]; /* (token, row) of one tile */
@@ -78,7 +82,7 @@ static void matmul_rows_tiled(const matmul_job *j, const matmul_out *o, qt_tile_
         const int nt = j->n - t < QT_TILE ? (int)(j->n - t) : QT_TILE;
         for (int64_t r = r0; r < r1; r += QT_TILE) {
             const int nr = r1 - r < QT_TILE ? (int)(r1 - r) : QT_TILE;
-            tile(w->cols, s, QT_TILE, w->data + (size_t)r * w->row_bytes, w->row_bytes,
+            tile(w->cols, s, QT_TILE, rows + (size_t)(r - r0) * row_bytes, row_bytes,
                  j->act + (size_t)t * j->act_stride, j->act_stride, nr, nt);
             for (int a = 0; a < nt; a++)
                 for (int b = 0; b < nr; b++) matmul_store(o, t + a, r + b, s[a * QT_TILE + b]);
@@ -86,7 +90,7 @@ static void matmul_rows_tiled(const matmul_job *j, const matmul_out *o, qt_tile_
     }
 }
 
-static void matmul_rows(const matmul_job *j, const matmul_out *o, int64_t r0, int64_t r1)
+static void matmul_rows(const matmul_job *j, const matmul_out *o, int64_t r0, int64_t r1, int ith)
 {
     const model_matrix *w = o->w;
     const qt_traits *tr = qt_get(w->type);
@@ -94,7 +98,15 @@ static void matmul_rows(const matmul_job *j, const matmul_out *o, int64_t r0, in
      * row reads faster there than the 4 interleaved rows of a tile (measured
      * 30 vs 12 GB/s), and the results are the same bits either way. */
     if (tr->tile && j->n > 1) {
-        matmul_rows_tiled(j, o, tr->tile, r0, r1);
+        matmul_rows_tiled(j, o, tr->tile, w->data + (size_t)r0 * w->row_bytes, w->row_bytes, r0, r1);
+        return;
+    }
+    if (tr->widen && j->n > 1) {
+        float *f = j->s->widened + (size_t)ith * ROWS_PER_CHUNK * j->s->widened_cols;
+        for (int64_t r = r0; r < r1; r++)
+            tr->widen(w->data + (size_t)r * w->row_bytes, f + (r - r0) * w->cols, w->cols);
+        matmul_rows_tiled(j, o, qt_get(QT_F32)->tile, (const uint8_t *)f,
+                          (size_t)w->cols * sizeof(float), r0, r1);
         return;
     }
     for (int64_t t = 0; t < j->n; t++) {
@@ -111,7 +123,7 @@ static void matmul_worker(void *p, int ith, int nth)
 {
     matmul_job *j = p;
     int64_t b, e;
-    (void)ith, (void)nth;
+    (void)nth;
     while (threadpool_counter_next(&j->ctr, &b, &e)) {
         for (int64_t c = b; c < e; c++) {
             int i = 0;
@@ -119,7 +131,7 @@ static void matmul_worker(void *p, int ith, int nth)
             const matmul_out *o = j->outs[i];
             int64_t r0 = (c - j->chunk0[i]) * ROWS_PER_CHUNK;
             int64_t r1 = r0 + ROWS_PER_CHUNK < o->w->rows ? r0 + ROWS_PER_CHUNK : o->w->rows;
-            matmul_rows(j, o, r0, r1);
+            matmul_rows(j, o, r0, r1, ith);
         }
     }
 }
@@ -128,7 +140,7 @@ static void matmul_worker(void *p, int ith, int nth)
 static void matmul_group(glimp_session *s, const float *x, int64_t x_stride, int64_t n,
                          const matmul_out *outs, int n_outs, uint32_t vdt)
 {
-    matmul_job j = {.n = n};
+    matmul_job j = {.s = s, .n = n};
     int64_t cols = 0;
     for (int i = 0; i < n_outs; i++) {
         if (qt_get(outs[i].w->type)->vec_dot_type != vdt) continue;
