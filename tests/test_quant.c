@@ -9,7 +9,7 @@
  * called directly per level, independent of GLIMP_KERNELS; every tile
  * kernel bit-identical to its level's vec_dot for every tile shape, at
  * every position in a matrix; F16 rows widened for F32's tile kernel give
- * F16's vec_dot bits.
+ * F16's vec_dot bits; the Q8_0 multiply-add against its reference.
  */
 /* test-links: quant base */
 #include "quant/quant.h"
@@ -418,6 +418,40 @@ static void test_widen(void)
     printf("widen: %d levels checked\n", run);
 }
 
+/* Multiply-add (Q8_0 V rows of the KV cache): each SIMD level against the
+ * scalar reference, 1..7 rows, 1..5 blocks; one rounding per element each. */
+static void test_mad(void)
+{
+    int run = 0;
+    for (int lv = CPU_LEVEL_AVX2; lv <= CPU_LEVEL_TOP; lv++) {
+        qt_mad_fn mad = qt_mad_at(QT_Q8_0, (cpu_level)lv);
+        if (!mad || !cpu_level_supported((cpu_level)lv)) continue;
+        run++;
+        for (int nb = 1; nb <= 5; nb++)
+            for (int ny = 1; ny <= 7; ny++) {
+                enum { MAXN = 5 * 32, STRIDE = MAXN + 3 };
+                float f[MAXN], a[7 * 2], want[7 * STRIDE], got[7 * STRIDE];
+                block_q8_0 x[5];
+                const int64_t n = nb * 32;
+                for (int64_t i = 0; i < n; i++) f[i] = rng_normal();
+                qt_get(QT_Q8_0)->from_float(f, x, n);
+                for (int h = 0; h < 7 * 2; h++) a[h] = rng_normal();
+                for (int i = 0; i < 7 * STRIDE; i++) want[i] = got[i] = rng_normal();
+                qt_get(QT_Q8_0)->mad_ref(n, want, STRIDE, ny, a, 2, x);
+                mad(n, got, STRIDE, ny, a, 2, x);
+                int bad = 0;
+                for (int i = 0; i < 7 * STRIDE; i++) {
+                    const bool inside = i / STRIDE < ny && i % STRIDE < n;
+                    bad += inside ? fabsf(got[i] - want[i]) > 1e-5f * (1 + fabsf(want[i]))
+                                  : fbits(got[i]) != fbits(want[i]);
+                }
+                CHECK(bad == 0, "Q8_0 mad at %s n=%lld ny=%d: %d values off",
+                      cpu_level_name((cpu_level)lv), (long long)n, ny, bad);
+            }
+    }
+    printf("mad: %d SIMD levels checked\n", run);
+}
+
 /* The dispatched pointers are the best kernel at or below the level in effect. */
 static void test_dispatch(void)
 {
@@ -462,6 +496,7 @@ int main(void)
     test_simd();
     test_tiles();
     test_widen();
+    test_mad();
     test_dispatch();
     return test_finish();
 }

@@ -96,17 +96,18 @@ static void matmul_rows(const matmul_job *j, const matmul_out *o, int64_t r0, in
     const qt_traits *tr = qt_get(w->type);
     /* One token (decode) streams the weights once from memory: row after
      * row reads faster there than the 4 interleaved rows of a tile (measured
-     * 30 vs 12 GB/s), and the results are the same bits either way. */
-    if (tr->tile && j->n > 1) {
-        matmul_rows_tiled(j, o, tr->tile, w->data + (size_t)r0 * w->row_bytes, w->row_bytes, r0, r1);
-        return;
-    }
+     * 30 vs 12 GB/s), and the results are the same bits either way. F16 is
+     * widened once per chunk here rather than per tile by its own tile. */
     if (tr->widen && j->n > 1) {
         float *f = j->s->widened + (size_t)ith * ROWS_PER_CHUNK * j->s->widened_cols;
         for (int64_t r = r0; r < r1; r++)
             tr->widen(w->data + (size_t)r * w->row_bytes, f + (r - r0) * w->cols, w->cols);
         matmul_rows_tiled(j, o, qt_get(QT_F32)->tile, (const uint8_t *)f,
                           (size_t)w->cols * sizeof(float), r0, r1);
+        return;
+    }
+    if (tr->tile && j->n > 1) {
+        matmul_rows_tiled(j, o, tr->tile, w->data + (size_t)r0 * w->row_bytes, w->row_bytes, r0, r1);
         return;
     }
     for (int64_t t = 0; t < j->n; t++) {

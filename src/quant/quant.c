@@ -34,7 +34,7 @@ static qt_traits traits[QT_MAX_ID] = {
     [QT_Q5_1] = {.name = "Q5_1", .blck_size = 32, .type_size = 24, .vec_dot_type = QT_Q8_1,
                  REF(q5_1, qt_dot_q5_1_q8_1)},
     [QT_Q8_0] = {.name = "Q8_0", .blck_size = 32, .type_size = 34, .vec_dot_type = QT_Q8_0,
-                 REF(q8_0, qt_dot_q8_0_q8_0)},
+                 REF(q8_0, qt_dot_q8_0_q8_0), .mad = qt_mad_q8_0, .mad_ref = qt_mad_q8_0},
     [QT_Q8_1] = {.name = "Q8_1", .blck_size = 32, .type_size = 36, .vec_dot_type = QT_Q8_1,
                  REF(q8_1, NULL)},
     [QT_Q2_K] = {.name = "Q2_K", .blck_size = 256, .type_size = 84, .vec_dot_type = QT_Q8_K,
@@ -75,6 +75,7 @@ static const struct { uint32_t type; cpu_level level; qt_tile_fn fn; } tiles[] =
     {QT_Q5_K, CPU_LEVEL_AVX512, qt_tile_q5_K_q8_K_avx512},
     {QT_Q6_K, CPU_LEVEL_AVX512, qt_tile_q6_K_q8_K_avx512},
     {QT_F32, CPU_LEVEL_AVX512, qt_tile_f32_f32_avx512},
+    {QT_F16, CPU_LEVEL_AVX512, qt_tile_f16_f32_avx512},
     {QT_BF16, CPU_LEVEL_AVX512_BF16, qt_tile_bf16_bf16_avx512bf16},
 };
 static const simd_quant simd_quants[] = {
@@ -116,6 +117,12 @@ qt_to_float_fn qt_widen_at(uint32_t type, cpu_level level)
     return type == QT_F16 && level == CPU_LEVEL_AVX512 ? qt_widen_f16_avx512 : NULL;
 }
 
+qt_mad_fn qt_mad_at(uint32_t type, cpu_level level)
+{
+    if (type != QT_Q8_0) return NULL;
+    return level == CPU_LEVEL_SCALAR ? qt_mad_q8_0 : level == CPU_LEVEL_AVX512 ? qt_mad_q8_0_avx512 : NULL;
+}
+
 qt_from_float_fn qt_quantize_at(uint32_t type, cpu_level level)
 {
     if (type >= QT_MAX_ID || !traits[type].name) return NULL;
@@ -140,6 +147,13 @@ static void dispatch_init(void)
                 traits[t].vec_dot = d; /* tile and widen: of the same level */
                 traits[t].tile = qt_tile_at(t, (cpu_level)lv);
                 traits[t].widen = qt_widen_at(t, (cpu_level)lv);
+                break;
+            }
+        }
+        for (int lv = (int)top; lv > CPU_LEVEL_SCALAR; lv--) {
+            qt_mad_fn m = qt_mad_at(t, (cpu_level)lv);
+            if (m) {
+                traits[t].mad = m;
                 break;
             }
         }

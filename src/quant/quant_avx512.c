@@ -306,3 +306,24 @@ DEFINE_TILE(q5_0_q8_0, q5_0_tile, 4)
 DEFINE_TILE(q4_K_q8_K, q4_K_tile, 2)
 DEFINE_TILE(q5_K_q8_K, q5_K_tile, 2)
 DEFINE_TILE(q6_K_q8_K, q6_K_tile, 2)
+
+/* y_h[0..n) += a[h * a_stride] * x for h < ny: each Q8_0 block widened once
+ * (quants x scale, as qt_dequant_q8_0 rounds them) for every row. */
+void qt_mad_q8_0_avx512(int64_t n, float *y, size_t y_stride, int ny, const float *a,
+                        size_t a_stride, const void *vx)
+{
+    const block_q8_0 *x = vx;
+    for (int64_t i = 0; i < n / QK8_0; i++) {
+        const __m512 d = _mm512_set1_ps(fp16(x[i].d));
+        const __m128i q0 = _mm_loadu_si128((const __m128i *)x[i].qs);
+        const __m128i q1 = _mm_loadu_si128((const __m128i *)(x[i].qs + 16));
+        const __m512 v0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q0)), d);
+        const __m512 v1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q1)), d);
+        for (int h = 0; h < ny; h++) {
+            float *yh = y + h * y_stride + i * QK8_0;
+            const __m512 ah = _mm512_set1_ps(a[h * a_stride]);
+            _mm512_storeu_ps(yh, _mm512_fmadd_ps(ah, v0, _mm512_loadu_ps(yh)));
+            _mm512_storeu_ps(yh + 16, _mm512_fmadd_ps(ah, v1, _mm512_loadu_ps(yh + 16)));
+        }
+    }
+}

@@ -6,11 +6,11 @@
  *
  * F32 and F16: one tile kernel, up to 4 weight rows x 4 activation rows per
  * call, one 16-lane accumulator per output, a masked last step, so any n
- * works. F16 weights are widened exactly (vcvtph2ps) as they are loaded;
- * for prefill, matmul widens a chunk of F16 rows once with
- * qt_widen_f16_avx512 and runs the F32 tile on it. The F16 vec_dot is the
- * 1 x 1 tile on the F16 row itself, F32's vec_dot the 1 x 1 F32 tile, so
- * all three give the same bits for the same pair.
+ * works. F16 weights are widened exactly (vcvtph2ps) as they are loaded
+ * (the F16 tile, used by attention on the F16 KV cache); for prefill,
+ * matmul widens a chunk of F16 weight rows once with qt_widen_f16_avx512
+ * and runs the F32 tile on it. The vec_dots are the 1 x 1 tiles, so F16
+ * rows give the same bits whichever way they are computed.
  *
  * BF16 at CPU_LEVEL_AVX512_BF16: weights and activations (rounded to BF16
  * by the activation quantizer) enter vdpbf16ps, 32 pairs per instruction;
@@ -107,6 +107,14 @@ void qt_tile_f32_f32_avx512(int64_t n, float *s, size_t s_stride, const void *x,
 #define F32_CALL(R, T) float_tile(n, s, s_stride, x, x_stride, y, y_stride, R, T, false)
     TILE_DISPATCH(F32_CALL)
 #undef F32_CALL
+}
+
+void qt_tile_f16_f32_avx512(int64_t n, float *s, size_t s_stride, const void *x, size_t x_stride,
+                            const void *y, size_t y_stride, int nr, int nt)
+{
+#define F16_CALL(R, T) float_tile(n, s, s_stride, x, x_stride, y, y_stride, R, T, true)
+    TILE_DISPATCH(F16_CALL)
+#undef F16_CALL
 }
 
 void qt_tile_bf16_bf16_avx512bf16(int64_t n, float *s, size_t s_stride, const void *x,

@@ -88,6 +88,14 @@ QT_DECLARE_TILE(qt_tile_q4_K_q8_K_avx512);
 QT_DECLARE_TILE(qt_tile_q5_K_q8_K_avx512);
 QT_DECLARE_TILE(qt_tile_q6_K_q8_K_avx512);
 QT_DECLARE_TILE(qt_tile_f32_f32_avx512);
+QT_DECLARE_TILE(qt_tile_f16_f32_avx512);
+
+/* Multiply-add into several float rows (qt_mad_fn), Q8_0 only: the scalar
+ * reference and the AVX-512 version. */
+void qt_mad_q8_0(int64_t n, float *y, size_t y_stride, int ny, const float *a, size_t a_stride,
+                 const void *x);
+void qt_mad_q8_0_avx512(int64_t n, float *y, size_t y_stride, int ny, const float *a,
+                        size_t a_stride, const void *x);
 
 /* AVX-512 extras (quant_float_avx512.c): F16 rows widened to F32 (exact),
  * for the F32 tile; F32 -> BF16 activation rounding (byte-identical to

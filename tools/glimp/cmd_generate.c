@@ -35,6 +35,7 @@ static void usage(FILE *out)
             "  --seed S           random seed (default %llu)\n"
             "  -t, --threads N    threads (default: physical cores)\n"
             "  --ctx N            context length (default: the model's, at most %d)\n"
+            "  --kv-type T        KV cache type: f16 (default), f32, q8_0\n"
             "Text goes to stdout; a summary (tokens, prefill and decode tokens/s) to stderr.\n",
             (double)sp.temperature, (int)sp.top_k, (double)sp.top_p, (double)sp.min_p,
             (unsigned long long)sp.seed, DEFAULT_CTX_CAP);
@@ -64,6 +65,7 @@ typedef struct gen_opts {
     const char *model, *prompt;
     int n_gen, n_threads;
     size_t n_ctx;
+    glimp_kv_type kv_type;
     glimp_sampler_params sp;
 } gen_opts;
 
@@ -88,7 +90,12 @@ static int parse_args(int argc, char **argv, gen_opts *o)
         else if ((!strcmp(a, "-t") || !strcmp(a, "--threads")) && parse_num(a, v, 1, 1024, &d))
             o->n_threads = (int)d;
         else if (!strcmp(a, "--ctx") && parse_num(a, v, 1, 1 << 24, &d)) o->n_ctx = (size_t)d;
-        else {
+        else if (!strcmp(a, "--kv-type")) {
+            if (!glimp_kv_type_parse(v, &o->kv_type)) {
+                fprintf(stderr, "glimp generate: --kv-type needs f16, f32 or q8_0\n");
+                return 2;
+            }
+        } else {
             const char *known[] = {"-n", "--temp", "--top-k", "--top-p", "--min-p", "--seed",
                                    "-t", "--threads", "--ctx"};
             bool bad_value = false;
@@ -168,6 +175,7 @@ int cmd_generate(int argc, char **argv)
         const size_t train = glimp_model_n_ctx_train(m);
         sp.n_ctx = o.n_ctx ? o.n_ctx : (train < DEFAULT_CTX_CAP ? train : DEFAULT_CTX_CAP);
         sp.n_threads = o.n_threads;
+        sp.kv_type = o.kv_type;
         s = glimp_session_create(m, &sp, &err);
     }
     if (s) ids = glimp_tokenize_alloc(tok, o.prompt, strlen(o.prompt), true, true, &n_ids, &err);
