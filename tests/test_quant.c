@@ -8,8 +8,7 @@
  * (quantizers byte-identical, dots within the float tolerance below),
  * called directly per level, independent of GLIMP_KERNELS; every tile
  * kernel bit-identical to its level's vec_dot for every tile shape, at
- * every position in a matrix; F16 rows widened for F32's tile kernel give
- * F16's vec_dot bits; the Q8_0 multiply-add against its reference.
+ * every position in a matrix; the Q8_0 multiply-add against its reference.
  */
 /* test-links: quant base */
 #include "quant/quant.h"
@@ -272,14 +271,15 @@ static void test_simd(void)
             }
         }
         /* Quantizers: byte-identical to the scalar reference (Q8_0 and Q8_K
-         * at every SIMD level, BF16 where it has one; BF16 also on an odd
-         * length, with NaN, infinities, subnormals and rounding ties). */
-        static const uint32_t qtypes[] = {QT_Q8_0, QT_Q8_K, QT_BF16};
-        for (size_t k = 0; k < 3; k++) {
+         * at every SIMD level, BF16 and F16 where they have one; these also
+         * on an odd length, with NaN, infinities, subnormals, overflow and
+         * rounding ties). */
+        static const uint32_t qtypes[] = {QT_Q8_0, QT_Q8_K, QT_BF16, QT_F16};
+        for (size_t k = 0; k < 4; k++) {
             const qt_traits *t = qt_get(qtypes[k]);
             qt_from_float_fn fn = qt_quantize_at(qtypes[k], (cpu_level)lv);
-            /* Q8_0 and Q8_K have one at AVX2 and AVX-512, BF16 at AVX-512 */
-            const bool expected = lv == CPU_LEVEL_AVX512 || (lv == CPU_LEVEL_AVX2 && qtypes[k] != QT_BF16);
+            /* Q8_0 and Q8_K have one at AVX2 and AVX-512, BF16 and F16 at AVX-512 */
+            const bool expected = lv == CPU_LEVEL_AVX512 || (lv == CPU_LEVEL_AVX2 && t->blck_size > 1);
             CHECK((fn != NULL) == expected, "%s quantizer at %s", t->name, cpu_level_name((cpu_level)lv));
             if (!fn) continue;
             enum { N = 256 * 9 };
@@ -292,10 +292,14 @@ static void test_simd(void)
             for (int i = 1024; i < 1280; i++) x[i] = (float)(i % 7) - 3.0f; /* exact ties */
             const int64_t n = t->blck_size == 1 ? N - 5 : N;
             if (t->blck_size == 1) {
-                static const uint32_t special[] = {0x7FC00001u, 0xFF800001u, 0x7F800000u,
-                                                   0xFF800000u, 0x00000001u, 0x807FFFFFu,
-                                                   0x3F808000u, 0x3F818000u, 0x7F7FFFFFu};
-                for (int i = 0; i < 9; i++) x[2000 + i] = bitsf(special[i]);
+                static const uint32_t special[] = {
+                    0x7FC00001u, 0xFF800001u, 0x7FBFFFFFu, 0x7F800000u, 0xFF800000u,
+                    0x00000001u, 0x807FFFFFu, 0x3F808000u, 0x3F818000u, 0x7F7FFFFFu,
+                    0x477FF000u, 0x477FEFFFu, 0x33000000u, 0x33000001u, 0xB3800000u,
+                    0x387FC000u, 0x38800000u, 0x3F801000u, 0x3F803000u};
+                const int ns = (int)(sizeof special / sizeof special[0]);
+                for (int i = 0; i < ns; i++) x[2000 + i] = bitsf(special[i]);
+                for (int i = 0; i < 64; i++) x[2100 + i] = rng_normal() * 0x1p-18f; /* F16 subnormals */
             }
             memset(a, 0xAA, sizeof a);
             memset(b, 0xAA, sizeof b);
@@ -370,54 +374,6 @@ static void test_tiles(void)
     printf("tiles: %d tile kernels checked against their vec_dot\n", tiles_run);
 }
 
-/* F16 rows widened to F32 (exactly) and run through F32's tile kernel give
- * the bits of F16's vec_dot at the same level: prefill may widen, decode
- * does not. */
-static void test_widen(void)
-{
-    enum { ROWS = 6, TOKS = 5 };
-    static const int64_t lens[] = {1, 15, 17, 64, 100, 896};
-    int run = 0;
-    for (int lv = CPU_LEVEL_AVX2; lv <= CPU_LEVEL_TOP; lv++) {
-        qt_to_float_fn widen = qt_widen_at(QT_F16, (cpu_level)lv);
-        if (!widen || !cpu_level_supported((cpu_level)lv)) continue;
-        qt_tile_fn tile = qt_tile_at(QT_F32, (cpu_level)lv);
-        qt_vec_dot_fn dot = qt_vec_dot_at(QT_F16, (cpu_level)lv);
-        REQUIRE(tile && dot, "F16 widening without an F32 tile and F16 vec_dot at its level");
-        run++;
-        for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
-            const int64_t n = lens[l];
-            uint16_t *x = malloc((size_t)n * ROWS * 2);
-            float *wide = malloc((size_t)n * ROWS * 4), *y = malloc((size_t)n * TOKS * 4);
-            for (int64_t i = 0; i < n * ROWS; i++) x[i] = qt_f32_to_f16(rng_normal());
-            for (int64_t i = 0; i < n * TOKS; i++) y[i] = rng_normal() * 3.0f;
-            float want[TOKS][ROWS], got[TOKS][ROWS];
-            for (int r = 0; r < ROWS; r++) {
-                widen(x + r * n, wide + r * n, n);
-                for (int64_t i = 0; i < n; i++)
-                    CHECK(wide[r * n + i] == qt_f16_to_f32(x[r * n + i]), "widen n=%lld", (long long)n);
-                for (int t = 0; t < TOKS; t++) dot(n, &want[t][r], x + r * n, y + t * n);
-            }
-            int bad = 0;
-            for (int r0 = 0; r0 < ROWS; r0 += QT_TILE)
-                for (int t0 = 0; t0 < TOKS; t0 += QT_TILE) {
-                    int nr = ROWS - r0 < QT_TILE ? ROWS - r0 : QT_TILE;
-                    int nt = TOKS - t0 < QT_TILE ? TOKS - t0 : QT_TILE;
-                    tile(n, &got[t0][r0], ROWS, wide + r0 * n, (size_t)n * 4, y + t0 * n,
-                         (size_t)n * 4, nr, nt);
-                }
-            for (int t = 0; t < TOKS; t++)
-                for (int r = 0; r < ROWS; r++) bad += fbits(got[t][r]) != fbits(want[t][r]);
-            CHECK(bad == 0, "F16 widened tile at %s n=%lld: %d outputs differ from vec_dot",
-                  cpu_level_name((cpu_level)lv), (long long)n, bad);
-            free(x);
-            free(wide);
-            free(y);
-        }
-    }
-    printf("widen: %d levels checked\n", run);
-}
-
 /* Multiply-add (Q8_0 V rows of the KV cache): each SIMD level against the
  * scalar reference, 1..7 rows, 1..5 blocks; one rounding per element each. */
 static void test_mad(void)
@@ -475,13 +431,6 @@ static void test_dispatch(void)
                 break;
             }
         CHECK(t->tile == tile, "%s tile dispatch at %s", t->name, cpu_level_name(top));
-        qt_to_float_fn widen = NULL;
-        for (int lv = (int)top; lv > CPU_LEVEL_SCALAR; lv--)
-            if (qt_vec_dot_at(all_types[k], (cpu_level)lv) == want) {
-                widen = qt_widen_at(all_types[k], (cpu_level)lv);
-                break;
-            }
-        CHECK(t->widen == widen, "%s widen dispatch at %s", t->name, cpu_level_name(top));
     }
     printf("kernel level in effect: %s\n", cpu_level_name(top));
 }
@@ -495,7 +444,6 @@ int main(void)
     test_ref_dots();
     test_simd();
     test_tiles();
-    test_widen();
     test_mad();
     test_dispatch();
     return test_finish();

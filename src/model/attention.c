@@ -2,17 +2,18 @@
  *
  * One task per (query token, KV head): the n_rep query heads that share a
  * KV head are computed together, so each cache row is read from memory
- * once per token for all of them (then from L1 for the others). As in
- * llama.cpp, q is converted to the operand type of the cache's vec_dot
- * before q.k (F32 cache: as is; F16: rounded through F16; Q8_0: quantized
- * to Q8_0), and the softmax runs in float with a double sum. Scores and
+ * once per token for all of them (then from L1 for the others). q is
+ * converted to the operand type of the cache's vec_dot before q.k (float
+ * caches: F32 as it is; Q8_0: quantized to Q8_0, as llama.cpp does), and
+ * the softmax runs in float with a double sum. Scores and
  * p.V use the cache type's tile kernel (up to 4 positions or dims x 4
  * heads per call) where it has one, else its vec_dot per pair; tiles give
  * the vec_dot's bits, so the result does not depend on which was used.
  *
  * V layout: float caches store V transposed, (kv_dim, n_ctx), and p.V is a
- * dot product per output dimension with the probabilities rounded to the
- * cache type (as llama.cpp without flash attention). A Q8_0 cache stores V
+ * dot product per output dimension with the float probabilities (llama.cpp
+ * without flash attention rounds q and them to F16 first; not rounding is
+ * closer to the exact result and skips a pass). A Q8_0 cache stores V
  * by position like K (blocks of 32 along the head dims) and adds p * V row
  * by row into float accumulators (qt_mad), the probabilities unrounded.
  * Cannot fail.
@@ -31,24 +32,16 @@ typedef struct attention_job {
 } attention_job;
 
 /* Rows (len floats each, x_stride apart) of x as the operand of the cache
- * type's vec_dot, written to dst where a conversion is needed; returns the
- * operand and its row stride in bytes. */
+ * type's vec_dot: x itself for float caches, else quantized into dst;
+ * returns the operand and its row stride in bytes. */
 static const uint8_t *kv_operand(uint32_t kv_type, const float *x, int64_t rows, int64_t len,
                                  int64_t x_stride, void *dst, size_t *stride)
 {
-    if (kv_type == QT_F32) {
+    const qt_traits *vt = qt_get(qt_get(kv_type)->vec_dot_type);
+    if (vt->blck_size == 1) { /* F32 */
         *stride = (size_t)x_stride * sizeof(float);
         return (const uint8_t *)x;
     }
-    if (kv_type == QT_F16) {
-        float *d = dst;
-        for (int64_t r = 0; r < rows; r++)
-            for (int64_t k = 0; k < len; k++)
-                d[r * x_stride + k] = qt_f16_to_f32(qt_f32_to_f16(x[r * x_stride + k]));
-        *stride = (size_t)x_stride * sizeof(float);
-        return dst;
-    }
-    const qt_traits *vt = qt_get(qt_get(kv_type)->vec_dot_type);
     *stride = (size_t)(len / vt->blck_size * vt->type_size);
     for (int64_t r = 0; r < rows; r++)
         vt->quantize(x + r * x_stride, (uint8_t *)dst + r * *stride, len);

@@ -77,8 +77,12 @@ static void kv_store(glimp_session *s, int il, int64_t pos0, int64_t n)
             float *V = (float *)s->v_cache;
             for (int64_t d = 0; d < kv_dim; d++) V[vcol + d * s->n_ctx] = v[d];
         } else {
-            uint16_t *V = (uint16_t *)s->v_cache;
-            for (int64_t d = 0; d < kv_dim; d++) V[vcol + d * s->n_ctx] = qt_f32_to_f16(v[d]);
+            uint16_t *V = (uint16_t *)s->v_cache, h[256];
+            for (int64_t d0 = 0; d0 < kv_dim; d0 += 256) {
+                const int64_t len = kv_dim - d0 < 256 ? kv_dim - d0 : 256;
+                tr->quantize(v + d0, h, len);
+                for (int64_t d = 0; d < len; d++) V[vcol + (d0 + d) * s->n_ctx] = h[d];
+            }
         }
     }
 }

@@ -5,14 +5,14 @@
  * are), once per distinct type, then the dispatched kernels compute each
  * (token, weight row) dot product: the type's tile kernel where it has one
  * (up to QT_TILE rows x QT_TILE tokens per call, each weight block unpacked
- * once per tile), else vec_dot per pair. F16 weights (where the traits have
- * `widen`) are widened to F32 once per chunk of rows into the thread's
- * scratch and run through F32's tile kernel. A tile's results are bit-identical
+ * once per tile), else vec_dot per pair. A tile's results are bit-identical
  * to vec_dot's, so an output never depends on the batch it was computed in
- * (prefill of A+B equals A then B, token for token). Threads claim chunks of
- * weight rows from an atomic counter and run every token of the batch
- * against a chunk while it is hot in cache, so prefill reads each weight
- * once per batch.
+ * (prefill of A+B equals A then B, token for token). The batch is cut into
+ * blocks of tokens whose activations fit in a core's L2 (TOKEN_BLOCK_BYTES);
+ * threads claim (token block, chunk of weight rows) units from an atomic
+ * counter, block after block, and run the block's tokens against a chunk
+ * while it is hot in cache: prefill reads each weight once per token block,
+ * and each thread's activations stay in its L2.
  * Cannot fail: shapes were checked at load, buffers sized at session start.
  */
 #include <string.h>
@@ -22,7 +22,7 @@
 #include "quant/quant.h"
 
 #define MAX_OUTS 4
-#define ROWS_PER_CHUNK MATMUL_ROWS_PER_CHUNK
+#define ROWS_PER_CHUNK 16
 /* Decode (one token) claims whole runs of chunks of at least this many
  * weight bytes per counter fetch, so each thread streams long contiguous
  * stretches. Claiming one 16-row chunk (~15 KB of Q8_0 at 896 cols) at a
@@ -31,6 +31,12 @@
  * for one thread; 256 KiB claims give ~70 (bench/NOTES.md, Engine). The
  * rows each thread computes change, the bits do not (one vec_dot per row). */
 #define DECODE_CLAIM_BYTES (256 * 1024)
+/* Activation bytes of one token block (at least TOKEN_BLOCK_MIN tokens).
+ * With all 512 tokens of a prefill at once, qwen3-1.7b's activations
+ * (1.2-3.6 MB) spilled from L2 and both threads streamed them from L3 for
+ * every chunk: 2 threads ran only ~1.4x one (bench/NOTES.md, Engine). */
+#define TOKEN_BLOCK_BYTES (512 * 1024)
+#define TOKEN_BLOCK_MIN 32
 
 typedef struct quantize_job {
     qt_from_float_fn quantize; /* to the target type (dispatched) */
@@ -53,14 +59,14 @@ static void quantize_worker(void *p, int ith, int nth)
 }
 
 typedef struct matmul_job {
-    glimp_session *s;
     const uint8_t *act;  /* (n, act_stride bytes) input in the vec_dot type */
     size_t act_stride;
     int64_t n;
+    int64_t t_block;              /* tokens per block */
     const matmul_out *outs[MAX_OUTS];
     int n_outs;
     int64_t chunk0[MAX_OUTS + 1]; /* first global chunk index of each output */
-    threadpool_counter ctr;       /* over global chunk indices */
+    threadpool_counter ctr;       /* over (token block, global chunk) units */
 } matmul_job;
 
 /* Stores dot product d of token t with weight row r, plus bias, into the output. */
@@ -71,15 +77,16 @@ static inline void matmul_store(const matmul_out *o, int64_t t, int64_t r, float
     yt[r] = o->accumulate ? yt[r] + d : d;
 }
 
-/* Rows [r0, r1) of one output against every token, tile by tile; the rows
- * are `rows` (row r0 first), row_bytes apart. */
+/* Rows [r0, r1) of one output against tokens [t0, t1), tile by tile; the
+ * rows are `rows` (row r0 first), row_bytes apart. */
 static void matmul_rows_tiled(const matmul_job *j, const matmul_out *o, qt_tile_fn tile,
-                              const uint8_t *rows, size_t row_bytes, int64_t r0, int64_t r1)
+                              const uint8_t *rows, size_t row_bytes, int64_t r0, int64_t r1,
+                              int64_t t0, int64_t t1)
 {
     const model_matrix *w = o->w;
     float s[QT_TILE * QT_TILE]; /* (token, row) of one tile */
-    for (int64_t t = 0; t < j->n; t += QT_TILE) {
-        const int nt = j->n - t < QT_TILE ? (int)(j->n - t) : QT_TILE;
+    for (int64_t t = t0; t < t1; t += QT_TILE) {
+        const int nt = t1 - t < QT_TILE ? (int)(t1 - t) : QT_TILE;
         for (int64_t r = r0; r < r1; r += QT_TILE) {
             const int nr = r1 - r < QT_TILE ? (int)(r1 - r) : QT_TILE;
             tile(w->cols, s, QT_TILE, rows + (size_t)(r - r0) * row_bytes, row_bytes,
@@ -90,27 +97,21 @@ static void matmul_rows_tiled(const matmul_job *j, const matmul_out *o, qt_tile_
     }
 }
 
-static void matmul_rows(const matmul_job *j, const matmul_out *o, int64_t r0, int64_t r1, int ith)
+/* Rows [r0, r1) of one output against tokens [t0, t1). */
+static void matmul_rows(const matmul_job *j, const matmul_out *o, int64_t r0, int64_t r1,
+                        int64_t t0, int64_t t1)
 {
     const model_matrix *w = o->w;
     const qt_traits *tr = qt_get(w->type);
     /* One token (decode) streams the weights once from memory: row after
      * row reads faster there than the 4 interleaved rows of a tile (measured
-     * 30 vs 12 GB/s), and the results are the same bits either way. F16 is
-     * widened once per chunk here rather than per tile by its own tile. */
-    if (tr->widen && j->n > 1) {
-        float *f = j->s->widened + (size_t)ith * ROWS_PER_CHUNK * j->s->widened_cols;
-        for (int64_t r = r0; r < r1; r++)
-            tr->widen(w->data + (size_t)r * w->row_bytes, f + (r - r0) * w->cols, w->cols);
-        matmul_rows_tiled(j, o, qt_get(QT_F32)->tile, (const uint8_t *)f,
-                          (size_t)w->cols * sizeof(float), r0, r1);
-        return;
-    }
+     * 30 vs 12 GB/s), and the results are the same bits either way. */
     if (tr->tile && j->n > 1) {
-        matmul_rows_tiled(j, o, tr->tile, w->data + (size_t)r0 * w->row_bytes, w->row_bytes, r0, r1);
+        matmul_rows_tiled(j, o, tr->tile, w->data + (size_t)r0 * w->row_bytes, w->row_bytes, r0,
+                          r1, t0, t1);
         return;
     }
-    for (int64_t t = 0; t < j->n; t++) {
+    for (int64_t t = t0; t < t1; t++) {
         const uint8_t *xt = j->act + (size_t)t * j->act_stride;
         for (int64_t r = r0; r < r1; r++) {
             float d;
@@ -124,15 +125,17 @@ static void matmul_worker(void *p, int ith, int nth)
 {
     matmul_job *j = p;
     int64_t b, e;
-    (void)nth;
+    (void)ith, (void)nth;
     while (threadpool_counter_next(&j->ctr, &b, &e)) {
-        for (int64_t c = b; c < e; c++) {
+        for (int64_t u = b; u < e; u++) {
+            const int64_t c = u % j->chunk0[j->n_outs], t0 = u / j->chunk0[j->n_outs] * j->t_block;
+            const int64_t t1 = t0 + j->t_block < j->n ? t0 + j->t_block : j->n;
             int i = 0;
             while (c >= j->chunk0[i + 1]) i++;
             const matmul_out *o = j->outs[i];
             int64_t r0 = (c - j->chunk0[i]) * ROWS_PER_CHUNK;
             int64_t r1 = r0 + ROWS_PER_CHUNK < o->w->rows ? r0 + ROWS_PER_CHUNK : o->w->rows;
-            matmul_rows(j, o, r0, r1, ith);
+            matmul_rows(j, o, r0, r1, t0, t1);
         }
     }
 }
@@ -141,7 +144,7 @@ static void matmul_worker(void *p, int ith, int nth)
 static void matmul_group(glimp_session *s, const float *x, int64_t x_stride, int64_t n,
                          const matmul_out *outs, int n_outs, uint32_t vdt)
 {
-    matmul_job j = {.s = s, .n = n};
+    matmul_job j = {.n = n};
     int64_t cols = 0;
     for (int i = 0; i < n_outs; i++) {
         if (qt_get(outs[i].w->type)->vec_dot_type != vdt) continue;
@@ -173,7 +176,11 @@ static void matmul_group(glimp_session *s, const float *x, int64_t x_stride, int
         const int64_t chunk_bytes = ROWS_PER_CHUNK * (int64_t)j.outs[0]->w->row_bytes;
         per_claim = (DECODE_CLAIM_BYTES + chunk_bytes - 1) / chunk_bytes;
     }
-    threadpool_counter_init(&j.ctr, j.chunk0[j.n_outs], per_claim);
+    j.t_block = (int64_t)(TOKEN_BLOCK_BYTES / (j.act_stride ? j.act_stride : 1)) / QT_TILE * QT_TILE;
+    if (j.t_block < TOKEN_BLOCK_MIN) j.t_block = TOKEN_BLOCK_MIN;
+    if (j.t_block > n) j.t_block = n;
+    const int64_t n_blocks = (n + j.t_block - 1) / j.t_block;
+    threadpool_counter_init(&j.ctr, n_blocks * j.chunk0[j.n_outs], per_claim);
     threadpool_run(s->pool, matmul_worker, &j);
 }
 

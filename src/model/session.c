@@ -57,30 +57,26 @@ static void *alloc3(size_t a, size_t b, size_t c)
     return malloc(a * b * c);
 }
 
-/* Raises the largest activation row (bytes in its vec_dot type) and the
- * largest row matmul widens to F32 (columns) to those of w. */
-static void matmul_needs_grow(size_t *act_bytes, int64_t *widen_cols, const model_matrix *w)
+/* Raises *best to the bytes of one input row of w in its vec_dot type. */
+static void act_row_grow(size_t *best, const model_matrix *w)
 {
-    const qt_traits *tr = qt_get(w->type);
     uint64_t bytes;
-    if (qt_row_size(tr->vec_dot_type, (uint64_t)w->cols, &bytes) && bytes > *act_bytes)
-        *act_bytes = (size_t)bytes;
-    if (tr->widen && w->cols > *widen_cols) *widen_cols = w->cols;
+    if (qt_row_size(qt_get(w->type)->vec_dot_type, (uint64_t)w->cols, &bytes) && bytes > *best)
+        *best = (size_t)bytes;
 }
 
-/* Scratch sizes over every matmul of the model. */
-static void matmul_needs(const glimp_model *m, size_t *act_bytes, int64_t *widen_cols)
+/* Largest activation row, in bytes, any matmul of the model converts to. */
+static size_t max_act_row_bytes(const glimp_model *m)
 {
-    *act_bytes = 0;
-    *widen_cols = 0;
-    matmul_needs_grow(act_bytes, widen_cols, &m->output);
+    size_t best = 0;
+    act_row_grow(&best, &m->output);
     for (int64_t il = 0; il < m->hp.n_layer; il++) {
         const model_layer *L = &m->layers[il];
         const model_matrix *ws[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up,
                                     &L->w_down};
-        for (size_t i = 0; i < sizeof ws / sizeof *ws; i++)
-            matmul_needs_grow(act_bytes, widen_cols, ws[i]);
+        for (size_t i = 0; i < sizeof ws / sizeof *ws; i++) act_row_grow(&best, ws[i]);
     }
+    return best;
 }
 
 glimp_session *glimp_session_create(const glimp_model *model, const glimp_session_params *params,
@@ -129,7 +125,7 @@ glimp_session *glimp_session_create(const glimp_model *model, const glimp_sessio
     const size_t nb = (size_t)s->n_batch, nc = (size_t)s->n_ctx;
     const size_t kv_dim = (size_t)(hp->n_head_kv * hp->head_dim);
     const size_t q_dim = (size_t)(hp->n_head * hp->head_dim), fl = sizeof(float);
-    matmul_needs(model, &s->act_row_bytes, &s->widened_cols);
+    s->act_row_bytes = max_act_row_bytes(model);
     const size_t n_rep = (size_t)(hp->n_head / hp->n_head_kv);
     uint64_t row_bytes = 0;
     qt_row_size(s->kv_type, kv_dim, &row_bytes); /* kv_dim is a multiple of head_dim */
@@ -153,10 +149,8 @@ glimp_session *glimp_session_create(const glimp_model *model, const glimp_sessio
     s->rope = alloc3(nb, (size_t)hp->n_rot, fl);
     s->att_scores = alloc3((size_t)n_threads, s->att_scores_len, fl);
     s->att_conv = alloc3((size_t)n_threads, s->att_conv_len, fl);
-    if (s->widened_cols > 0)
-        s->widened = alloc3((size_t)n_threads * MATMUL_ROWS_PER_CHUNK, (size_t)s->widened_cols, fl);
-    if ((s->widened_cols > 0 && !s->widened) || !s->k_cache || !s->v_cache || !s->tokens ||
-        !s->logits || !s->x || !s->h || !s->q || !s->k || !s->v || !s->att || !s->gate || !s->up || !s->act || !s->rope ||
+    if (!s->k_cache || !s->v_cache || !s->tokens || !s->logits || !s->x || !s->h || !s->q ||
+        !s->k || !s->v || !s->att || !s->gate || !s->up || !s->act || !s->rope ||
         !s->att_scores || !s->att_conv) {
         glimp_session_free(s);
         glimp_error_set(err, GLIMP_ERR_NOMEM, "session: out of memory (n_ctx %zu)", nc);
@@ -185,7 +179,6 @@ void glimp_session_free(glimp_session *s)
     free(s->rope);
     free(s->att_scores);
     free(s->att_conv);
-    free(s->widened);
     free(s);
 }
 

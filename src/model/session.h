@@ -35,9 +35,6 @@ struct glimp_session {
     float *gate, *up;        /* (n_batch, n_ff) */
     uint8_t *act;            /* (n_batch, act_row_bytes) activations in a vec_dot type */
     size_t act_row_bytes;
-    float *widened;          /* (n_threads, MATMUL_ROWS_PER_CHUNK, widened_cols) F16 rows
-                                widened to F32 for prefill (NULL if no type needs it) */
-    int64_t widened_cols;
     float *rope;             /* (n_batch, n_rot) cos/sin pairs per position */
     float *att_scores;       /* (n_threads, att_scores_len): per thread, the scores
                                 (n_rep heads, n_ctx) of one attention task */
@@ -53,9 +50,6 @@ struct glimp_session {
  * Does not update n_tokens. */
 void forward_chunk(glimp_session *s, const int32_t *tokens, int64_t n, int64_t out_rows,
                    float *logits);
-
-/* Weight rows per unit of work a matmul thread claims. */
-#define MATMUL_ROWS_PER_CHUNK 16
 
 /* One output of a matmul: y (n, w->rows, row stride y_stride) = x W^T (+ b),
  * or y += x W^T when accumulate. */

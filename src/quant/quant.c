@@ -82,6 +82,7 @@ static const simd_quant simd_quants[] = {
     {QT_Q8_0, {NULL, qt_quant_q8_0_avx2, qt_quant_q8_0_avx512, NULL}},
     {QT_Q8_K, {NULL, qt_quant_q8_K_avx2, qt_quant_q8_K_avx512, NULL}},
     {QT_BF16, {NULL, NULL, qt_quant_bf16_avx512, NULL}},
+    {QT_F16, {NULL, NULL, qt_quant_f16_avx512, NULL}},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -112,11 +113,6 @@ qt_tile_fn qt_tile_at(uint32_t type, cpu_level level)
     return NULL;
 }
 
-qt_to_float_fn qt_widen_at(uint32_t type, cpu_level level)
-{
-    return type == QT_F16 && level == CPU_LEVEL_AVX512 ? qt_widen_f16_avx512 : NULL;
-}
-
 qt_mad_fn qt_mad_at(uint32_t type, cpu_level level)
 {
     if (type != QT_Q8_0) return NULL;
@@ -144,9 +140,8 @@ static void dispatch_init(void)
         for (int lv = (int)top; lv > CPU_LEVEL_SCALAR; lv--) {
             qt_vec_dot_fn d = qt_vec_dot_at(t, (cpu_level)lv);
             if (d) {
-                traits[t].vec_dot = d; /* tile and widen: of the same level */
-                traits[t].tile = qt_tile_at(t, (cpu_level)lv);
-                traits[t].widen = qt_widen_at(t, (cpu_level)lv);
+                traits[t].vec_dot = d;
+                traits[t].tile = qt_tile_at(t, (cpu_level)lv); /* same level as vec_dot */
                 break;
             }
         }

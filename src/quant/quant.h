@@ -73,11 +73,6 @@ typedef struct qt_traits {
     /* Dispatched tile kernel of the same level as vec_dot, or NULL (then
      * call vec_dot per pair). */
     qt_tile_fn tile;
-    /* F16 at CPU_LEVEL_AVX512, else NULL: widens rows exactly to F32 so
-     * that F32's tile kernel runs them; F32's tile on widened rows gives the
-     * bits of this type's vec_dot (prefill converts each weight once per
-     * matmul instead of once per tile). */
-    qt_to_float_fn widen;
     /* Q8_0 only (the rows of a Q8_0 KV cache's V), else NULL: dispatched
      * multiply-add and its scalar reference. */
     qt_mad_fn mad;
@@ -96,10 +91,8 @@ qt_vec_dot_fn qt_vec_dot_at(uint32_t type, cpu_level level);
 /* The tile kernel written for exactly `level` (NULL when none); it agrees
  * bit for bit with qt_vec_dot_at(type, level). For tests and benches. */
 qt_tile_fn qt_tile_at(uint32_t type, cpu_level level);
-/* Same for the quantizer (Q8_0, Q8_K and BF16 have SIMD versions). */
+/* Same for the quantizer (Q8_0, Q8_K, BF16 and F16 have SIMD versions). */
 qt_from_float_fn qt_quantize_at(uint32_t type, cpu_level level);
-/* The widening written for exactly `level` (NULL when none). */
-qt_to_float_fn qt_widen_at(uint32_t type, cpu_level level);
 /* The multiply-add written for exactly `level` (NULL when none). */
 qt_mad_fn qt_mad_at(uint32_t type, cpu_level level);
 

@@ -6,11 +6,12 @@
  *
  * F32 and F16: one tile kernel, up to 4 weight rows x 4 activation rows per
  * call, one 16-lane accumulator per output, a masked last step, so any n
- * works. F16 weights are widened exactly (vcvtph2ps) as they are loaded
- * (the F16 tile, used by attention on the F16 KV cache); for prefill,
- * matmul widens a chunk of F16 weight rows once with qt_widen_f16_avx512
- * and runs the F32 tile on it. The vec_dots are the 1 x 1 tiles, so F16
- * rows give the same bits whichever way they are computed.
+ * works. F16 weights are widened exactly (vcvtph2ps) as they are loaded,
+ * once per 4 activation rows: measured faster than widening a chunk of
+ * rows to F32 once per matmul for the F32 tile (bench_quant: 115 against
+ * 100 GFLOP/s, as the F32 rows double the bytes loaded; the same prefill
+ * speed end to end), so F16 has its own tile. The vec_dots are the 1 x 1
+ * tiles, so a pair gives the same bits whichever kernel computed it.
  *
  * BF16 at CPU_LEVEL_AVX512_BF16: weights and activations (rounded to BF16
  * by the activation quantizer) enter vdpbf16ps, 32 pairs per instruction;
@@ -20,7 +21,9 @@
  * FMAs instead, like the AVX2 kernel.
  *
  * qt_quant_bf16_avx512 rounds floats to BF16 with integer arithmetic, byte
- * for byte the scalar qt_f32_to_bf16 (nearest even, NaN kept quiet).
+ * for byte the scalar qt_f32_to_bf16 (nearest even, NaN kept quiet);
+ * qt_quant_f16_avx512 rounds to F16 as qt_f32_to_f16 (KV cache and the
+ * attention operands).
  * Nothing here fails.
  */
 #include "quant/quant.h"
@@ -45,6 +48,21 @@ static ALWAYS_INLINE __m512 load_w(const uint8_t *row, int64_t i, __mmask16 m, c
     return _mm512_maskz_loadu_ps(m, (const float *)row + i);
 }
 
+/* One step of 16 elements at i for every output of the tile (m: the
+ * elements present; a full step passes a constant all-ones mask, which the
+ * compiler turns into plain loads). */
+static ALWAYS_INLINE void float_step(__m512 acc[QT_TILE][QT_TILE], const uint8_t *x, size_t bx,
+                                     const uint8_t *y, size_t by, int64_t i, __mmask16 m,
+                                     const int NR, const int NT, const bool f16)
+{
+    __m512 w[QT_TILE];
+    UNROLL for (int r = 0; r < NR; r++) w[r] = load_w(x + r * bx, i, m, f16);
+    UNROLL for (int t = 0; t < NT; t++) {
+        const __m512 a = _mm512_maskz_loadu_ps(m, (const float *)(y + t * by) + i);
+        UNROLL for (int r = 0; r < NR; r++) acc[r][t] = _mm512_fmadd_ps(w[r], a, acc[r][t]);
+    }
+}
+
 /* s[t * ss + r] = dot(row r of x, row t of y), r < NR, t < NT; x rows of F32
  * (or F16 when f16) bx bytes apart, y rows of F32 by bytes apart. */
 static ALWAYS_INLINE void float_tile(int64_t n, float *s, size_t ss, const uint8_t *x, size_t bx,
@@ -54,36 +72,37 @@ static ALWAYS_INLINE void float_tile(int64_t n, float *s, size_t ss, const uint8
     __m512 acc[QT_TILE][QT_TILE];
     UNROLL for (int r = 0; r < NR; r++) UNROLL for (int t = 0; t < NT; t++) acc[r][t] =
         _mm512_setzero_ps();
-    for (int64_t i = 0; i < n; i += 16) {
-        const __mmask16 m = tail16(n - i);
-        __m512 w[QT_TILE];
-        UNROLL for (int r = 0; r < NR; r++) w[r] = load_w(x + r * bx, i, m, f16);
-        UNROLL for (int t = 0; t < NT; t++) {
-            const __m512 a = _mm512_maskz_loadu_ps(m, (const float *)(y + t * by) + i);
-            UNROLL for (int r = 0; r < NR; r++) acc[r][t] = _mm512_fmadd_ps(w[r], a, acc[r][t]);
-        }
-    }
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) float_step(acc, x, bx, y, by, i, 0xFFFF, NR, NT, f16);
+    if (i < n) float_step(acc, x, bx, y, by, i, tail16(n - i), NR, NT, f16);
     UNROLL for (int r = 0; r < NR; r++) UNROLL for (int t = 0; t < NT; t++) s[t * ss + r] =
         _mm512_reduce_add_ps(acc[r][t]);
 }
 
-/* The same for BF16 rows x BF16 activation rows with vdpbf16ps. */
+/* The same for BF16 rows x BF16 activation rows with vdpbf16ps, 32 pairs
+ * a step. */
+static ALWAYS_INLINE void bf16_step(__m512 acc[QT_TILE][QT_TILE], const uint8_t *x, size_t bx,
+                                    const uint8_t *y, size_t by, int64_t i, __mmask32 m,
+                                    const int NR, const int NT)
+{
+    __m512bh w[QT_TILE];
+    UNROLL for (int r = 0; r < NR; r++) w[r] =
+        (__m512bh)_mm512_maskz_loadu_epi16(m, (const uint16_t *)(x + r * bx) + i);
+    UNROLL for (int t = 0; t < NT; t++) {
+        const __m512bh a = (__m512bh)_mm512_maskz_loadu_epi16(m, (const uint16_t *)(y + t * by) + i);
+        UNROLL for (int r = 0; r < NR; r++) acc[r][t] = _mm512_dpbf16_ps(acc[r][t], w[r], a);
+    }
+}
+
 static ALWAYS_INLINE void bf16_tile(int64_t n, float *s, size_t ss, const uint8_t *x, size_t bx,
                                     const uint8_t *y, size_t by, const int NR, const int NT)
 {
     __m512 acc[QT_TILE][QT_TILE];
     UNROLL for (int r = 0; r < NR; r++) UNROLL for (int t = 0; t < NT; t++) acc[r][t] =
         _mm512_setzero_ps();
-    for (int64_t i = 0; i < n; i += 32) {
-        const __mmask32 m = tail32(n - i);
-        __m512bh w[QT_TILE];
-        UNROLL for (int r = 0; r < NR; r++) w[r] =
-            (__m512bh)_mm512_maskz_loadu_epi16(m, (const uint16_t *)(x + r * bx) + i);
-        UNROLL for (int t = 0; t < NT; t++) {
-            const __m512bh a = (__m512bh)_mm512_maskz_loadu_epi16(m, (const uint16_t *)(y + t * by) + i);
-            UNROLL for (int r = 0; r < NR; r++) acc[r][t] = _mm512_dpbf16_ps(acc[r][t], w[r], a);
-        }
-    }
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) bf16_step(acc, x, bx, y, by, i, 0xFFFFFFFFu, NR, NT);
+    if (i < n) bf16_step(acc, x, bx, y, by, i, tail32(n - i), NR, NT);
     UNROLL for (int r = 0; r < NR; r++) UNROLL for (int t = 0; t < NT; t++) s[t * ss + r] =
         _mm512_reduce_add_ps(acc[r][t]);
 }
@@ -140,12 +159,17 @@ void qt_dot_bf16_bf16_avx512bf16(int64_t n, float *s, const void *x, const void 
     bf16_tile(n, s, 1, x, 0, y, 0, 1, 1);
 }
 
-void qt_widen_f16_avx512(const void *vx, float *y, int64_t n)
+/* Floats to F16 as qt_f32_to_f16: vcvtps2ph rounds to nearest even, keeps
+ * subnormals, overflows to infinity and quiets a NaN keeping its top
+ * payload bits, as the scalar code does. */
+void qt_quant_f16_avx512(const float *x, void *vy, int64_t n)
 {
-    const uint16_t *x = vx;
+    uint16_t *y = vy;
     for (int64_t i = 0; i < n; i += 16) {
         const __mmask16 m = tail16(n - i);
-        _mm512_mask_storeu_ps(y + i, m, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, x + i)));
+        const __m256i h = _mm512_cvtps_ph(_mm512_maskz_loadu_ps(m, x + i),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        _mm256_mask_storeu_epi16(y + i, m, h);
     }
 }
 

@@ -97,10 +97,10 @@ void qt_mad_q8_0(int64_t n, float *y, size_t y_stride, int ny, const float *a, s
 void qt_mad_q8_0_avx512(int64_t n, float *y, size_t y_stride, int ny, const float *a,
                         size_t a_stride, const void *x);
 
-/* AVX-512 extras (quant_float_avx512.c): F16 rows widened to F32 (exact),
- * for the F32 tile; F32 -> BF16 activation rounding (byte-identical to
- * qt_quant_bf16); and the vdpbf16ps kernels of CPU_LEVEL_AVX512_BF16. */
-void qt_widen_f16_avx512(const void *x, float *y, int64_t n);
+/* AVX-512 extras (quant_float_avx512.c): F32 -> BF16 and F32 -> F16
+ * rounding (byte-identical to qt_quant_bf16, qt_quant_f16), and the
+ * vdpbf16ps kernels of CPU_LEVEL_AVX512_BF16. */
+void qt_quant_f16_avx512(const float *x, void *y, int64_t n);
 void qt_quant_bf16_avx512(const float *x, void *y, int64_t n);
 QT_DECLARE_DOT(qt_dot_bf16_bf16_avx512bf16);
 QT_DECLARE_TILE(qt_tile_bf16_bf16_avx512bf16);
