@@ -5,7 +5,7 @@
  * once per token for all of them (then from L1 for the others). q is
  * converted to the operand type of the cache's vec_dot before q.k (float
  * caches: F32 as it is; Q8_0: quantized to Q8_0, as llama.cpp does), and
- * the softmax runs in float with a double sum. Scores and
+ * the softmax (vecmath.h) runs in float with a double sum. Scores and
  * p.V use the cache type's tile kernel (up to 4 positions or dims x 4
  * heads per call) where it has one, else its vec_dot per pair; tiles give
  * the vec_dot's bits, so the result does not depend on which was used.
@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "model/session.h"
+#include "model/vecmath.h"
 #include "quant/quant.h"
 
 typedef struct attention_job {
@@ -88,20 +89,7 @@ static void attention_task(const attention_job *j, int64_t task, float *scores, 
     const uint8_t *q = kv_operand(s->kv_type, s->q + i * q_dim + g * n_rep * hd, n_rep, hd, hd,
                                   conv, &q_stride);
     dots(tr, hd, scores, (size_t)nc, K, s->kv_row_bytes, n_kv, q, q_stride, n_rep);
-    for (int64_t h = 0; h < n_rep; h++) {
-        float *sc = scores + h * nc, mx = -INFINITY;
-        for (int64_t p = 0; p < n_kv; p++) {
-            sc[p] *= scale;
-            if (sc[p] > mx) mx = sc[p];
-        }
-        double sum = 0.0;
-        for (int64_t p = 0; p < n_kv; p++) {
-            sc[p] = expf(sc[p] - mx);
-            sum += sc[p];
-        }
-        const float inv = (float)(1.0 / sum);
-        for (int64_t p = 0; p < n_kv; p++) sc[p] *= inv;
-    }
+    for (int64_t h = 0; h < n_rep; h++) vm_softmax(scores + h * nc, n_kv, scale);
 
     if (s->v_trans) {
         const size_t vrow = (size_t)nc * s->kv_elt;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "model/session.h"
+#include "model/vecmath.h"
 #include "quant/quant.h"
 
 /* y = x / sqrt(mean(x^2) + eps) * w over n elements (sum in double). */
@@ -99,12 +100,8 @@ static void swiglu_worker(void *p, int ith, int nth)
     swiglu_job *j = p;
     int64_t b, e;
     (void)ith, (void)nth;
-    while (threadpool_counter_next(&j->ctr, &b, &e)) {
-        for (int64_t i = b * j->n_ff; i < e * j->n_ff; i++) {
-            const float g = j->gate[i];
-            j->gate[i] = g / (1.0f + expf(-g)) * j->up[i];
-        }
-    }
+    while (threadpool_counter_next(&j->ctr, &b, &e))
+        vm_swiglu(j->gate + b * j->n_ff, j->up + b * j->n_ff, (e - b) * j->n_ff);
 }
 
 static void layer_forward(glimp_session *s, int il, int64_t pos0, int64_t n)
