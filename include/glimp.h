@@ -520,6 +520,7 @@ typedef struct glimp_local_params {
                                  picked from the file (glimp_template_from_gguf) */
     int n_threads;            /* 0 = all online CPUs */
     int n_ctx;                /* 0 = the model's context length */
+    glimp_kv_type kv_type;    /* KV cache type (default GLIMP_KV_F16) */
 } glimp_local_params;
 
 glimp_local_params glimp_local_default_params(void);
@@ -817,6 +818,7 @@ typedef struct glimp_serve_params {
     int max_tokens;            /* upper bound of a request's max_tokens (4096) */
     int n_threads;             /* per slot session; 0 = all cores */
     int n_ctx;                 /* per slot session; 0 = the model's */
+    glimp_kv_type kv_type;     /* per slot session (GLIMP_KV_F16) */
     bool log_requests;         /* one line per request on stderr */
     const char *api_key;       /* NULL = none; else every endpoint but /health
                                   wants "Authorization: Bearer KEY" (401) */

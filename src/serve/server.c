@@ -590,6 +590,7 @@ static bool make_slots(serve_server *s, glimp_error *err)
     glimp_session_params sp = glimp_session_default_params();
     sp.n_ctx = (size_t)s->p.n_ctx;
     sp.n_threads = s->p.n_threads;
+    sp.kv_type = s->p.kv_type;
     for (int i = 0; i < s->p.parallel; i++) {
         serve_slot *sl = &s->slots[i];
         if (!s->routed) {
@@ -598,6 +599,7 @@ static bool make_slots(serve_server *s, glimp_error *err)
         }
         glimp_local_params lp = glimp_local_default_params();
         lp.n_threads = s->p.n_threads;
+        lp.kv_type = s->p.kv_type;
         lp.n_ctx = s->p.n_ctx;
         lp.model_path = s->p.slm_path;
         lp.template_name = s->p.slm_template;

@@ -213,6 +213,7 @@ int cmd_eval(int argc, char **argv)
     glimp_local_params lp = glimp_local_default_params();
     lp.n_threads = o.ro.n_threads;
     lp.n_ctx = o.ro.n_ctx;
+    lp.kv_type = o.ro.kv_type;
     glimp_error err = {0};
     /* what the records depend on: DIR/run.json (docs/eval.md, "Resuming") */
     const glimp_eval_models models = {

@@ -12,7 +12,7 @@
 #include <string.h>
 
 /* The model options, in help order; after the router options in getopt codes. */
-enum { MODEL_TEMPLATE_SLM, MODEL_TEMPLATE_LLM, MODEL_THREADS, MODEL_CTX, MODEL_COUNT };
+enum { MODEL_TEMPLATE_SLM, MODEL_TEMPLATE_LLM, MODEL_THREADS, MODEL_CTX, MODEL_KV_TYPE, MODEL_COUNT };
 
 static const glimp_router_option model_options[MODEL_COUNT] = {
     [MODEL_TEMPLATE_SLM] = {"template-slm", "NAME", "chat template of the SLM instead of the "
@@ -21,6 +21,7 @@ static const glimp_router_option model_options[MODEL_COUNT] = {
     [MODEL_TEMPLATE_LLM] = {"template-llm", "NAME", "the same for the LLM", 0, 0},
     [MODEL_THREADS] = {"threads", "N", "threads per model (default: all cores)", 1, 1024},
     [MODEL_CTX] = {"ctx", "N", "context length in tokens (default: the model's)", 1, 1 << 24},
+    [MODEL_KV_TYPE] = {"kv-type", "T", "KV cache type: f16 (default), f32 or q8_0", 0, 0},
 };
 
 /* The option of getopt code `code` (NULL when not ours); *is_router tells the table. */
@@ -134,6 +135,10 @@ bool router_opt_set(router_opts *o, int code, const char *arg, const char *cmd)
         case MODEL_TEMPLATE_SLM: o->template_name[GLIMP_ROLE_SLM] = arg; return true;
         case MODEL_TEMPLATE_LLM: o->template_name[GLIMP_ROLE_LLM] = arg; return true;
         case MODEL_THREADS: return model_count(opt, arg, &o->n_threads, cmd);
+        case MODEL_KV_TYPE:
+            if (glimp_kv_type_parse(arg, &o->kv_type)) return true;
+            fprintf(stderr, "%s: --kv-type: '%s' is not f16, f32 or q8_0\n", cmd, arg);
+            return false;
         default: return model_count(opt, arg, &o->n_ctx, cmd); /* MODEL_CTX */
         }
     }

@@ -32,6 +32,7 @@ typedef struct router_opts {
     const char *template_name[2]; /* --template-slm/-llm by glimp_role; NULL = the model's */
     int n_threads;                /* -t/--threads; 0 = all cores */
     int n_ctx;                    /* --ctx; 0 = the model's context length */
+    glimp_kv_type kv_type;        /* --kv-type; GLIMP_KV_F16 */
     char *delimiter;              /* decoded --delimiter (owned); router.delimiter borrows it */
     const char *const *skip;      /* option names this command leaves out (NULL-ended), or NULL */
 } router_opts;
