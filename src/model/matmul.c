@@ -33,8 +33,9 @@
 #define DECODE_CLAIM_BYTES (256 * 1024)
 /* Activation bytes of one token block (at least TOKEN_BLOCK_MIN tokens).
  * With all 512 tokens of a prefill at once, qwen3-1.7b's activations
- * (1.2-3.6 MB) spilled from L2 and both threads streamed them from L3 for
- * every chunk: 2 threads ran only ~1.4x one (bench/NOTES.md, Engine). */
+ * (1.2-3.6 MB) spill from L2 and both threads stream them from L3 for
+ * every chunk; its 2-thread prefill then ran 1.43-1.49x one thread in some
+ * runs (bench/NOTES.md, Engine, issue 12). */
 #define TOKEN_BLOCK_BYTES (512 * 1024)
 #define TOKEN_BLOCK_MIN 32
 

@@ -39,8 +39,9 @@ struct glimp_session {
     float *att_scores;       /* (n_threads, att_scores_len): per thread, the scores
                                 (n_rep heads, n_ctx) of one attention task */
     size_t att_scores_len;
-    float *att_conv;         /* (n_threads, att_conv_len) per-thread q / probs converted
-                                to the cache's operand type */
+    float *att_conv;         /* (n_threads, att_conv_len) per-thread q rows of one task
+                                quantized for a Q8_0 cache (n_rep * head_dim floats
+                                hold them) */
     size_t att_conv_len;
 };
 

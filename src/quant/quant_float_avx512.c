@@ -22,8 +22,7 @@
  *
  * qt_quant_bf16_avx512 rounds floats to BF16 with integer arithmetic, byte
  * for byte the scalar qt_f32_to_bf16 (nearest even, NaN kept quiet);
- * qt_quant_f16_avx512 rounds to F16 as qt_f32_to_f16 (KV cache and the
- * attention operands).
+ * qt_quant_f16_avx512 rounds to F16 as qt_f32_to_f16 (the F16 KV cache).
  * Nothing here fails.
  */
 #include "quant/quant.h"
