@@ -5,8 +5,10 @@
  * against the rows of a weight matrix, as a matmul does, and prints GB/s of
  * weight bytes read and GFLOP/s (2n per dot), twice: for a matrix that fits
  * in L2 (compute-bound) and for one of ~MB megabytes (default 512; memory-
- * bound, as decode is). Also prints the activation quantizers' speed.
- * Single thread. Figures only; nothing is asserted.
+ * bound, as decode is). Then the tile kernels as prefill runs them: a
+ * chunk of 16 weight rows against 64 activation rows, 4 x 4 per call. Also prints
+ * the activation quantizers' speed. Single thread. Figures only; nothing
+ * is asserted.
  *   usage: bench_quant [MB]
  */
 #include "base/cpu.h"
@@ -27,15 +29,6 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int level_supported(cpu_level lv)
-{
-    const cpu_features *f = cpu_get_features();
-    if (lv == CPU_LEVEL_AVX2) return f->avx2 && f->fma && f->f16c;
-    if (lv == CPU_LEVEL_AVX512)
-        return f->avx2 && f->fma && f->f16c && f->avx512f && f->avx512bw && f->avx512dq &&
-               f->avx512vl && f->avx512vnni;
-    return 1;
-}
 
 static void fill_random(float *x, size_t n, uint32_t seed)
 {
@@ -99,9 +92,9 @@ int main(int argc, char **argv)
             else memcpy(w + r * row_bytes, w + (r % 64) * row_bytes, row_bytes);
         }
         ta->from_float(xf, act, N);
-        for (int lv = CPU_LEVEL_SCALAR; lv <= CPU_LEVEL_AVX512; lv++) {
+        for (int lv = CPU_LEVEL_SCALAR; lv <= CPU_LEVEL_TOP; lv++) {
             qt_vec_dot_fn dot = qt_vec_dot_at(types[k], (cpu_level)lv);
-            if (!dot || !level_supported((cpu_level)lv)) continue;
+            if (!dot || !cpu_level_supported((cpu_level)lv)) continue;
             double ts = time_rows(dot, w, row_bytes, small_rows, act, &sink);
             double tb = time_rows(dot, w, row_bytes, big_rows, act, &sink);
             printf("%-5s %-12s %10.2f %10.2f %10.2f %10.2f\n", t->name, cpu_level_name((cpu_level)lv),
@@ -112,13 +105,56 @@ int main(int argc, char **argv)
         free(tmp);
     }
 
+    /* Tile kernels: 16 rows x 64 activation rows per pass, GFLOP/s. */
+    printf("\n%-5s %-12s %14s\n", "tile", "level", "GFLOP/s");
+    enum { ROWS = 16, TOKS = 64 };
+    for (size_t k = 0; k < sizeof types / sizeof types[0]; k++) {
+        const qt_traits *t = qt_get(types[k]), *ta = qt_get(t->vec_dot_type);
+        uint64_t row_bytes, act_bytes;
+        qt_row_size(types[k], N, &row_bytes);
+        qt_row_size(t->vec_dot_type, N, &act_bytes);
+        uint8_t *w = malloc(ROWS * row_bytes), *a = malloc(TOKS * act_bytes);
+        float *tmp = malloc(N * sizeof *tmp);
+        if (!w || !a || !tmp) return 1;
+        for (int r = 0; r < ROWS; r++) {
+            fill_random(tmp, N, (uint32_t)r + 1);
+            t->from_float(tmp, w + r * row_bytes, N);
+        }
+        for (int r = 0; r < TOKS; r++) {
+            fill_random(tmp, N, (uint32_t)r + 100);
+            ta->from_float(tmp, a + r * act_bytes, N);
+        }
+        for (int lv = CPU_LEVEL_AVX2; lv <= CPU_LEVEL_TOP; lv++) {
+            qt_tile_fn tile = qt_tile_at(types[k], (cpu_level)lv);
+            if (!tile || !cpu_level_supported((cpu_level)lv)) continue;
+            double best = 1e30, start = now_s();
+            float s[QT_TILE * QT_TILE];
+            while (now_s() - start < 0.25) {
+                const double t0 = now_s();
+                for (int tk = 0; tk < TOKS; tk += QT_TILE)
+                    for (int r = 0; r < ROWS; r += QT_TILE) {
+                        tile(N, s, QT_TILE, w + r * row_bytes, row_bytes, a + tk * act_bytes,
+                             act_bytes, QT_TILE, QT_TILE);
+                        sink += s[0];
+                    }
+                const double dt = now_s() - t0;
+                if (dt < best) best = dt;
+            }
+            printf("%-5s %-12s %14.2f\n", t->name, cpu_level_name((cpu_level)lv),
+                   2.0 * N * ROWS * TOKS / best * 1e-9);
+        }
+        free(w);
+        free(a);
+        free(tmp);
+    }
+
     /* Activation quantizers: one row of N floats, GB/s of float input. */
     printf("\n%-5s %-12s %14s\n", "quant", "level", "F32 in GB/s");
     static const uint32_t qtypes[] = {QT_Q8_0, QT_Q8_K};
     for (size_t k = 0; k < 2; k++) {
-        for (int lv = CPU_LEVEL_SCALAR; lv <= CPU_LEVEL_AVX512; lv++) {
+        for (int lv = CPU_LEVEL_SCALAR; lv <= CPU_LEVEL_TOP; lv++) {
             qt_from_float_fn q = qt_quantize_at(qtypes[k], (cpu_level)lv);
-            if (!q || !level_supported((cpu_level)lv)) continue;
+            if (!q || !cpu_level_supported((cpu_level)lv)) continue;
             double best = 1e30, start = now_s();
             while (now_s() - start < 0.2) {
                 double t0 = now_s();

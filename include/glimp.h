@@ -105,10 +105,16 @@ const char *glimp_model_arch(const glimp_model *model);
 uint64_t glimp_model_size_bytes(const glimp_model *model);
 /* Parameter count (elements of all tensors). */
 uint64_t glimp_model_n_params(const glimp_model *model);
+/* Bytes of weights one decoded token reads: every matrix of every layer,
+ * the output projection, one embedding row (norms and biases left out).
+ * The numerator of a decode roofline. */
+uint64_t glimp_model_decode_bytes(const glimp_model *model);
 
 typedef enum glimp_kv_type {
     GLIMP_KV_F16 = 0, /* default, as llama.cpp */
     GLIMP_KV_F32 = 1,
+    GLIMP_KV_Q8_0 = 2, /* K and V in Q8_0 blocks of 32 along the head dims (about half
+                          the memory of F16; needs head_dim % 32 == 0) */
 } glimp_kv_type;
 
 typedef struct glimp_session_params {
@@ -119,6 +125,16 @@ typedef struct glimp_session_params {
 } glimp_session_params;
 
 glimp_session_params glimp_session_default_params(void);
+
+/* "f16", "f32", "q8_0" <-> glimp_kv_type (for --kv-type options); parse
+ * returns false (and leaves *out) for anything else, NULL included. */
+bool glimp_kv_type_parse(const char *name, glimp_kv_type *out);
+const char *glimp_kv_type_name(glimp_kv_type type);
+
+/* Bytes of KV cache (K and V, all layers) attention reads for one token
+ * attending to n_past positions, for a session with these params. */
+uint64_t glimp_session_kv_bytes(const glimp_model *model, const glimp_session_params *params,
+                                size_t n_past);
 
 /* Creates a session on `model` (which must outlive it). Owned by the caller
  * (glimp_session_free). NULL with err set on failure (GLIMP_ERR_NOMEM,
@@ -681,6 +697,7 @@ typedef struct glimp_local_params {
      * the other backends' steps. Not used for speculation's verify passes
      * or glimp_backend_score, which run on the session alone. */
     glimp_stepper *stepper;
+    glimp_kv_type kv_type;    /* KV cache type (default GLIMP_KV_F16) */
 } glimp_local_params;
 
 glimp_local_params glimp_local_default_params(void);
@@ -1082,6 +1099,7 @@ typedef struct glimp_serve_params {
     int max_tokens;            /* upper bound of a request's max_tokens (4096) */
     int n_threads;             /* per slot session; 0 = all cores */
     int n_ctx;                 /* per slot session; 0 = the model's */
+    glimp_kv_type kv_type;     /* per slot session (GLIMP_KV_F16) */
     bool log_requests;         /* one line per request on stderr */
     const char *api_key;       /* NULL = none; else every endpoint but /health
                                   wants "Authorization: Bearer KEY" (401) */

@@ -56,8 +56,16 @@ check "missing model: exit 1" test "$(exit_code "$bin" generate -m "$tmp/none.gg
 "$bin" bench -m "$model" -p 16 -n 8 -r 2 -t 1 >"$tmp/bench" 2>&1
 check "bench exits 0" test $? = 0
 check "bench model line" grep -qE "^model: .*stories260K.gguf \(llama, .* 1 threads?, kernels " "$tmp/bench"
-check "bench prefill line" grep -qE "^prefill pp16: +[0-9.]+ \+- [0-9.]+ tokens/s \(2 runs\)$" "$tmp/bench"
-check "bench decode line" grep -qE "^decode +tg8: +[0-9.]+ \+- [0-9.]+ tokens/s \(2 runs\)$" "$tmp/bench"
+check "bench bandwidth line" grep -qE "^memory bandwidth: [0-9.]+ GB/s \(1 threads" "$tmp/bench"
+check "bench prefill line" grep -qE "^prefill pp16: +[0-9.]+ \+- [0-9.]+ tokens/s \(2 runs\), [0-9.]+% of the roofline$" "$tmp/bench"
+check "bench decode line" grep -qE "^decode +tg8: +[0-9.]+ \+- [0-9.]+ tokens/s \(2 runs\), [0-9.]+% of the roofline" "$tmp/bench"
+# --depth and --kv-type: tests after a context; a Q8_0 cache needs heads of 32 (this model's are 8)
+"$bin" bench -m "$model" -p 8 -n 4 -r 1 -t 1 --depth 20 --kv-type f32 >"$tmp/bench" 2>&1
+check "bench --depth: exit 0" test $? = 0
+check "bench --depth: header" grep -qE "kv f32, depth 20$" "$tmp/bench"
+check "bench --kv-type q8_0 on 8-wide heads: exit 1" test "$(exit_code "$bin" bench -m "$model" -p 8 -n 4 -r 1 --kv-type q8_0)" = 1
+check "bench --kv-type bad: exit 2" test "$(exit_code "$bin" bench -m "$model" --kv-type q4)" = 2
+check "generate --kv-type bad: exit 2" test "$(exit_code "$bin" generate -m "$model" -p hi --kv-type q4)" = 2
 check "bench bad -p: exit 2" test "$(exit_code "$bin" bench -m "$model" -p -3)" = 2
 
 echo "cli_generate: $pass passed, $fails failed"

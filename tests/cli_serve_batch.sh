@@ -26,8 +26,10 @@ body() { # PROMPT STREAM
 }
 # without ids, creation times and the keep-alive comments of a stream that was
 # silent for a while (a slow sanitizer build may send them)
+# ids, times and the reused prompt prefix (which slot served what before) may differ
 strip_ids() {
-    sed -e 's/"id":"[^"]*"//g' -e 's/"created":[0-9]*//g' | grep -v -e '^: keep-alive' -e '^$'
+    sed -e 's/"id":"[^"]*"//g' -e 's/"created":[0-9]*//g' -e 's/"cached_tokens":[0-9]*//g' |
+        grep -v -e '^: keep-alive' -e '^$'
 }
 for i in "${!prompts[@]}"; do
     s=false; [ "$i" = 1 ] && s=true

@@ -6,7 +6,9 @@
  *  - sync re-uses the longest common prefix and runs only the rest;
  *  - two sessions on one model, used from two threads, do not interfere;
  *  - context overflow is GLIMP_ERR_RANGE and leaves the session unchanged;
- *  - bad token ids and bad files are clean errors. */
+ *  - bad token ids and bad files are clean errors;
+ *  - with a Q8_0 KV cache A then B also equals A+B, bit for bit; the byte
+ *    counts glimp bench's roofline uses scale as the cache types do. */
 #include <pthread.h>
 
 #include "glimp.h"
@@ -220,6 +222,52 @@ static void test_limits(void)
     glimp_model_free(NULL);
 }
 
+static glimp_session *kv_session(glimp_kv_type kv, size_t n_batch)
+{
+    glimp_error err = {0};
+    glimp_session_params sp = glimp_session_default_params();
+    sp.kv_type = kv;
+    sp.n_batch = n_batch;
+    sp.n_threads = 2;
+    glimp_session *s = glimp_session_create(model, &sp, &err);
+    REQUIRE(s, "session (kv %s): %s", glimp_kv_type_name(kv), err.msg);
+    return s;
+}
+
+static void test_kv_q8_0(void)
+{
+    glimp_error err = {0};
+    const size_t n = (size_t)p2.n_tokens, nv = glimp_model_n_vocab(model);
+    glimp_session *a = kv_session(GLIMP_KV_Q8_0, 512), *b = kv_session(GLIMP_KV_Q8_0, 7);
+    CHECK(glimp_session_append(a, p2.tokens, n, &err) == GLIMP_OK, "q8_0 append: %s", err.msg);
+    CHECK(glimp_session_append(b, p2.tokens, 20, &err) == GLIMP_OK &&
+              glimp_session_append(b, p2.tokens + 20, n - 20, &err) == GLIMP_OK,
+          "q8_0 split append: %s", err.msg);
+    CHECK(!memcmp(glimp_session_logits(a), glimp_session_logits(b), nv * sizeof(float)),
+          "q8_0 KV: A then B (in chunks of 7) differs from A+B");
+    glimp_session_free(a);
+    glimp_session_free(b);
+
+    glimp_session_params f16 = glimp_session_default_params(), f32 = f16, q8 = f16;
+    f32.kv_type = GLIMP_KV_F32;
+    q8.kv_type = GLIMP_KV_Q8_0;
+    const uint64_t one = glimp_session_kv_bytes(model, &f16, 1);
+    CHECK(one > 0 && glimp_session_kv_bytes(model, &f16, 0) == 0 &&
+              glimp_session_kv_bytes(model, &f16, 100) == 100 * one,
+          "kv bytes linear in the context");
+    CHECK(glimp_session_kv_bytes(model, &f32, 1) == 2 * one &&
+              glimp_session_kv_bytes(model, &q8, 1) * 64 == one * 34,
+          "kv bytes per type: f32 2x f16, q8_0 34/64 of it");
+    const uint64_t w = glimp_model_decode_bytes(model);
+    CHECK(w > 0 && w <= glimp_model_size_bytes(model), "decode bytes %llu of %llu",
+          (unsigned long long)w, (unsigned long long)glimp_model_size_bytes(model));
+    glimp_kv_type t = GLIMP_KV_F32;
+    CHECK(glimp_kv_type_parse("q8_0", &t) && t == GLIMP_KV_Q8_0 &&
+              !strcmp(glimp_kv_type_name(t), "q8_0"), "kv type q8_0 by name");
+    CHECK(!glimp_kv_type_parse("Q4", &t) && !glimp_kv_type_parse(NULL, &t) && t == GLIMP_KV_Q8_0,
+          "unknown kv type names rejected, value kept");
+}
+
 int main(void)
 {
     char path[1024];
@@ -243,6 +291,7 @@ int main(void)
     test_sync(full_p2);
     test_threads(full_p1, full_p2);
     test_limits();
+    test_kv_q8_0();
     free(full_p1);
     free(full_p2);
     glimp_model_free(model);

@@ -8,7 +8,7 @@
  * (quantizers byte-identical, dots within the float tolerance below),
  * called directly per level, independent of GLIMP_KERNELS; every tile
  * kernel bit-identical to its level's vec_dot for every tile shape, at
- * every position in a matrix.
+ * every position in a matrix; the Q8_0 multiply-add against its reference.
  */
 /* test-links: quant base */
 #include "quant/quant.h"
@@ -237,23 +237,14 @@ static void test_ref_dots(void)
     }
 }
 
-static int level_supported(cpu_level lv)
-{
-    const cpu_features *f = cpu_get_features();
-    if (lv == CPU_LEVEL_AVX2) return f->avx2 && f->fma && f->f16c;
-    if (lv == CPU_LEVEL_AVX512)
-        return f->avx2 && f->fma && f->f16c && f->avx512f && f->avx512bw && f->avx512dq &&
-               f->avx512vl && f->avx512vnni;
-    return 1;
-}
 
 static void test_simd(void)
 {
     static const int64_t block_counts[] = {1, 2, 3, 7, 16, 33};
     static const int64_t float_lens[] = {1, 7, 15, 16, 33, 100, 1000, 4096};
     int levels_run = 0, kernels_run = 0;
-    for (int lv = CPU_LEVEL_AVX2; lv <= CPU_LEVEL_AVX512; lv++) {
-        if (!level_supported((cpu_level)lv)) {
+    for (int lv = CPU_LEVEL_AVX2; lv <= CPU_LEVEL_TOP; lv++) {
+        if (!cpu_level_supported((cpu_level)lv)) {
             printf("level %s not supported here: skipped\n", cpu_level_name((cpu_level)lv));
             continue;
         }
@@ -279,12 +270,18 @@ static void test_simd(void)
                 free(c.y);
             }
         }
-        /* Quantizers: byte-identical to the scalar reference. */
-        static const uint32_t qtypes[] = {QT_Q8_0, QT_Q8_K};
-        for (size_t k = 0; k < 2; k++) {
+        /* Quantizers: byte-identical to the scalar reference (Q8_0 and Q8_K
+         * at every SIMD level, BF16 and F16 where they have one; these also
+         * on an odd length, with NaN, infinities, subnormals, overflow and
+         * rounding ties). */
+        static const uint32_t qtypes[] = {QT_Q8_0, QT_Q8_K, QT_BF16, QT_F16};
+        for (size_t k = 0; k < 4; k++) {
             const qt_traits *t = qt_get(qtypes[k]);
             qt_from_float_fn fn = qt_quantize_at(qtypes[k], (cpu_level)lv);
-            REQUIRE(fn != NULL, "%s quantizer at %s", t->name, cpu_level_name((cpu_level)lv));
+            /* Q8_0 and Q8_K have one at AVX2 and AVX-512, BF16 and F16 at AVX-512 */
+            const bool expected = lv == CPU_LEVEL_AVX512 || (lv == CPU_LEVEL_AVX2 && t->blck_size > 1);
+            CHECK((fn != NULL) == expected, "%s quantizer at %s", t->name, cpu_level_name((cpu_level)lv));
+            if (!fn) continue;
             enum { N = 256 * 9 };
             static float x[N];
             static uint8_t a[N * 2], b[N * 2];
@@ -293,12 +290,22 @@ static void test_simd(void)
             x[600] = 50.0f;                               /* outliers of both signs */
             x[601] = -50.0f;
             for (int i = 1024; i < 1280; i++) x[i] = (float)(i % 7) - 3.0f; /* exact ties */
-            size_t bytes = N / t->blck_size * t->type_size;
-            memset(a, 0xAA, bytes);
-            memset(b, 0x55, bytes);
-            t->from_float(x, a, N);
-            fn(x, b, N);
-            CHECK(!memcmp(a, b, bytes), "%s quantizer at %s differs from reference", t->name,
+            const int64_t n = t->blck_size == 1 ? N - 5 : N;
+            if (t->blck_size == 1) {
+                static const uint32_t special[] = {
+                    0x7FC00001u, 0xFF800001u, 0x7FBFFFFFu, 0x7F800000u, 0xFF800000u,
+                    0x00000001u, 0x807FFFFFu, 0x3F808000u, 0x3F818000u, 0x7F7FFFFFu,
+                    0x477FF000u, 0x477FEFFFu, 0x33000000u, 0x33000001u, 0xB3800000u,
+                    0x387FC000u, 0x38800000u, 0x3F801000u, 0x3F803000u};
+                const int ns = (int)(sizeof special / sizeof special[0]);
+                for (int i = 0; i < ns; i++) x[2000 + i] = bitsf(special[i]);
+                for (int i = 0; i < 64; i++) x[2100 + i] = rng_normal() * 0x1p-18f; /* F16 subnormals */
+            }
+            memset(a, 0xAA, sizeof a);
+            memset(b, 0xAA, sizeof b);
+            t->from_float(x, a, n);
+            fn(x, b, n);
+            CHECK(!memcmp(a, b, sizeof a), "%s quantizer at %s differs from reference", t->name,
                   cpu_level_name((cpu_level)lv));
         }
     }
@@ -313,9 +320,10 @@ static void test_tiles(void)
 {
     enum { ROWS = 9, TOKS = 7 };
     static const int64_t block_counts[] = {1, 2, 3, 5, 28};
+    static const int64_t float_lens[] = {1, 5, 16, 33, 47, 64, 100}; /* steps of 16 and 32, tails */
     int tiles_run = 0;
-    for (int lv = CPU_LEVEL_AVX2; lv <= CPU_LEVEL_AVX512; lv++) {
-        if (!level_supported((cpu_level)lv)) continue;
+    for (int lv = CPU_LEVEL_AVX2; lv <= CPU_LEVEL_TOP; lv++) {
+        if (!cpu_level_supported((cpu_level)lv)) continue;
         for (size_t k = 0; k < N_TYPES; k++) {
             qt_tile_fn tile = qt_tile_at(all_types[k], (cpu_level)lv);
             if (!tile) continue;
@@ -323,8 +331,11 @@ static void test_tiles(void)
             REQUIRE(dot != NULL, "tile without vec_dot");
             tiles_run++;
             const qt_traits *t = qt_get(all_types[k]), *ty = qt_get(t->vec_dot_type);
-            for (size_t l = 0; l < sizeof block_counts / sizeof block_counts[0]; l++) {
-                const int64_t n = block_counts[l] * t->blck_size;
+            const bool is_float = t->blck_size == 1;
+            const size_t nl = is_float ? sizeof float_lens / sizeof float_lens[0]
+                                       : sizeof block_counts / sizeof block_counts[0];
+            for (size_t l = 0; l < nl; l++) {
+                const int64_t n = is_float ? float_lens[l] : block_counts[l] * t->blck_size;
                 const size_t bx = (size_t)(n / t->blck_size * t->type_size);
                 const size_t by = (size_t)(n / ty->blck_size * ty->type_size);
                 uint8_t *x = malloc(bx * ROWS), *y = malloc(by * TOKS);
@@ -363,6 +374,40 @@ static void test_tiles(void)
     printf("tiles: %d tile kernels checked against their vec_dot\n", tiles_run);
 }
 
+/* Multiply-add (Q8_0 V rows of the KV cache): each SIMD level against the
+ * scalar reference, 1..7 rows, 1..5 blocks; one rounding per element each. */
+static void test_mad(void)
+{
+    int run = 0;
+    for (int lv = CPU_LEVEL_AVX2; lv <= CPU_LEVEL_TOP; lv++) {
+        qt_mad_fn mad = qt_mad_at(QT_Q8_0, (cpu_level)lv);
+        if (!mad || !cpu_level_supported((cpu_level)lv)) continue;
+        run++;
+        for (int nb = 1; nb <= 5; nb++)
+            for (int ny = 1; ny <= 7; ny++) {
+                enum { MAXN = 5 * 32, STRIDE = MAXN + 3 };
+                float f[MAXN], a[7 * 2], want[7 * STRIDE], got[7 * STRIDE];
+                block_q8_0 x[5];
+                const int64_t n = nb * 32;
+                for (int64_t i = 0; i < n; i++) f[i] = rng_normal();
+                qt_get(QT_Q8_0)->from_float(f, x, n);
+                for (int h = 0; h < 7 * 2; h++) a[h] = rng_normal();
+                for (int i = 0; i < 7 * STRIDE; i++) want[i] = got[i] = rng_normal();
+                qt_get(QT_Q8_0)->mad_ref(n, want, STRIDE, ny, a, 2, x);
+                mad(n, got, STRIDE, ny, a, 2, x);
+                int bad = 0;
+                for (int i = 0; i < 7 * STRIDE; i++) {
+                    const bool inside = i / STRIDE < ny && i % STRIDE < n;
+                    bad += inside ? fabsf(got[i] - want[i]) > 1e-5f * (1 + fabsf(want[i]))
+                                  : fbits(got[i]) != fbits(want[i]);
+                }
+                CHECK(bad == 0, "Q8_0 mad at %s n=%lld ny=%d: %d values off",
+                      cpu_level_name((cpu_level)lv), (long long)n, ny, bad);
+            }
+    }
+    printf("mad: %d SIMD levels checked\n", run);
+}
+
 /* The dispatched pointers are the best kernel at or below the level in effect. */
 static void test_dispatch(void)
 {
@@ -399,6 +444,7 @@ int main(void)
     test_ref_dots();
     test_simd();
     test_tiles();
+    test_mad();
     test_dispatch();
     return test_finish();
 }

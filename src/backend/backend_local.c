@@ -464,6 +464,7 @@ glimp_backend *glimp_backend_local_create(const glimp_local_params *params, glim
         glimp_session_params sp = glimp_session_default_params();
         sp.n_ctx = (size_t)params->n_ctx;
         sp.n_threads = params->n_threads;
+        sp.kv_type = params->kv_type;
         l->sess = glimp_session_create(l->model, &sp, err);
         l->n_vocab = glimp_model_n_vocab(l->model);
         ok = l->sess != NULL;

@@ -55,21 +55,31 @@ static cpu_features g_features;
 static cpu_level g_level;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
+static int supported(const cpu_features *f, cpu_level level)
+{
+    switch (level) {
+    case CPU_LEVEL_SCALAR: return 1;
+    case CPU_LEVEL_AVX2: return f->avx2 && f->fma && f->f16c;
+    case CPU_LEVEL_AVX512:
+        return supported(f, CPU_LEVEL_AVX2) && f->avx512f && f->avx512bw && f->avx512dq &&
+               f->avx512vl && f->avx512vnni;
+    case CPU_LEVEL_AVX512_BF16: return supported(f, CPU_LEVEL_AVX512) && f->avx512bf16;
+    }
+    return 0;
+}
+
 static void init_once(void)
 {
     detect(&g_features);
-    const cpu_features *f = &g_features;
     cpu_level lv = CPU_LEVEL_SCALAR;
-    if (f->avx2 && f->fma && f->f16c) lv = CPU_LEVEL_AVX2;
-    if (lv == CPU_LEVEL_AVX2 && f->avx512f && f->avx512bw && f->avx512dq && f->avx512vl &&
-        f->avx512vnni)
-        lv = CPU_LEVEL_AVX512;
+    while (lv < CPU_LEVEL_TOP && supported(&g_features, (cpu_level)(lv + 1))) lv++;
     const char *env = getenv("GLIMP_KERNELS");
     if (env) {
         cpu_level want = lv;
         if (!strcmp(env, "scalar")) want = CPU_LEVEL_SCALAR;
         else if (!strcmp(env, "avx2")) want = CPU_LEVEL_AVX2;
         else if (!strcmp(env, "avx512")) want = CPU_LEVEL_AVX512;
+        else if (!strcmp(env, "avx512-bf16")) want = CPU_LEVEL_AVX512_BF16;
         if (want < lv) lv = want;
     }
     g_level = lv;
@@ -81,6 +91,11 @@ const cpu_features *cpu_get_features(void)
     return &g_features;
 }
 
+int cpu_level_supported(cpu_level level)
+{
+    return supported(cpu_get_features(), level);
+}
+
 cpu_level cpu_kernel_level(void)
 {
     pthread_once(&g_once, init_once);
@@ -90,6 +105,7 @@ cpu_level cpu_kernel_level(void)
 const char *cpu_level_name(cpu_level level)
 {
     switch (level) {
+    case CPU_LEVEL_AVX512_BF16: return "avx512-bf16";
     case CPU_LEVEL_AVX512: return "avx512-vnni";
     case CPU_LEVEL_AVX2: return "avx2-fma";
     default: return "scalar";

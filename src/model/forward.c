@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "model/session.h"
+#include "model/vecmath.h"
 #include "quant/quant.h"
 
 /* y = x / sqrt(mean(x^2) + eps) * w over n elements (sum in double). */
@@ -66,23 +67,30 @@ static void rope_apply(const model_hparams *hp, float *v, int64_t n_heads, const
     }
 }
 
-/* Writes the chunk's k rows and v rows (transposed) into layer il's cache. */
+/* Writes the chunk's k and v rows into layer il's cache: float types with
+ * V transposed, Q8_0 rows for both. */
 static void kv_store(glimp_session *s, int il, int64_t pos0, int64_t n)
 {
     const int64_t kv_dim = s->model->hp.n_head_kv * s->model->hp.head_dim;
+    const qt_traits *tr = qt_get(s->kv_type);
     for (int64_t i = 0; i < n; i++) {
         const size_t pos = (size_t)(pos0 + i);
         const float *k = s->k + i * kv_dim, *v = s->v + i * kv_dim;
-        const size_t krow = ((size_t)il * s->n_ctx + pos) * kv_dim;
+        const size_t row = ((size_t)il * s->n_ctx + pos) * s->kv_row_bytes;
         const size_t vcol = (size_t)il * kv_dim * s->n_ctx + pos;
-        if (s->kv_type == QT_F32) {
-            float *K = (float *)s->k_cache, *V = (float *)s->v_cache;
-            memcpy(K + krow, k, (size_t)kv_dim * sizeof *k);
+        tr->quantize(k, s->k_cache + row, kv_dim);
+        if (!s->v_trans) {
+            tr->quantize(v, s->v_cache + row, kv_dim);
+        } else if (s->kv_type == QT_F32) {
+            float *V = (float *)s->v_cache;
             for (int64_t d = 0; d < kv_dim; d++) V[vcol + d * s->n_ctx] = v[d];
         } else {
-            uint16_t *K = (uint16_t *)s->k_cache, *V = (uint16_t *)s->v_cache;
-            for (int64_t d = 0; d < kv_dim; d++) K[krow + d] = qt_f32_to_f16(k[d]);
-            for (int64_t d = 0; d < kv_dim; d++) V[vcol + d * s->n_ctx] = qt_f32_to_f16(v[d]);
+            uint16_t *V = (uint16_t *)s->v_cache, h[256];
+            for (int64_t d0 = 0; d0 < kv_dim; d0 += 256) {
+                const int64_t len = kv_dim - d0 < 256 ? kv_dim - d0 : 256;
+                tr->quantize(v + d0, h, len);
+                for (int64_t d = 0; d < len; d++) V[vcol + (d0 + d) * s->n_ctx] = h[d];
+            }
         }
     }
 }
@@ -99,12 +107,8 @@ static void swiglu_worker(void *p, int ith, int nth)
     swiglu_job *j = p;
     int64_t b, e;
     (void)ith, (void)nth;
-    while (threadpool_counter_next(&j->ctr, &b, &e)) {
-        for (int64_t i = b * j->n_ff; i < e * j->n_ff; i++) {
-            const float g = j->gate[i];
-            j->gate[i] = g / (1.0f + expf(-g)) * j->up[i];
-        }
-    }
+    while (threadpool_counter_next(&j->ctr, &b, &e))
+        vm_swiglu(j->gate + b * j->n_ff, j->up + b * j->n_ff, (e - b) * j->n_ff);
 }
 
 /* q/k norms, rope, KV store and attention of one segment, whose rows start

@@ -7,10 +7,12 @@
  * (up to QT_TILE rows x QT_TILE tokens per call, each weight block unpacked
  * once per tile), else vec_dot per pair. A tile's results are bit-identical
  * to vec_dot's, so an output never depends on the batch it was computed in
- * (prefill of A+B equals A then B, token for token). Threads claim chunks of
- * weight rows from an atomic counter and run every token of the batch
- * against a chunk while it is hot in cache, so prefill reads each weight
- * once per batch.
+ * (prefill of A+B equals A then B, token for token). The batch is cut into
+ * blocks of tokens whose activations fit in a core's L2 (TOKEN_BLOCK_BYTES);
+ * threads claim (token block, chunk of weight rows) units from an atomic
+ * counter, block after block, and run the block's tokens against a chunk
+ * while it is hot in cache: prefill reads each weight once per token block,
+ * and each thread's activations stay in its L2.
  * Cannot fail: shapes were checked at load, buffers sized at session start.
  */
 #include <string.h>
@@ -32,6 +34,13 @@
 /* Batches of fewer tokens than this (a few sessions decoding together) are
  * still bound by reading the weights, and claim as decode does. */
 #define SMALL_BATCH 16
+/* Activation bytes of one token block (at least TOKEN_BLOCK_MIN tokens).
+ * With all 512 tokens of a prefill at once, qwen3-1.7b's activations
+ * (1.2-3.6 MB) spill from L2 and both threads stream them from L3 for
+ * every chunk; its 2-thread prefill then ran 1.43-1.49x one thread in some
+ * runs (bench/NOTES.md, Engine, issue 12). */
+#define TOKEN_BLOCK_BYTES (512 * 1024)
+#define TOKEN_BLOCK_MIN 32
 
 typedef struct quantize_job {
     qt_from_float_fn quantize; /* to the target type (dispatched) */
@@ -57,10 +66,11 @@ typedef struct matmul_job {
     const uint8_t *act;  /* (n, act_stride bytes) input in the vec_dot type */
     size_t act_stride;
     int64_t n;
+    int64_t t_block;              /* tokens per block */
     const matmul_out *outs[MAX_OUTS];
     int n_outs;
     int64_t chunk0[MAX_OUTS + 1]; /* first global chunk index of each output */
-    threadpool_counter ctr;       /* over global chunk indices */
+    threadpool_counter ctr;       /* over (token block, global chunk) units */
 } matmul_job;
 
 /* Stores dot product d of token t with weight row r, plus bias, into the output. */
@@ -71,17 +81,19 @@ static inline void matmul_store(const matmul_out *o, int64_t t, int64_t r, float
     yt[r] = o->accumulate ? yt[r] + d : d;
 }
 
-/* Rows [r0, r1) of one output against every token, tile by tile. */
-static void matmul_rows_tiled(const matmul_job *j, const matmul_out *o, qt_tile_fn tile, int64_t r0,
-                              int64_t r1)
+/* Rows [r0, r1) of one output against tokens [t0, t1), tile by tile; the
+ * rows are `rows` (row r0 first), row_bytes apart. */
+static void matmul_rows_tiled(const matmul_job *j, const matmul_out *o, qt_tile_fn tile,
+                              const uint8_t *rows, size_t row_bytes, int64_t r0, int64_t r1,
+                              int64_t t0, int64_t t1)
 {
     const model_matrix *w = o->w;
     float s[QT_TILE * QT_TILE]; /* (token, row) of one tile */
-    for (int64_t t = 0; t < j->n; t += QT_TILE) {
-        const int nt = j->n - t < QT_TILE ? (int)(j->n - t) : QT_TILE;
+    for (int64_t t = t0; t < t1; t += QT_TILE) {
+        const int nt = t1 - t < QT_TILE ? (int)(t1 - t) : QT_TILE;
         for (int64_t r = r0; r < r1; r += QT_TILE) {
             const int nr = r1 - r < QT_TILE ? (int)(r1 - r) : QT_TILE;
-            tile(w->cols, s, QT_TILE, w->data + (size_t)r * w->row_bytes, w->row_bytes,
+            tile(w->cols, s, QT_TILE, rows + (size_t)(r - r0) * row_bytes, row_bytes,
                  j->act + (size_t)t * j->act_stride, j->act_stride, nr, nt);
             for (int a = 0; a < nt; a++)
                 for (int b = 0; b < nr; b++) matmul_store(o, t + a, r + b, s[a * QT_TILE + b]);
@@ -89,7 +101,9 @@ static void matmul_rows_tiled(const matmul_job *j, const matmul_out *o, qt_tile_
     }
 }
 
-static void matmul_rows(const matmul_job *j, const matmul_out *o, int64_t r0, int64_t r1)
+/* Rows [r0, r1) of one output against tokens [t0, t1). */
+static void matmul_rows(const matmul_job *j, const matmul_out *o, int64_t r0, int64_t r1,
+                        int64_t t0, int64_t t1)
 {
     const model_matrix *w = o->w;
     const qt_traits *tr = qt_get(w->type);
@@ -97,10 +111,11 @@ static void matmul_rows(const matmul_job *j, const matmul_out *o, int64_t r0, in
      * row reads faster there than the 4 interleaved rows of a tile (measured
      * 30 vs 12 GB/s), and the results are the same bits either way. */
     if (tr->tile && j->n > 1) {
-        matmul_rows_tiled(j, o, tr->tile, r0, r1);
+        matmul_rows_tiled(j, o, tr->tile, w->data + (size_t)r0 * w->row_bytes, w->row_bytes, r0,
+                          r1, t0, t1);
         return;
     }
-    for (int64_t t = 0; t < j->n; t++) {
+    for (int64_t t = t0; t < t1; t++) {
         const uint8_t *xt = j->act + (size_t)t * j->act_stride;
         for (int64_t r = r0; r < r1; r++) {
             float d;
@@ -116,13 +131,15 @@ static void matmul_worker(void *p, int ith, int nth)
     int64_t b, e;
     (void)ith, (void)nth;
     while (threadpool_counter_next(&j->ctr, &b, &e)) {
-        for (int64_t c = b; c < e; c++) {
+        for (int64_t u = b; u < e; u++) {
+            const int64_t c = u % j->chunk0[j->n_outs], t0 = u / j->chunk0[j->n_outs] * j->t_block;
+            const int64_t t1 = t0 + j->t_block < j->n ? t0 + j->t_block : j->n;
             int i = 0;
             while (c >= j->chunk0[i + 1]) i++;
             const matmul_out *o = j->outs[i];
             int64_t r0 = (c - j->chunk0[i]) * ROWS_PER_CHUNK;
             int64_t r1 = r0 + ROWS_PER_CHUNK < o->w->rows ? r0 + ROWS_PER_CHUNK : o->w->rows;
-            matmul_rows(j, o, r0, r1);
+            matmul_rows(j, o, r0, r1, t0, t1);
         }
     }
 }
@@ -163,7 +180,11 @@ static void matmul_group(glimp_session *s, const float *x, int64_t x_stride, int
         const int64_t chunk_bytes = ROWS_PER_CHUNK * (int64_t)j.outs[0]->w->row_bytes;
         per_claim = (DECODE_CLAIM_BYTES + chunk_bytes - 1) / chunk_bytes;
     }
-    threadpool_counter_init(&j.ctr, j.chunk0[j.n_outs], per_claim);
+    j.t_block = (int64_t)(TOKEN_BLOCK_BYTES / (j.act_stride ? j.act_stride : 1)) / QT_TILE * QT_TILE;
+    if (j.t_block < TOKEN_BLOCK_MIN) j.t_block = TOKEN_BLOCK_MIN;
+    if (j.t_block > n) j.t_block = n;
+    const int64_t n_blocks = (n + j.t_block - 1) / j.t_block;
+    threadpool_counter_init(&j.ctr, n_blocks * j.chunk0[j.n_outs], per_claim);
     threadpool_run(s->pool, matmul_worker, &j);
 }
 

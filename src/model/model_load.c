@@ -298,3 +298,17 @@ size_t glimp_model_n_ctx_train(const glimp_model *m) { return (size_t)m->hp.n_ct
 const char *glimp_model_arch(const glimp_model *m) { return arch_names[m->arch]; }
 uint64_t glimp_model_size_bytes(const glimp_model *m) { return m->size_bytes; }
 uint64_t glimp_model_n_params(const glimp_model *m) { return m->n_params; }
+
+static uint64_t matrix_bytes(const model_matrix *w) { return (uint64_t)w->rows * w->row_bytes; }
+
+uint64_t glimp_model_decode_bytes(const glimp_model *m)
+{
+    uint64_t b = matrix_bytes(&m->output) + m->tok_embd.row_bytes;
+    for (int64_t il = 0; il < m->hp.n_layer; il++) {
+        const model_layer *L = &m->layers[il];
+        b += matrix_bytes(&L->wq) + matrix_bytes(&L->wk) + matrix_bytes(&L->wv) +
+             matrix_bytes(&L->wo) + matrix_bytes(&L->w_gate) + matrix_bytes(&L->w_up) +
+             matrix_bytes(&L->w_down);
+    }
+    return b;
+}

@@ -21,6 +21,34 @@ glimp_session_params glimp_session_default_params(void)
                                   .kv_type = GLIMP_KV_F16};
 }
 
+bool glimp_kv_type_parse(const char *name, glimp_kv_type *out)
+{
+    static const struct { const char *name; glimp_kv_type type; } names[] = {
+        {"f16", GLIMP_KV_F16}, {"f32", GLIMP_KV_F32}, {"q8_0", GLIMP_KV_Q8_0}};
+    for (size_t i = 0; name && i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(name, names[i].name)) {
+            *out = names[i].type;
+            return true;
+        }
+    return false;
+}
+
+const char *glimp_kv_type_name(glimp_kv_type type)
+{
+    return type == GLIMP_KV_F32 ? "f32" : type == GLIMP_KV_Q8_0 ? "q8_0" : "f16";
+}
+
+uint64_t glimp_session_kv_bytes(const glimp_model *model, const glimp_session_params *params,
+                                size_t n_past)
+{
+    const model_hparams *hp = &model->hp;
+    const glimp_kv_type kt = params ? params->kv_type : GLIMP_KV_F16;
+    const uint32_t type = kt == GLIMP_KV_F32 ? QT_F32 : kt == GLIMP_KV_Q8_0 ? QT_Q8_0 : QT_F16;
+    uint64_t row = 0;
+    qt_row_size(type, (uint64_t)(hp->n_head_kv * hp->head_dim), &row);
+    return 2 * (uint64_t)hp->n_layer * row * n_past;
+}
+
 /* malloc(a * b * c) with overflow check; NULL on overflow or failure. */
 static void *alloc3(size_t a, size_t b, size_t c)
 {
@@ -59,8 +87,14 @@ glimp_session *glimp_session_create(const glimp_model *model, const glimp_sessio
         glimp_error_set(err, GLIMP_ERR_ARG, "session: model is NULL");
         return NULL;
     }
-    if (p.kv_type != GLIMP_KV_F16 && p.kv_type != GLIMP_KV_F32) {
+    if (p.kv_type != GLIMP_KV_F16 && p.kv_type != GLIMP_KV_F32 && p.kv_type != GLIMP_KV_Q8_0) {
         glimp_error_set(err, GLIMP_ERR_ARG, "session: unknown kv_type %d", (int)p.kv_type);
+        return NULL;
+    }
+    if (p.kv_type == GLIMP_KV_Q8_0 && model->hp.head_dim % 32 != 0) {
+        glimp_error_set(err, GLIMP_ERR_ARG,
+                        "session: a Q8_0 KV cache needs a head size divisible by 32 (model: %lld)",
+                        (long long)model->hp.head_dim);
         return NULL;
     }
     if (p.n_ctx > (1u << 24) || p.n_threads < 0 || p.n_threads > 1024) {
@@ -78,8 +112,9 @@ glimp_session *glimp_session_create(const glimp_model *model, const glimp_sessio
     s->n_ctx = p.n_ctx ? (int64_t)p.n_ctx : hp->n_ctx_train;
     s->n_batch = p.n_batch ? (int64_t)p.n_batch : DEFAULT_N_BATCH;
     if (s->n_batch > s->n_ctx) s->n_batch = s->n_ctx;
-    s->kv_type = p.kv_type == GLIMP_KV_F32 ? QT_F32 : QT_F16;
+    s->kv_type = p.kv_type == GLIMP_KV_F32 ? QT_F32 : p.kv_type == GLIMP_KV_Q8_0 ? QT_Q8_0 : QT_F16;
     s->kv_elt = s->kv_type == QT_F32 ? 4 : 2;
+    s->v_trans = s->kv_type != QT_Q8_0;
     int n_threads = p.n_threads ? p.n_threads : threadpool_default_threads();
     s->pool = threadpool_create(n_threads, err);
     if (!s->pool) {
@@ -91,9 +126,14 @@ glimp_session *glimp_session_create(const glimp_model *model, const glimp_sessio
     const size_t kv_dim = (size_t)(hp->n_head_kv * hp->head_dim);
     const size_t q_dim = (size_t)(hp->n_head * hp->head_dim), fl = sizeof(float);
     s->act_row_bytes = max_act_row_bytes(model);
-    s->att_conv_len = nc > (size_t)hp->head_dim ? nc : (size_t)hp->head_dim;
-    s->k_cache = alloc3((size_t)hp->n_layer * nc, kv_dim, s->kv_elt);
-    s->v_cache = alloc3((size_t)hp->n_layer * nc, kv_dim, s->kv_elt);
+    const size_t n_rep = (size_t)(hp->n_head / hp->n_head_kv);
+    uint64_t row_bytes = 0;
+    qt_row_size(s->kv_type, kv_dim, &row_bytes); /* kv_dim is a multiple of head_dim */
+    s->kv_row_bytes = (size_t)row_bytes;
+    s->att_scores_len = n_rep * nc;
+    s->att_conv_len = n_rep * (size_t)hp->head_dim;
+    s->k_cache = alloc3((size_t)hp->n_layer * nc, s->kv_row_bytes, 1);
+    s->v_cache = alloc3((size_t)hp->n_layer * nc, s->kv_row_bytes, 1);
     s->tokens = alloc3(nc, 1, sizeof *s->tokens);
     s->logits = alloc3((size_t)hp->n_vocab, 1, fl);
     s->logits_cap = 1;
@@ -107,7 +147,7 @@ glimp_session *glimp_session_create(const glimp_model *model, const glimp_sessio
     s->up = alloc3(nb, (size_t)hp->n_ff, fl);
     s->act = alloc3(nb, s->act_row_bytes, 1);
     s->rope = alloc3(nb, (size_t)hp->n_rot, fl);
-    s->att_scores = alloc3((size_t)n_threads, nc, fl);
+    s->att_scores = alloc3((size_t)n_threads, s->att_scores_len, fl);
     s->att_conv = alloc3((size_t)n_threads, s->att_conv_len, fl);
     if (!s->k_cache || !s->v_cache || !s->tokens || !s->logits || !s->x || !s->h || !s->q ||
         !s->k || !s->v || !s->att || !s->gate || !s->up || !s->act || !s->rope ||

@@ -15,10 +15,12 @@ struct glimp_session {
     threadpool *pool;
     int64_t n_ctx;
     int64_t n_batch;         /* max tokens per forward chunk */
-    uint32_t kv_type;        /* QT_F16 or QT_F32 */
-    size_t kv_elt;           /* bytes per KV element */
-    uint8_t *k_cache;        /* (n_layer, n_ctx, kv_dim) of kv_type */
-    uint8_t *v_cache;        /* (n_layer, kv_dim, n_ctx) of kv_type: transposed */
+    uint32_t kv_type;        /* QT_F16, QT_F32 or QT_Q8_0 */
+    size_t kv_elt;           /* bytes per KV element (float types) */
+    size_t kv_row_bytes;     /* bytes of one position's K (or V) row of kv_dim */
+    bool v_trans;            /* V transposed (float types) or by position (Q8_0) */
+    uint8_t *k_cache;        /* (n_layer, n_ctx, kv_row_bytes) */
+    uint8_t *v_cache;        /* v_trans: (n_layer, kv_dim, n_ctx) elements, else as k_cache */
     int32_t *tokens;         /* (n_ctx) history; first n_tokens valid */
     int64_t n_tokens;
     float *logits;           /* (logits_cap, n_vocab); first n_logits rows valid */
@@ -34,9 +36,12 @@ struct glimp_session {
     uint8_t *act;            /* (n_batch, act_row_bytes) activations in a vec_dot type */
     size_t act_row_bytes;
     float *rope;             /* (n_batch, n_rot) cos/sin pairs per position */
-    float *att_scores;       /* (n_threads, n_ctx) per-thread attention scores */
-    float *att_conv;         /* (n_threads, att_conv_len) per-thread q / probs rounded
-                                to the cache type */
+    float *att_scores;       /* (n_threads, att_scores_len): per thread, the scores
+                                (n_rep heads, n_ctx) of one attention task */
+    size_t att_scores_len;
+    float *att_conv;         /* (n_threads, att_conv_len) per-thread q rows of one task
+                                quantized for a Q8_0 cache (n_rep * head_dim floats
+                                hold them) */
     size_t att_conv_len;
 };
 

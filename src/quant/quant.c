@@ -15,15 +15,16 @@
 #define REF(t, dot) .to_float = qt_dequant_##t, .from_float = qt_quant_##t, \
                     .vec_dot_ref = dot, .vec_dot = dot, .quantize = qt_quant_##t
 
-/* F16 and BF16 rows dot F32 activations (see quant_kernels.h). Q8_1 and
- * Q8_K are activation formats only: no vec_dot of their own. */
+/* F32 and F16 rows dot F32 activations, BF16 rows BF16 activations (see
+ * quant_kernels.h). Q8_1 and Q8_K are activation formats only: no vec_dot
+ * of their own. */
 static qt_traits traits[QT_MAX_ID] = {
     [QT_F32] = {.name = "F32", .blck_size = 1, .type_size = 4, .vec_dot_type = QT_F32,
                 REF(f32, qt_dot_f32_f32)},
     [QT_F16] = {.name = "F16", .blck_size = 1, .type_size = 2, .vec_dot_type = QT_F32,
                 REF(f16, qt_dot_f16_f32)},
-    [QT_BF16] = {.name = "BF16", .blck_size = 1, .type_size = 2, .vec_dot_type = QT_F32,
-                 REF(bf16, qt_dot_bf16_f32)},
+    [QT_BF16] = {.name = "BF16", .blck_size = 1, .type_size = 2, .vec_dot_type = QT_BF16,
+                 REF(bf16, qt_dot_bf16_bf16)},
     [QT_Q4_0] = {.name = "Q4_0", .blck_size = 32, .type_size = 18, .vec_dot_type = QT_Q8_0,
                  REF(q4_0, qt_dot_q4_0_q8_0)},
     [QT_Q4_1] = {.name = "Q4_1", .blck_size = 32, .type_size = 20, .vec_dot_type = QT_Q8_1,
@@ -33,7 +34,7 @@ static qt_traits traits[QT_MAX_ID] = {
     [QT_Q5_1] = {.name = "Q5_1", .blck_size = 32, .type_size = 24, .vec_dot_type = QT_Q8_1,
                  REF(q5_1, qt_dot_q5_1_q8_1)},
     [QT_Q8_0] = {.name = "Q8_0", .blck_size = 32, .type_size = 34, .vec_dot_type = QT_Q8_0,
-                 REF(q8_0, qt_dot_q8_0_q8_0)},
+                 REF(q8_0, qt_dot_q8_0_q8_0), .mad = qt_mad_q8_0, .mad_ref = qt_mad_q8_0},
     [QT_Q8_1] = {.name = "Q8_1", .blck_size = 32, .type_size = 36, .vec_dot_type = QT_Q8_1,
                  REF(q8_1, NULL)},
     [QT_Q2_K] = {.name = "Q2_K", .blck_size = 256, .type_size = 84, .vec_dot_type = QT_Q8_K,
@@ -50,14 +51,16 @@ static qt_traits traits[QT_MAX_ID] = {
                  REF(q8_K, NULL)},
 };
 
-/* SIMD kernels by type and level (the scalar level is the table above). */
-typedef struct { uint32_t type; qt_vec_dot_fn fn[3]; } simd_dot;
-typedef struct { uint32_t type; qt_from_float_fn fn[3]; } simd_quant;
+/* SIMD kernels by type and level (the scalar level is the table above;
+ * NULL: none at that level, the next lower one serves). */
+typedef struct { uint32_t type; qt_vec_dot_fn fn[CPU_LEVEL_TOP + 1]; } simd_dot;
+typedef struct { uint32_t type; qt_from_float_fn fn[CPU_LEVEL_TOP + 1]; } simd_quant;
 
-#define SIMD_DOT(T, name) {T, {NULL, name##_avx2, name##_avx512}}
+#define SIMD_DOT(T, name) {T, {NULL, name##_avx2, name##_avx512, NULL}}
 static const simd_dot simd_dots[] = {
     SIMD_DOT(QT_F32, qt_dot_f32_f32),     SIMD_DOT(QT_F16, qt_dot_f16_f32),
-    SIMD_DOT(QT_BF16, qt_dot_bf16_f32),   SIMD_DOT(QT_Q4_0, qt_dot_q4_0_q8_0),
+    {QT_BF16, {NULL, qt_dot_bf16_bf16_avx2, qt_dot_bf16_bf16_avx512, qt_dot_bf16_bf16_avx512bf16}},
+    SIMD_DOT(QT_Q4_0, qt_dot_q4_0_q8_0),
     SIMD_DOT(QT_Q4_1, qt_dot_q4_1_q8_1),  SIMD_DOT(QT_Q5_0, qt_dot_q5_0_q8_0),
     SIMD_DOT(QT_Q5_1, qt_dot_q5_1_q8_1),  SIMD_DOT(QT_Q8_0, qt_dot_q8_0_q8_0),
     SIMD_DOT(QT_Q2_K, qt_dot_q2_K_q8_K),  SIMD_DOT(QT_Q3_K, qt_dot_q3_K_q8_K),
@@ -65,14 +68,21 @@ static const simd_dot simd_dots[] = {
     SIMD_DOT(QT_Q6_K, qt_dot_q6_K_q8_K),
 };
 /* Tile kernels: AVX-512 only (the register file holds a 4 x 4 tile). */
-static const struct { uint32_t type; qt_tile_fn fn; } avx512_tiles[] = {
-    {QT_Q8_0, qt_tile_q8_0_q8_0_avx512}, {QT_Q5_0, qt_tile_q5_0_q8_0_avx512},
-    {QT_Q4_K, qt_tile_q4_K_q8_K_avx512}, {QT_Q5_K, qt_tile_q5_K_q8_K_avx512},
-    {QT_Q6_K, qt_tile_q6_K_q8_K_avx512},
+static const struct { uint32_t type; cpu_level level; qt_tile_fn fn; } tiles[] = {
+    {QT_Q8_0, CPU_LEVEL_AVX512, qt_tile_q8_0_q8_0_avx512},
+    {QT_Q5_0, CPU_LEVEL_AVX512, qt_tile_q5_0_q8_0_avx512},
+    {QT_Q4_K, CPU_LEVEL_AVX512, qt_tile_q4_K_q8_K_avx512},
+    {QT_Q5_K, CPU_LEVEL_AVX512, qt_tile_q5_K_q8_K_avx512},
+    {QT_Q6_K, CPU_LEVEL_AVX512, qt_tile_q6_K_q8_K_avx512},
+    {QT_F32, CPU_LEVEL_AVX512, qt_tile_f32_f32_avx512},
+    {QT_F16, CPU_LEVEL_AVX512, qt_tile_f16_f32_avx512},
+    {QT_BF16, CPU_LEVEL_AVX512_BF16, qt_tile_bf16_bf16_avx512bf16},
 };
 static const simd_quant simd_quants[] = {
-    {QT_Q8_0, {NULL, qt_quant_q8_0_avx2, qt_quant_q8_0_avx512}},
-    {QT_Q8_K, {NULL, qt_quant_q8_K_avx2, qt_quant_q8_K_avx512}},
+    {QT_Q8_0, {NULL, qt_quant_q8_0_avx2, qt_quant_q8_0_avx512, NULL}},
+    {QT_Q8_K, {NULL, qt_quant_q8_K_avx2, qt_quant_q8_K_avx512, NULL}},
+    {QT_BF16, {NULL, NULL, qt_quant_bf16_avx512, NULL}},
+    {QT_F16, {NULL, NULL, qt_quant_f16_avx512, NULL}},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -97,10 +107,16 @@ qt_vec_dot_fn qt_vec_dot_at(uint32_t type, cpu_level level)
 
 qt_tile_fn qt_tile_at(uint32_t type, cpu_level level)
 {
-    if (type >= QT_MAX_ID || !traits[type].name || level != CPU_LEVEL_AVX512) return NULL;
-    for (size_t k = 0; k < COUNT(avx512_tiles); k++)
-        if (avx512_tiles[k].type == type) return avx512_tiles[k].fn;
+    if (type >= QT_MAX_ID || !traits[type].name) return NULL;
+    for (size_t k = 0; k < COUNT(tiles); k++)
+        if (tiles[k].type == type && tiles[k].level == level) return tiles[k].fn;
     return NULL;
+}
+
+qt_mad_fn qt_mad_at(uint32_t type, cpu_level level)
+{
+    if (type != QT_Q8_0) return NULL;
+    return level == CPU_LEVEL_SCALAR ? qt_mad_q8_0 : level == CPU_LEVEL_AVX512 ? qt_mad_q8_0_avx512 : NULL;
 }
 
 qt_from_float_fn qt_quantize_at(uint32_t type, cpu_level level)
@@ -126,6 +142,13 @@ static void dispatch_init(void)
             if (d) {
                 traits[t].vec_dot = d;
                 traits[t].tile = qt_tile_at(t, (cpu_level)lv); /* same level as vec_dot */
+                break;
+            }
+        }
+        for (int lv = (int)top; lv > CPU_LEVEL_SCALAR; lv--) {
+            qt_mad_fn m = qt_mad_at(t, (cpu_level)lv);
+            if (m) {
+                traits[t].mad = m;
                 break;
             }
         }

@@ -49,6 +49,11 @@ typedef void (*qt_vec_dot_fn)(int64_t n, float *s, const void *x, const void *y)
  * result is bit-identical to the vec_dot in effect for the same pair, so a
  * matmul gives the same bits however it groups rows and tokens. */
 #define QT_TILE 4
+/* Multiply-add: y[h * y_stride + i] += a[h * a_stride] * x[i] for h < ny,
+ * i < n; x one row of this type (dequantized once for all ny rows). */
+typedef void (*qt_mad_fn)(int64_t n, float *y, size_t y_stride, int ny, const float *a,
+                          size_t a_stride, const void *x);
+
 typedef void (*qt_tile_fn)(int64_t n, float *s, size_t s_stride, const void *x, size_t x_stride,
                            const void *y, size_t y_stride, int nr, int nt);
 
@@ -68,6 +73,10 @@ typedef struct qt_traits {
     /* Dispatched tile kernel of the same level as vec_dot, or NULL (then
      * call vec_dot per pair). */
     qt_tile_fn tile;
+    /* Q8_0 only (the rows of a Q8_0 KV cache's V), else NULL: dispatched
+     * multiply-add and its scalar reference. */
+    qt_mad_fn mad;
+    qt_mad_fn mad_ref;
 } qt_traits;
 
 /* Traits of a supported type, or NULL (unsupported or unknown id). The
@@ -82,8 +91,10 @@ qt_vec_dot_fn qt_vec_dot_at(uint32_t type, cpu_level level);
 /* The tile kernel written for exactly `level` (NULL when none); it agrees
  * bit for bit with qt_vec_dot_at(type, level). For tests and benches. */
 qt_tile_fn qt_tile_at(uint32_t type, cpu_level level);
-/* Same for the quantizer (Q8_0 and Q8_K have SIMD versions). */
+/* Same for the quantizer (Q8_0, Q8_K, BF16 and F16 have SIMD versions). */
 qt_from_float_fn qt_quantize_at(uint32_t type, cpu_level level);
+/* The multiply-add written for exactly `level` (NULL when none). */
+qt_mad_fn qt_mad_at(uint32_t type, cpu_level level);
 
 /* Name of any ggml type id known to exist ("IQ2_XXS", "Q4_0_4_4", ...) or
  * NULL when the id was never assigned. Used for "unsupported type" errors. */

@@ -1,7 +1,8 @@
 /* quant_avx2.c - AVX2 + FMA + F16C kernels (compiled with those flags only;
  * called only when cpu_kernel_level() >= CPU_LEVEL_AVX2).
  *
- * The float dots (F32, F16 and BF16 rows against F32 activations) are here;
+ * The float dots (F32 and F16 rows against F32 activations, BF16 against
+ * BF16, both widened) are here;
  * the integer kernels come from quant_x86_int.h. Four independent
  * accumulators per float dot keep the FMA units busy. Nothing here fails.
  */
@@ -48,7 +49,19 @@ void qt_dot_f16_f32_avx2(int64_t n, float *s, const void *vx, const void *vy)
     QT_FLOAT_DOT(uint16_t, load8_f16, fp16);
 }
 
-void qt_dot_bf16_f32_avx2(int64_t n, float *s, const void *vx, const void *vy)
+void qt_dot_bf16_bf16_avx2(int64_t n, float *s, const void *vx, const void *vy)
 {
-    QT_FLOAT_DOT(uint16_t, load8_bf16, qt_bf16_to_f32);
+    const uint16_t *x = vx, *y = vy;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        a0 = _mm256_fmadd_ps(load8_bf16(x + i), load8_bf16(y + i), a0);
+        a1 = _mm256_fmadd_ps(load8_bf16(x + i + 8), load8_bf16(y + i + 8), a1);
+        a2 = _mm256_fmadd_ps(load8_bf16(x + i + 16), load8_bf16(y + i + 16), a2);
+        a3 = _mm256_fmadd_ps(load8_bf16(x + i + 24), load8_bf16(y + i + 24), a3);
+    }
+    for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(load8_bf16(x + i), load8_bf16(y + i), a0);
+    float sum = hsum_ps256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    for (; i < n; i++) sum += qt_bf16_to_f32(x[i]) * qt_bf16_to_f32(y[i]);
+    *s = sum;
 }

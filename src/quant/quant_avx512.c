@@ -4,8 +4,7 @@
  *
  * The integer kernels come from quant_x86_int.h, where VNNI turns each
  * byte dot into one vpdpbusd and each scaled word dot into one vpdpwssd.
- * The float dots (F32, F16, BF16 rows against F32 activations) use 512-bit
- * vectors with a masked tail, so any n works. Q8_0, Q5_0, Q4_K, Q5_K and
+ * The float types' kernels are in quant_float_avx512.c. Q8_0, Q5_0, Q4_K, Q5_K and
  * Q6_K have tile kernels (below): up to 4 weight rows x 4 activation rows
  * per call, each weight block unpacked once and dotted with every
  * activation row; their vec_dot is the 1 x 1 tile, so a dot gives the same
@@ -15,53 +14,6 @@
 #define QT_ZMM_K_QUANTS /* quant_x86_int.h leaves Q4_K, Q5_K, Q6_K to this file */
 #define QT_TILE_KERNELS /* and Q8_0, Q5_0 */
 #include "quant/quant_x86_int.h"
-
-static inline __m512 load16_f32(const float *p, __mmask16 m) { return _mm512_maskz_loadu_ps(m, p); }
-
-static inline __m512 load16_f16(const uint16_t *p, __mmask16 m)
-{
-    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
-}
-
-static inline __m512 load16_bf16(const uint16_t *p, __mmask16 m)
-{
-    const __m512i w = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p));
-    return _mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
-}
-
-/* Body of the float dots: 4 accumulators of 16 lanes, then a masked tail. */
-#define QT_FLOAT_DOT512(T, LOAD)                                                                    \
-    const T *x = vx;                                                                                \
-    const float *y = vy;                                                                            \
-    const __mmask16 all = 0xFFFF;                                                                   \
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                                     \
-    int64_t i = 0;                                                                                  \
-    for (; i + 64 <= n; i += 64) {                                                                  \
-        a0 = _mm512_fmadd_ps(LOAD(x + i, all), _mm512_loadu_ps(y + i), a0);                         \
-        a1 = _mm512_fmadd_ps(LOAD(x + i + 16, all), _mm512_loadu_ps(y + i + 16), a1);               \
-        a2 = _mm512_fmadd_ps(LOAD(x + i + 32, all), _mm512_loadu_ps(y + i + 32), a2);               \
-        a3 = _mm512_fmadd_ps(LOAD(x + i + 48, all), _mm512_loadu_ps(y + i + 48), a3);               \
-    }                                                                                               \
-    for (; i < n; i += 16) {                                                                        \
-        const __mmask16 m = n - i >= 16 ? all : (__mmask16)((1u << (n - i)) - 1);                  \
-        a0 = _mm512_fmadd_ps(LOAD(x + i, m), _mm512_maskz_loadu_ps(m, y + i), a0);                  \
-    }                                                                                               \
-    *s = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)))
-
-void qt_dot_f32_f32_avx512(int64_t n, float *s, const void *vx, const void *vy)
-{
-    QT_FLOAT_DOT512(float, load16_f32);
-}
-
-void qt_dot_f16_f32_avx512(int64_t n, float *s, const void *vx, const void *vy)
-{
-    QT_FLOAT_DOT512(uint16_t, load16_f16);
-}
-
-void qt_dot_bf16_f32_avx512(int64_t n, float *s, const void *vx, const void *vy)
-{
-    QT_FLOAT_DOT512(uint16_t, load16_bf16);
-}
 
 /* ---- tile kernels -----------------------------------------------------------
  * Each kernel below is written once for an NR x NT tile (NR weight rows, NT
@@ -354,3 +306,24 @@ DEFINE_TILE(q5_0_q8_0, q5_0_tile, 4)
 DEFINE_TILE(q4_K_q8_K, q4_K_tile, 2)
 DEFINE_TILE(q5_K_q8_K, q5_K_tile, 2)
 DEFINE_TILE(q6_K_q8_K, q6_K_tile, 2)
+
+/* y_h[0..n) += a[h * a_stride] * x for h < ny: each Q8_0 block widened once
+ * (quants x scale, as qt_dequant_q8_0 rounds them) for every row. */
+void qt_mad_q8_0_avx512(int64_t n, float *y, size_t y_stride, int ny, const float *a,
+                        size_t a_stride, const void *vx)
+{
+    const block_q8_0 *x = vx;
+    for (int64_t i = 0; i < n / QK8_0; i++) {
+        const __m512 d = _mm512_set1_ps(fp16(x[i].d));
+        const __m128i q0 = _mm_loadu_si128((const __m128i *)x[i].qs);
+        const __m128i q1 = _mm_loadu_si128((const __m128i *)(x[i].qs + 16));
+        const __m512 v0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q0)), d);
+        const __m512 v1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q1)), d);
+        for (int h = 0; h < ny; h++) {
+            float *yh = y + h * y_stride + i * QK8_0;
+            const __m512 ah = _mm512_set1_ps(a[h * a_stride]);
+            _mm512_storeu_ps(yh, _mm512_fmadd_ps(ah, v0, _mm512_loadu_ps(yh)));
+            _mm512_storeu_ps(yh + 16, _mm512_fmadd_ps(ah, v1, _mm512_loadu_ps(yh + 16)));
+        }
+    }
+}

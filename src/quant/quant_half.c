@@ -3,7 +3,8 @@
  * Conversions are exact bit manipulations: widening is exact, narrowing
  * rounds to nearest even, overflows to infinity, keeps subnormals, and keeps
  * NaN a NaN (quieted, sign and top payload bits kept). Row functions and the
- * scalar reference dots (F16/BF16 weights against F32 activations) never fail.
+ * scalar reference dots (F32 and F16 weights against F32 activations, BF16
+ * against BF16) never fail.
  */
 #include "quant/quant.h"
 #include "quant/quant_kernels.h"
@@ -115,11 +116,10 @@ void qt_dot_f16_f32(int64_t n, float *s, const void *vx, const void *vy)
     *s = sum;
 }
 
-void qt_dot_bf16_f32(int64_t n, float *s, const void *vx, const void *vy)
+void qt_dot_bf16_bf16(int64_t n, float *s, const void *vx, const void *vy)
 {
-    const uint16_t *x = vx;
-    const float *y = vy;
+    const uint16_t *x = vx, *y = vy;
     float sum = 0.0f;
-    for (int64_t i = 0; i < n; i++) sum += qt_bf16_to_f32(x[i]) * y[i];
+    for (int64_t i = 0; i < n; i++) sum += qt_bf16_to_f32(x[i]) * qt_bf16_to_f32(y[i]);
     *s = sum;
 }

@@ -7,9 +7,11 @@
  * only be called when cpu_kernel_level() allows. n is always a multiple of
  * the type's block size; kernels do not fail.
  *
- * F16 and BF16 rows dot F32 activations (vec_dot_type F32): the weights are
+ * F32 and F16 rows dot F32 activations (vec_dot_type F32): the weights are
  * widened exactly, so the only rounding is the float accumulation, and the
- * caller needs no activation conversion.
+ * caller needs no activation conversion. BF16 rows dot BF16 activations
+ * (the activations rounded to BF16, as ggml does), so that CPUs with
+ * AVX512_BF16 multiply them with vdpbf16ps.
  */
 #ifndef GLIMP_QUANT_KERNELS_H
 #define GLIMP_QUANT_KERNELS_H
@@ -42,7 +44,7 @@ QT_DECLARE_TYPE(q8_K);
 /* Scalar references. */
 QT_DECLARE_DOT(qt_dot_f32_f32);
 QT_DECLARE_DOT(qt_dot_f16_f32);
-QT_DECLARE_DOT(qt_dot_bf16_f32);
+QT_DECLARE_DOT(qt_dot_bf16_bf16);
 QT_DECLARE_DOT(qt_dot_q4_0_q8_0);
 QT_DECLARE_DOT(qt_dot_q4_1_q8_1);
 QT_DECLARE_DOT(qt_dot_q5_0_q8_0);
@@ -58,7 +60,7 @@ QT_DECLARE_DOT(qt_dot_q6_K_q8_K);
 #define QT_DECLARE_SIMD(sfx)                                            \
     QT_DECLARE_DOT(qt_dot_f32_f32_##sfx);                               \
     QT_DECLARE_DOT(qt_dot_f16_f32_##sfx);                               \
-    QT_DECLARE_DOT(qt_dot_bf16_f32_##sfx);                              \
+    QT_DECLARE_DOT(qt_dot_bf16_bf16_##sfx);                             \
     QT_DECLARE_DOT(qt_dot_q4_0_q8_0_##sfx);                             \
     QT_DECLARE_DOT(qt_dot_q5_0_q8_0_##sfx);                             \
     QT_DECLARE_DOT(qt_dot_q4_1_q8_1_##sfx);                             \
@@ -85,5 +87,22 @@ QT_DECLARE_TILE(qt_tile_q5_0_q8_0_avx512);
 QT_DECLARE_TILE(qt_tile_q4_K_q8_K_avx512);
 QT_DECLARE_TILE(qt_tile_q5_K_q8_K_avx512);
 QT_DECLARE_TILE(qt_tile_q6_K_q8_K_avx512);
+QT_DECLARE_TILE(qt_tile_f32_f32_avx512);
+QT_DECLARE_TILE(qt_tile_f16_f32_avx512);
+
+/* Multiply-add into several float rows (qt_mad_fn), Q8_0 only: the scalar
+ * reference and the AVX-512 version. */
+void qt_mad_q8_0(int64_t n, float *y, size_t y_stride, int ny, const float *a, size_t a_stride,
+                 const void *x);
+void qt_mad_q8_0_avx512(int64_t n, float *y, size_t y_stride, int ny, const float *a,
+                        size_t a_stride, const void *x);
+
+/* AVX-512 extras (quant_float_avx512.c): F32 -> BF16 and F32 -> F16
+ * rounding (byte-identical to qt_quant_bf16, qt_quant_f16), and the
+ * vdpbf16ps kernels of CPU_LEVEL_AVX512_BF16. */
+void qt_quant_f16_avx512(const float *x, void *y, int64_t n);
+void qt_quant_bf16_avx512(const float *x, void *y, int64_t n);
+QT_DECLARE_DOT(qt_dot_bf16_bf16_avx512bf16);
+QT_DECLARE_TILE(qt_tile_bf16_bf16_avx512bf16);
 
 #endif

@@ -627,6 +627,7 @@ static bool make_slots(serve_server *s, glimp_error *err)
                                                        s->p.n_threads, err)))
                 return false;
     }
+    sp.kv_type = s->p.kv_type;
     for (int i = 0; i < s->p.parallel; i++) {
         serve_slot *sl = &s->slots[i];
         if (!s->routed) {
@@ -635,6 +636,7 @@ static bool make_slots(serve_server *s, glimp_error *err)
         }
         glimp_local_params lp = glimp_local_default_params();
         lp.n_threads = s->p.n_threads;
+        lp.kv_type = s->p.kv_type;
         lp.n_ctx = s->p.n_ctx;
         lp.model_path = s->p.slm_path;
         lp.template_name = s->p.slm_template;

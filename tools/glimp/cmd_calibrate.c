@@ -126,6 +126,7 @@ int cmd_calibrate(int argc, char **argv)
     glimp_local_params lp = glimp_local_default_params();
     lp.n_threads = o.ro.n_threads;
     lp.n_ctx = o.ro.n_ctx;
+    lp.kv_type = o.ro.kv_type;
     glimp_error err = {0};
     glimp_backend **slm = ds ? calloc((size_t)nw, sizeof *slm) : NULL;
     if (ds && !slm) snprintf(err.msg, sizeof err.msg, "out of memory");

@@ -273,6 +273,7 @@ int cmd_eval(int argc, char **argv)
     lp.n_threads = o.ro.n_threads;
     lp.n_ctx = o.ro.n_ctx;
     glimp_local_params lp_llm = lp;
+    lp.kv_type = o.ro.kv_type;
     glimp_error err = {0};
     /* what the records depend on: DIR/run.json (docs/eval.md, "Resuming") */
     const glimp_eval_models models = {{o.slm_path, o.llm_path}, {o.slm_model, o.llm_model},

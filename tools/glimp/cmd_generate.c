@@ -43,6 +43,7 @@ static void usage(FILE *out)
             "                     ngram (prompt lookup); temperature and top-p only\n"
             "  --draft-max N      most draft tokens per forward pass (default 6)\n"
             "  --draft-min N      fewest the adaptive draft length shrinks to (default 1)\n"
+            "  --kv-type T        KV cache type: f16 (default), f32, q8_0\n"
             "Text goes to stdout; a summary (tokens, prefill and decode tokens/s) to stderr.\n",
             (double)sp.temperature, (int)sp.top_k, (double)sp.top_p, (double)sp.min_p,
             (unsigned long long)sp.seed, DEFAULT_CTX_CAP);
@@ -74,6 +75,7 @@ typedef struct gen_opts {
     const char *model, *prompt;
     int n_gen, n_threads;
     size_t n_ctx;
+    glimp_kv_type kv_type;
     glimp_sampler_params sp;
     const char *draft;      /* --draft: a GGUF file or "ngram" */
     int draft_min, draft_max;
@@ -110,6 +112,8 @@ static int parse_args(int argc, char **argv, gen_opts *o)
             o->draft_max = (int)d;
         else if (!strcmp(a, "--draft-min") && parse_num(a, v, 1, GLIMP_SPEC_DRAFT_LIMIT, &d))
             o->draft_min = (int)d;
+        else if (!strcmp(a, "--kv-type") && v && glimp_kv_type_parse(v, &o->kv_type))
+            ;
         else {
             const char *known[] = {"-n", "--temp", "--top-k", "--top-p", "--min-p", "--seed",
                                    "-t", "--threads", "--ctx", "--draft", "--draft-max",
@@ -117,7 +121,10 @@ static int parse_args(int argc, char **argv, gen_opts *o)
             bool bad_value = false;
             for (size_t k = 0; k < sizeof known / sizeof *known; k++)
                 bad_value |= !strcmp(a, known[k]);
-            if (!bad_value) cli_usage_error("glimp generate", "unknown option '%s'", a);
+            if (!strcmp(a, "--kv-type"))
+                cli_usage_error("glimp generate", "--kv-type: '%s' is not f16, f32 or q8_0",
+                                v ? v : "");
+            else if (!bad_value) cli_usage_error("glimp generate", "unknown option '%s'", a);
             return CLI_USAGE;
         }
         i++; /* every option takes a value */
@@ -266,6 +273,7 @@ int cmd_generate(int argc, char **argv)
         const size_t train = glimp_model_n_ctx_train(m);
         sp.n_ctx = o.n_ctx ? o.n_ctx : (train < DEFAULT_CTX_CAP ? train : DEFAULT_CTX_CAP);
         sp.n_threads = o.n_threads;
+        sp.kv_type = o.kv_type;
         s = glimp_session_create(m, &sp, &err);
     }
     if (s) ids = glimp_tokenize_alloc(tok, o.prompt, strlen(o.prompt), true, true, &n_ids, &err);

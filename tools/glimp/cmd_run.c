@@ -243,6 +243,7 @@ static glimp_backend *open_backend(glimp_role role, const char *path, const run_
     lp.template_name = tmpl;
     lp.n_threads = o->ro.n_threads;
     lp.n_ctx = o->ro.n_ctx;
+    lp.kv_type = o->ro.kv_type;
     glimp_backend *b = glimp_backend_local_create(&lp, &err);
     if (!b && err.status == GLIMP_ERR_NOT_FOUND && !tmpl) /* the file names no template */
         fprintf(stderr, "glimp run: %s: %s (--template-%s NAME)\n", path, err.msg,

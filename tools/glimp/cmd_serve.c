@@ -261,6 +261,7 @@ static int parse_args(int argc, char **argv, glimp_serve_params *p, router_opts 
     p->llm_template = ro->template_name[GLIMP_ROLE_LLM];
     p->n_threads = ro->n_threads;
     p->n_ctx = ro->n_ctx;
+    p->kv_type = ro->kv_type;
     if (p->router.final_max_tokens > p->max_tokens) p->max_tokens = p->router.final_max_tokens;
     return 0;
 }

@@ -16,7 +16,7 @@
 /* The model options, in help order; after the router options in getopt codes. */
 enum {
     MODEL_TEMPLATE_SLM, MODEL_TEMPLATE_LLM, MODEL_THREADS, MODEL_CTX, MODEL_REWARD_URL,
-    MODEL_REWARD_MODEL, MODEL_COUNT
+    MODEL_REWARD_MODEL, MODEL_KV_TYPE, MODEL_COUNT
 };
 
 static const glimp_router_option model_options[MODEL_COUNT] = {
@@ -31,6 +31,7 @@ static const glimp_router_option model_options[MODEL_COUNT] = {
     [MODEL_REWARD_MODEL] = {"reward-model", "M", "rsd: the server's model name with "
                             "--reward-url, else a GGUF file that judges the steps in-process "
                             "(default: the LLM judges them)", 0, 0},
+    [MODEL_KV_TYPE] = {"kv-type", "T", "KV cache type: f16 (default), f32 or q8_0", 0, 0},
 };
 
 /* The option of getopt code `code` (NULL when not ours); *is_router tells the table. */
@@ -146,6 +147,10 @@ bool router_opt_set(router_opts *o, int code, const char *arg, const char *cmd)
         case MODEL_THREADS: return model_count(opt, arg, &o->n_threads, cmd);
         case MODEL_REWARD_URL: o->reward_url = arg; return true;
         case MODEL_REWARD_MODEL: o->reward_model = arg; return true;
+        case MODEL_KV_TYPE:
+            if (glimp_kv_type_parse(arg, &o->kv_type)) return true;
+            cli_usage_error(cmd, "--kv-type: '%s' is not f16, f32 or q8_0", arg);
+            return false;
         default: return model_count(opt, arg, &o->n_ctx, cmd); /* MODEL_CTX */
         }
     }

@@ -34,6 +34,7 @@ typedef struct router_opts {
     int n_ctx;                    /* --ctx; 0 = the model's context length */
     const char *reward_url;       /* --reward-url, or NULL */
     const char *reward_model;     /* --reward-model, or NULL */
+    glimp_kv_type kv_type;        /* --kv-type; GLIMP_KV_F16 */
     char *delimiter;              /* decoded --delimiter (owned); router.delimiter borrows it */
     const char *const *skip;      /* option names this command leaves out (NULL-ended), or NULL */
 } router_opts;
