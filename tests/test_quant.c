@@ -375,7 +375,7 @@ static void test_tiles(void)
 }
 
 /* Multiply-add (Q8_0 V rows of the KV cache): each SIMD level against the
- * scalar reference, 1..7 rows, 1..5 blocks; one rounding per element each. */
+ * scalar reference, 1..7 rows of y, 1..5 blocks, 1..9 rows of x. */
 static void test_mad(void)
 {
     int run = 0;
@@ -384,26 +384,29 @@ static void test_mad(void)
         if (!mad || !cpu_level_supported((cpu_level)lv)) continue;
         run++;
         for (int nb = 1; nb <= 5; nb++)
-            for (int ny = 1; ny <= 7; ny++) {
-                enum { MAXN = 5 * 32, STRIDE = MAXN + 3 };
-                float f[MAXN], a[7 * 2], want[7 * STRIDE], got[7 * STRIDE];
-                block_q8_0 x[5];
-                const int64_t n = nb * 32;
-                for (int64_t i = 0; i < n; i++) f[i] = rng_normal();
-                qt_get(QT_Q8_0)->from_float(f, x, n);
-                for (int h = 0; h < 7 * 2; h++) a[h] = rng_normal();
-                for (int i = 0; i < 7 * STRIDE; i++) want[i] = got[i] = rng_normal();
-                qt_get(QT_Q8_0)->mad_ref(n, want, STRIDE, ny, a, 2, x);
-                mad(n, got, STRIDE, ny, a, 2, x);
-                int bad = 0;
-                for (int i = 0; i < 7 * STRIDE; i++) {
-                    const bool inside = i / STRIDE < ny && i % STRIDE < n;
-                    bad += inside ? fabsf(got[i] - want[i]) > 1e-5f * (1 + fabsf(want[i]))
-                                  : fbits(got[i]) != fbits(want[i]);
+            for (int ny = 1; ny <= 7; ny++)
+                for (int nx = 1; nx <= 9; nx += 4) {
+                    enum { MAXN = 5 * 32, STRIDE = MAXN + 3, ASTRIDE = 11 };
+                    float f[MAXN], a[7 * ASTRIDE], want[7 * STRIDE], got[7 * STRIDE];
+                    block_q8_0 x[9][5];
+                    const int64_t n = nb * 32;
+                    for (int r = 0; r < nx; r++) {
+                        for (int64_t i = 0; i < n; i++) f[i] = rng_normal();
+                        qt_get(QT_Q8_0)->from_float(f, x[r], n);
+                    }
+                    for (int h = 0; h < 7 * ASTRIDE; h++) a[h] = rng_normal();
+                    for (int i = 0; i < 7 * STRIDE; i++) want[i] = got[i] = rng_normal();
+                    qt_get(QT_Q8_0)->mad_ref(n, want, STRIDE, ny, a, ASTRIDE, x, sizeof x[0], nx);
+                    mad(n, got, STRIDE, ny, a, ASTRIDE, x, sizeof x[0], nx);
+                    int bad = 0;
+                    for (int i = 0; i < 7 * STRIDE; i++) {
+                        const bool inside = i / STRIDE < ny && i % STRIDE < n;
+                        bad += inside ? fabsf(got[i] - want[i]) > 1e-5f * (nx + fabsf(want[i]))
+                                      : fbits(got[i]) != fbits(want[i]);
+                    }
+                    CHECK(bad == 0, "Q8_0 mad at %s n=%lld ny=%d nx=%d: %d values off",
+                          cpu_level_name((cpu_level)lv), (long long)n, ny, nx, bad);
                 }
-                CHECK(bad == 0, "Q8_0 mad at %s n=%lld ny=%d: %d values off",
-                      cpu_level_name((cpu_level)lv), (long long)n, ny, bad);
-            }
     }
     printf("mad: %d SIMD levels checked\n", run);
 }

@@ -101,8 +101,7 @@ static void attention_task(const attention_job *j, int64_t task, float *scores, 
     }
     const uint8_t *V = s->v_cache + ((size_t)j->il * nc) * s->kv_row_bytes + g * head_bytes;
     memset(out, 0, (size_t)(n_rep * hd) * sizeof *out);
-    for (int64_t p = 0; p < n_kv; p++)
-        tr->mad(hd, out, (size_t)hd, (int)n_rep, scores + p, (size_t)nc, V + p * s->kv_row_bytes);
+    tr->mad(hd, out, (size_t)hd, (int)n_rep, scores, (size_t)nc, V, s->kv_row_bytes, n_kv);
 }
 
 static void attention_worker(void *p, int ith, int nth)

@@ -49,10 +49,11 @@ typedef void (*qt_vec_dot_fn)(int64_t n, float *s, const void *x, const void *y)
  * result is bit-identical to the vec_dot in effect for the same pair, so a
  * matmul gives the same bits however it groups rows and tokens. */
 #define QT_TILE 4
-/* Multiply-add: y[h * y_stride + i] += a[h * a_stride] * x[i] for h < ny,
- * i < n; x one row of this type (dequantized once for all ny rows). */
+/* Multiply-add of nx rows of this type (x_stride bytes apart) into ny
+ * float rows: y[h * y_stride + i] += sum over p < nx of a[h * a_stride + p]
+ * * x_p[i], for h < ny, i < n, the terms added in order of p. */
 typedef void (*qt_mad_fn)(int64_t n, float *y, size_t y_stride, int ny, const float *a,
-                          size_t a_stride, const void *x);
+                          size_t a_stride, const void *x, size_t x_stride, int64_t nx);
 
 typedef void (*qt_tile_fn)(int64_t n, float *s, size_t s_stride, const void *x, size_t x_stride,
                            const void *y, size_t y_stride, int nr, int nt);

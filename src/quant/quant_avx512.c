@@ -307,23 +307,57 @@ DEFINE_TILE(q4_K_q8_K, q4_K_tile, 2)
 DEFINE_TILE(q5_K_q8_K, q5_K_tile, 2)
 DEFINE_TILE(q6_K_q8_K, q6_K_tile, 2)
 
-/* y_h[0..n) += a[h * a_stride] * x for h < ny: each Q8_0 block widened once
- * (quants x scale, as qt_dequant_q8_0 rounds them) for every row. */
-void qt_mad_q8_0_avx512(int64_t n, float *y, size_t y_stride, int ny, const float *a,
-                        size_t a_stride, const void *vx)
+/* Q8_0 multiply-add (qt_mad_fn): for each pair of blocks (64 values) and
+ * each group of up to 4 rows of y, 16 accumulators stay in registers over
+ * all nx rows of x; each block is widened (quants x scale, as
+ * qt_dequant_q8_0 rounds them) once per group. */
+static inline __m512 q8_0_half(const block_q8_0 *b, int half, __m512 d)
 {
-    const block_q8_0 *x = vx;
-    for (int64_t i = 0; i < n / QK8_0; i++) {
-        const __m512 d = _mm512_set1_ps(fp16(x[i].d));
-        const __m128i q0 = _mm_loadu_si128((const __m128i *)x[i].qs);
-        const __m128i q1 = _mm_loadu_si128((const __m128i *)(x[i].qs + 16));
-        const __m512 v0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q0)), d);
-        const __m512 v1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q1)), d);
-        for (int h = 0; h < ny; h++) {
-            float *yh = y + h * y_stride + i * QK8_0;
-            const __m512 ah = _mm512_set1_ps(a[h * a_stride]);
-            _mm512_storeu_ps(yh, _mm512_fmadd_ps(ah, v0, _mm512_loadu_ps(yh)));
-            _mm512_storeu_ps(yh + 16, _mm512_fmadd_ps(ah, v1, _mm512_loadu_ps(yh + 16)));
+    const __m128i q = _mm_loadu_si128((const __m128i *)(b->qs + 16 * half));
+    return _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)), d);
+}
+
+/* NH rows of y (h0..) x NV zmm of values (blocks i, i + 1) over all nx rows
+ * of x; NH and NV are constants after inlining, so acc stays in registers. */
+static ALWAYS_INLINE void mad_group(float *y, size_t y_stride, const float *a, size_t a_stride,
+                                    const uint8_t *x, size_t x_stride, int64_t nx, int64_t i,
+                                    const int NH, const int NV)
+{
+    __m512 acc[4][4];
+    UNROLL for (int h = 0; h < NH; h++) UNROLL for (int v = 0; v < NV; v++) acc[h][v] =
+        _mm512_loadu_ps(y + h * y_stride + i * QK8_0 + 16 * v);
+    for (int64_t p = 0; p < nx; p++) {
+        const block_q8_0 *b = (const block_q8_0 *)(x + p * x_stride) + i;
+        __m512 val[4];
+        UNROLL for (int v = 0; v < NV; v++) val[v] =
+            q8_0_half(b + v / 2, v % 2, _mm512_set1_ps(fp16(b[v / 2].d)));
+        UNROLL for (int h = 0; h < NH; h++) {
+            const __m512 ah = _mm512_set1_ps(a[h * a_stride + p]);
+            UNROLL for (int v = 0; v < NV; v++) acc[h][v] = _mm512_fmadd_ps(ah, val[v], acc[h][v]);
+        }
+    }
+    UNROLL for (int h = 0; h < NH; h++) UNROLL for (int v = 0; v < NV; v++)
+        _mm512_storeu_ps(y + h * y_stride + i * QK8_0 + 16 * v, acc[h][v]);
+}
+
+void qt_mad_q8_0_avx512(int64_t n, float *y, size_t y_stride, int ny, const float *a,
+                        size_t a_stride, const void *vx, size_t x_stride, int64_t nx)
+{
+    const uint8_t *x = vx;
+    for (int64_t i = 0; i < n / QK8_0; i += 2) {
+        const bool pair = n / QK8_0 - i >= 2;
+        for (int h0 = 0; h0 < ny; h0 += 4) {
+            float *yh = y + h0 * y_stride;
+            const float *ah = a + h0 * a_stride;
+#define MAD(NH) pair ? mad_group(yh, y_stride, ah, a_stride, x, x_stride, nx, i, NH, 4) \
+                     : mad_group(yh, y_stride, ah, a_stride, x, x_stride, nx, i, NH, 2)
+            switch (ny - h0 < 4 ? ny - h0 : 4) {
+            case 1: MAD(1); break;
+            case 2: MAD(2); break;
+            case 3: MAD(3); break;
+            default: MAD(4); break;
+            }
+#undef MAD
         }
     }
 }

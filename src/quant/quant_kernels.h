@@ -93,9 +93,9 @@ QT_DECLARE_TILE(qt_tile_f16_f32_avx512);
 /* Multiply-add into several float rows (qt_mad_fn), Q8_0 only: the scalar
  * reference and the AVX-512 version. */
 void qt_mad_q8_0(int64_t n, float *y, size_t y_stride, int ny, const float *a, size_t a_stride,
-                 const void *x);
+                 const void *x, size_t x_stride, int64_t nx);
 void qt_mad_q8_0_avx512(int64_t n, float *y, size_t y_stride, int ny, const float *a,
-                        size_t a_stride, const void *x);
+                        size_t a_stride, const void *x, size_t x_stride, int64_t nx);
 
 /* AVX-512 extras (quant_float_avx512.c): F32 -> BF16 and F32 -> F16
  * rounding (byte-identical to qt_quant_bf16, qt_quant_f16), and the

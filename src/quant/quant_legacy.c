@@ -267,14 +267,17 @@ void qt_quant_q8_0(const float *x, void *vy, int64_t n)
 }
 
 void qt_mad_q8_0(int64_t n, float *y, size_t y_stride, int ny, const float *a, size_t a_stride,
-                 const void *vx)
+                 const void *vx, size_t x_stride, int64_t nx)
 {
-    const block_q8_0 *x = vx;
-    for (int64_t i = 0; i < n / QK8_0; i++) {
-        const float d = qt_f16_to_f32(x[i].d);
-        for (int j = 0; j < QK8_0; j++) {
-            const float v = x[i].qs[j] * d;
-            for (int h = 0; h < ny; h++) y[h * y_stride + i * QK8_0 + j] += a[h * a_stride] * v;
+    for (int64_t p = 0; p < nx; p++) {
+        const block_q8_0 *x = (const block_q8_0 *)((const uint8_t *)vx + p * x_stride);
+        for (int64_t i = 0; i < n / QK8_0; i++) {
+            const float d = qt_f16_to_f32(x[i].d);
+            for (int j = 0; j < QK8_0; j++) {
+                const float v = x[i].qs[j] * d;
+                for (int h = 0; h < ny; h++)
+                    y[h * y_stride + i * QK8_0 + j] += a[h * a_stride + p] * v;
+            }
         }
     }
 }
