@@ -21,36 +21,22 @@ start_server four -m "$T/m.gguf" --template raw --parallel 4 --queue 4 --batch-t
 
 long=$(for i in $(seq 1 60); do printf 'Owen has %d bags. ' "$i"; done)
 prompts=("Once" "Zoe has 8 boxes of 3" "$long" "The answer is" "Owen gives 5 to Zoe")
-body() { # PROMPT STREAM
-    printf '{"prompt":"%s","max_tokens":24,"temperature":0,"logprobs":2,"stream":%s}' "$1" "$2"
+body_of() { # I : request I, the second one streamed
+    local stream=false
+    [ "$1" = 1 ] && stream=true
+    printf '{"prompt":"%s","max_tokens":24,"temperature":0,"logprobs":2,"stream":%s}' \
+        "${prompts[$1]}" "$stream"
 }
-# without ids, creation times and the keep-alive comments of a stream that was
-# silent for a while (a slow sanitizer build may send them)
 # ids, times and the reused prompt prefix (which slot served what before) may differ
-strip_ids() {
+strip_answer() {
     sed -e 's/"id":"[^"]*"//g' -e 's/"created":[0-9]*//g' -e 's/"cached_tokens":[0-9]*//g' |
         grep -v -e '^: keep-alive' -e '^$'
 }
-for i in "${!prompts[@]}"; do
-    s=false; [ "$i" = 1 ] && s=true
-    curl -sN "http://127.0.0.1:$PORT_one/v1/completions" -d "$(body "${prompts[$i]}" $s)" |
-        strip_ids >"$T/alone.$i"
-done
-for i in "${!prompts[@]}"; do
-    s=false; [ "$i" = 1 ] && s=true
-    curl -sN "http://127.0.0.1:$PORT_four/v1/completions" -d "$(body "${prompts[$i]}" $s)" |
-        strip_ids >"$T/batch.$i" &
-done
-wait $(jobs -p | grep -v -F -x -f <(printf '%s\n' "${PIDS[@]}"))
+alone_vs_batched "http://127.0.0.1:$PORT_one" "http://127.0.0.1:$PORT_four" /v1/completions \
+    "${#prompts[@]}"
 for i in "${!prompts[@]}"; do
     grep -q '"completion_tokens":24\|data: \[DONE\]' "$T/alone.$i" ||
         fail "request $i alone: $(head -c 300 "$T/alone.$i")"
-    cmp -s "$T/alone.$i" "$T/batch.$i" ||
-        fail "request $i batched differs from alone: $(diff "$T/alone.$i" "$T/batch.$i" | head -c 600)"
 done
-m=$(curl -s "http://127.0.0.1:$PORT_four/metrics")
-passes=$(sed -n 's/^glimp_batch_passes_total //p' <<<"$m")
-steps=$(sed -n 's/^glimp_batch_steps_total //p' <<<"$m")
-[ -n "$passes" ] && [ "$steps" -gt "$passes" ] ||
-    fail "no pass carried several steps: passes '$passes', steps '$steps'"
-echo "cli_serve_batch: 5 concurrent requests equal to alone; $steps steps in $passes passes"
+passes_shared "http://127.0.0.1:$PORT_four"
+echo "cli_serve_batch: 5 concurrent requests equal to alone; $BATCH_SHARING"

@@ -15,34 +15,10 @@ LLM=$SRC/models/demo/llm.gguf
 [ -f "$SLM" ] && [ -f "$LLM" ] || { echo "SKIP: demo pair not found (set GLIMP_SRC)"; exit 77; }
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 
-T=$(mktemp -d)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/serve.bash"
 
-start_server() { # NAME ARGS... : sets PORT_<NAME>
-    local name=$1; shift
-    "$B" serve --port 0 -t 1 --slm "$SLM" --llm "$LLM" "$@" >"$T/$name.out" 2>"$T/$name.err" &
-    local pid=$!
-    PIDS+=("$pid")
-    for _ in $(seq 1 600); do
-        if grep -q "listening on" "$T/$name.out" 2>/dev/null; then
-            eval "PORT_$name=$(sed -n 's/.*:\([0-9]*\) (model.*/\1/p' "$T/$name.out")"
-            return 0
-        fi
-        kill -0 "$pid" 2>/dev/null || { cat "$T/$name.err"; fail "server $name did not start"; }
-        sleep 0.1
-    done
-    fail "server $name did not start in time"
-}
-
-start_server one --parallel 1
-start_server four --parallel 4 --queue 4
+start_server one -t 1 --slm "$SLM" --llm "$LLM" --parallel 1
+start_server four -t 1 --slm "$SLM" --llm "$LLM" --parallel 4 --queue 4
 
 questions=(
     "Owen has 6 bags with 8 marbles in each. Zoe has 8 jars with 3 marbles in each. How many marbles?"
@@ -50,38 +26,25 @@ questions=(
     "Finn has 12 beads. Nina has 3 boxes with 7 beads in each. How many beads do they have?"
     "Iris has 9 shells. She finds 14 more. How many shells does Iris have?"
     "Jack has 4 jars with 6 coins in each. Noah has 30 coins. Who has more coins?")
-body() { # QUESTION STREAM
-    printf '{"model":"glimprouter","messages":[{"role":"user","content":"%s"}],"temperature":0,"max_tokens":160,"stream":%s}' "$1" "$2"
+body_of() { # I : request I, the second one streamed
+    local stream=false
+    [ "$1" = 1 ] && stream=true
+    printf '{"model":"glimprouter","messages":[{"role":"user","content":"%s"}],"temperature":0,"max_tokens":160,"stream":%s}' "${questions[$1]}" "$stream"
 }
 # the answer without ids, creation times, timings and prefill counts (a
 # slot's cache holds whatever request it ran before; routed usage counts the
 # prompt tokens the models evaluated), and the keep-alive comments of a
 # stream that was silent for a while
-strip() {
+strip_answer() {
     sed -E -e 's/"id":"[^"]*"//g' -e 's/"created":[0-9]+//g' -e 's/"time_ms":\{[^}]*\}//g' \
         -e 's/"[a-z_]*_ms":[-0-9.eE+]+//g' -e 's/"prefill_tokens":(\{[^}]*\}|[0-9]+)//g' \
         -e 's/"(prompt|total)_tokens":[0-9]+//g' | grep -v -e '^: keep-alive' -e '^$'
 }
-for i in "${!questions[@]}"; do
-    s=false; [ "$i" = 1 ] && s=true
-    curl -sN "http://127.0.0.1:$PORT_one/v1/chat/completions" -d "$(body "${questions[$i]}" $s)" |
-        strip >"$T/alone.$i"
-done
-for i in "${!questions[@]}"; do
-    s=false; [ "$i" = 1 ] && s=true
-    curl -sN "http://127.0.0.1:$PORT_four/v1/chat/completions" -d "$(body "${questions[$i]}" $s)" |
-        strip >"$T/batch.$i" &
-done
-wait $(jobs -p | grep -v -F -x -f <(printf '%s\n' "${PIDS[@]}"))
+alone_vs_batched "http://127.0.0.1:$PORT_one" "http://127.0.0.1:$PORT_four" /v1/chat/completions \
+    "${#questions[@]}"
 for i in "${!questions[@]}"; do
     grep -q '"finish_reason":"stop"\|"finish_reason":"length"' "$T/alone.$i" ||
         fail "request $i alone: $(head -c 300 "$T/alone.$i")"
-    cmp -s "$T/alone.$i" "$T/batch.$i" ||
-        fail "request $i batched differs from alone: $(diff "$T/alone.$i" "$T/batch.$i" | head -c 600)"
 done
-m=$(curl -s "http://127.0.0.1:$PORT_four/metrics")
-passes=$(sed -n 's/^glimp_batch_passes_total //p' <<<"$m")
-steps=$(sed -n 's/^glimp_batch_steps_total //p' <<<"$m")
-[ -n "$passes" ] && [ "$steps" -gt "$passes" ] ||
-    fail "no pass carried several steps: passes '$passes', steps '$steps'"
-echo "cli_serve_routed_batch: 5 concurrent routed requests equal to alone; $steps steps in $passes passes"
+passes_shared "http://127.0.0.1:$PORT_four"
+echo "cli_serve_routed_batch: 5 concurrent routed requests equal to alone; $BATCH_SHARING"

@@ -5,6 +5,14 @@
 #                          and PID_<NAME> once it listens
 #   stop_server NAME       SIGTERM; the server must exit 0
 #   code CURL-ARGS...      curl's status code; the body goes to $T/body
+#   alone_vs_batched ALONE BATCHED PATH N
+#                          sends request I = 0..N-1 (body: `body_of I`, defined by the
+#                          caller) to the server at URL ALONE one by one, then to BATCHED all
+#                          at once; each answer through the caller's `strip_answer` (what may
+#                          differ between the runs) into $T/alone.I / $T/batch.I, which must
+#                          be equal
+#   passes_shared URL      /metrics at URL must show batch passes that carried several steps;
+#                          sets BATCH_SHARING to "STEPS steps in PASSES passes"
 # Needs B (the glimp binary).
 T=$(mktemp -d)
 PIDS=()
@@ -41,3 +49,30 @@ stop_server() {
 }
 
 code() { curl -s -o "$T/body" -w '%{http_code}' "$@"; }
+
+alone_vs_batched() {
+    local alone=$1 batched=$2 path=$3 n=$4 i pids=()
+    for ((i = 0; i < n; i++)); do
+        curl -sN "$alone$path" -d "$(body_of "$i")" | strip_answer >"$T/alone.$i"
+    done
+    for ((i = 0; i < n; i++)); do
+        curl -sN "$batched$path" -d "$(body_of "$i")" | strip_answer >"$T/batch.$i" &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+    for ((i = 0; i < n; i++)); do
+        [ -s "$T/alone.$i" ] || fail "request $i alone: no answer"
+        cmp -s "$T/alone.$i" "$T/batch.$i" ||
+            fail "request $i batched differs from alone: $(diff "$T/alone.$i" "$T/batch.$i" | head -c 600)"
+    done
+}
+
+passes_shared() {
+    local m passes steps
+    m=$(curl -s "$1/metrics")
+    passes=$(sed -n 's/^glimp_batch_passes_total //p' <<<"$m")
+    steps=$(sed -n 's/^glimp_batch_steps_total //p' <<<"$m")
+    [ -n "$passes" ] && [ "$steps" -gt "$passes" ] ||
+        fail "no pass carried several steps: passes '$passes', steps '$steps'"
+    BATCH_SHARING="$steps steps in $passes passes"
+}

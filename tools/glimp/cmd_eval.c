@@ -127,11 +127,7 @@ static int parse_args(int argc, char **argv, eval_opts *o)
         case 'h': eval_usage(stdout, &o->ro); return -1;
         case '?': return CLI_USAGE;
         default:
-            if (eval_cli_owns(c)) {
-                if (!eval_cli_set(&o->cli, c, a, cmd)) return CLI_USAGE;
-            } else if (!router_opt_set(&o->ro, c, a, cmd)) {
-                return CLI_USAGE;
-            }
+            if (!eval_cli_set_any(&o->cli, &o->ro, c, a, cmd)) return CLI_USAGE;
         }
     }
     if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);

@@ -6,6 +6,7 @@
 #include "eval_cli.h"
 
 #include "cli_args.h"
+#include "router_opts.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -36,6 +37,13 @@ static bool parse_count(const char *s, unsigned long long max, unsigned long lon
     if (errno || end == s || *end || s[strspn(s, " \t")] == '-' || v > max) return false;
     *out = v;
     return true;
+}
+
+bool eval_cli_set_any(eval_cli *e, struct router_opts *ro, int code, const char *arg,
+                      const char *cmd)
+{
+    return eval_cli_owns(code) ? eval_cli_set(e, code, arg, cmd)
+                               : router_opt_set(ro, code, arg, cmd);
 }
 
 bool eval_cli_set(eval_cli *e, int code, const char *arg, const char *cmd)

@@ -45,6 +45,11 @@ bool eval_cli_owns(int code);
 /* Applies one option; false (message on stderr naming the option and the
  * value, prefixed by cmd) on a bad value: the caller exits with 2. */
 bool eval_cli_set(eval_cli *e, int code, const char *arg, const char *cmd);
+struct router_opts;
+/* The default case of a command that takes both tables: an eval option
+ * goes to eval_cli_set, any other to router_opt_set. */
+bool eval_cli_set_any(eval_cli *e, struct router_opts *ro, int code, const char *arg,
+                      const char *cmd);
 
 /* Reads the prompt template and loads the data set (its choice shuffles
  * seeded by --seed). NULL + message on stderr when either cannot be used. */

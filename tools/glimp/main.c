@@ -29,9 +29,10 @@ static const cli_command commands[] = {
 static void check_kernels_env(void)
 {
     const char *env = getenv("GLIMP_KERNELS");
-    if (env && strcmp(env, "scalar") && strcmp(env, "avx2") && strcmp(env, "avx512"))
-        fprintf(stderr, "glimp: warning: GLIMP_KERNELS=%s is not scalar, avx2 or avx512; "
-                        "ignored (kernels: %s)\n", env, glimp_kernels_name());
+    if (env && strcmp(env, "scalar") && strcmp(env, "avx2") && strcmp(env, "avx512") &&
+        strcmp(env, "avx512-bf16"))
+        fprintf(stderr, "glimp: warning: GLIMP_KERNELS=%s is not scalar, avx2, avx512 or "
+                        "avx512-bf16; ignored (kernels: %s)\n", env, glimp_kernels_name());
 }
 
 static void usage(FILE *out)
