@@ -15,6 +15,7 @@
  * sampled drafts keep "Next more." (the LLM's likeliest).
  */
 #include "test_router_models.h"
+#include "test_loopback.h"
 #include "test_util.h"
 
 #include "glimp.h"
@@ -141,26 +142,16 @@ static void fake_start(fake *f, mode m)
     memset(f, 0, sizeof *f);
     f->m = m;
     pthread_mutex_init(&f->lock, NULL);
-    f->fd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(f->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    REQUIRE(bind(f->fd, (struct sockaddr *)&a, sizeof a) == 0, "bind");
-    REQUIRE(listen(f->fd, 8) == 0, "listen");
-    socklen_t al = sizeof a;
-    getsockname(f->fd, (struct sockaddr *)&a, &al);
-    f->port = ntohs(a.sin_port);
+    f->fd = loopback_listen(&f->port);
+    REQUIRE(f->fd >= 0, "listen on 127.0.0.1");
     REQUIRE(pthread_create(&f->th, NULL, fake_main, f) == 0, "thread");
 }
 
 static void fake_stop(fake *f)
 {
     f->stop = 1;
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)f->port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    connect(s, (struct sockaddr *)&a, sizeof a);
-    close(s);
+    int s = loopback_connect(f->port);
+    if (s >= 0) close(s);
     shutdown(f->fd, SHUT_RDWR);
     pthread_join(f->th, NULL);
     close(f->fd);

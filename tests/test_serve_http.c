@@ -12,6 +12,7 @@
  *  - headers too large for the HTTP layer (431) are counted in /metrics.
  * Prints the figures it measures (connections held, time to first byte).
  */
+#include "test_loopback.h"
 #include "test_util.h"
 
 #include "glimp.h"
@@ -33,19 +34,6 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int connect_to(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return -1;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
 }
 
 static bool send_all(int fd, const char *s, size_t n)
@@ -90,7 +78,7 @@ static int status_of(const char *resp)
 static int request(int port, const char *method, const char *path, const char *headers,
                    const char *body, char *buf, size_t cap)
 {
-    int fd = connect_to(port);
+    int fd = loopback_connect(port);
     if (fd < 0) return -1;
     char head[1024];
     snprintf(head, sizeof head,
@@ -148,7 +136,7 @@ static void test_flood(const char *model)
     static int fds[FLOOD];
     int opened = 0;
     for (int i = 0; i < FLOOD; i++) {
-        fds[i] = connect_to(port);
+        fds[i] = loopback_connect(port);
         if (fds[i] < 0) continue;
         opened++;
         if (i % 2) { /* half-sent headers */
@@ -158,7 +146,7 @@ static void test_flood(const char *model)
     }
     static char buf[65536];
     double t0 = now_s(), ttfb = -1;
-    int fd = connect_to(port);
+    int fd = loopback_connect(port);
     REQUIRE(fd >= 0, "a normal client cannot connect during the flood");
     char req[512];
     snprintf(req, sizeof req,
@@ -188,7 +176,7 @@ static void test_read_timeout(const char *model)
     p.read_timeout_s = 1.0;
     glimp_server *s = start(model, &p);
     int port = glimp_server_port(s);
-    int idle = connect_to(port), slow = connect_to(port);
+    int idle = loopback_connect(port), slow = loopback_connect(port);
     REQUIRE(idle >= 0 && slow >= 0, "connect");
     /* a byte every 0.2 s keeps MHD's inactivity timer happy, not the deadline */
     static const char req[] = "GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ";
@@ -216,7 +204,7 @@ static void test_early_413(const char *model)
 {
     glimp_serve_params p = glimp_serve_default_params();
     glimp_server *s = start(model, &p);
-    int fd = connect_to(glimp_server_port(s));
+    int fd = loopback_connect(glimp_server_port(s));
     REQUIRE(fd >= 0, "connect");
     static const char head[] = "POST /v1/completions HTTP/1.1\r\nHost: x\r\n"
                                "Content-Length: 1000000000\r\n\r\n{\"prompt\":";
@@ -275,7 +263,7 @@ static void test_api_key(const char *model)
 /* Sends a request, shuts down the sending side, reads the answer. */
 static size_t half_closed_request(int port, const char *body, char *buf, size_t cap)
 {
-    int fd = connect_to(port);
+    int fd = loopback_connect(port);
     if (fd < 0) return 0;
     char head[512];
     snprintf(head, sizeof head,
@@ -319,7 +307,7 @@ static void test_431_counted(const char *model)
     int n = snprintf(big, sizeof big, "GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Big: ");
     memset(big + n, 'a', 66000);
     memcpy(big + n + 66000, "\r\n\r\n", 5);
-    int fd = connect_to(port);
+    int fd = loopback_connect(port);
     REQUIRE(fd >= 0, "connect");
     send_all(fd, big, strlen(big));
     read_all(fd, buf, sizeof buf, 10.0, NULL);

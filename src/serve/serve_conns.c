@@ -42,7 +42,6 @@ void conns_init(serve_conns *cs, int cap, double read_timeout_s)
     cs->live = cs->n_waiting = 0;
     cs->cap = cap;
     cs->read_timeout_s = read_timeout_s;
-    cs->dropped_total = 0;
 }
 
 void conns_destroy(serve_conns *cs) { pthread_mutex_destroy(&cs->mu); }
@@ -76,7 +75,6 @@ static void drop(serve_conns *cs, serve_conn *c)
     unlink_waiting(cs, c);
     c->dropped = true;
     cs->live--;
-    cs->dropped_total++;
     shutdown(c->fd, SHUT_RDWR);
 }
 
@@ -145,12 +143,4 @@ int conns_busy(serve_conns *cs)
     int busy = cs->live - cs->n_waiting;
     pthread_mutex_unlock(&cs->mu);
     return busy;
-}
-
-void conns_counts(serve_conns *cs, int *live, unsigned long long *dropped_total)
-{
-    pthread_mutex_lock(&cs->mu);
-    *live = cs->live;
-    *dropped_total = cs->dropped_total;
-    pthread_mutex_unlock(&cs->mu);
 }

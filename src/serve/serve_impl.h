@@ -39,7 +39,6 @@ typedef struct serve_metrics {
     unsigned long long tokens[2];     /* generated, by glimp_role (single model: SLM slot) */
     unsigned long long prompt_tokens, prefill_tokens;
     unsigned long long steps[2];      /* routed: steps by glimp_role */
-    unsigned long long batch_passes, batch_steps; /* continuous batching */
     unsigned long long latency[METRIC_N_BUCKETS]; /* cumulative counts per bucket */
     unsigned long long latency_count;
     double latency_sum;
@@ -50,13 +49,13 @@ void metrics_destroy(serve_metrics *m);
 void metrics_request(serve_metrics *m, serve_endpoint ep, int status, double seconds);
 void metrics_tokens(serve_metrics *m, glimp_role role, int generated, int prompt, int prefill);
 void metrics_steps(serve_metrics *m, const int steps_by[2]);
-/* The batched passes so far (glimp_stepper_counts of the server's steppers). */
-void metrics_batch_counts(serve_metrics *m, unsigned long long passes, unsigned long long steps);
 /* Prometheus text exposition (malloc'd). `model`: the served model id that
  * labels the token counters in single-model mode; NULL for the routed pair
- * (labels "slm" and "llm"). */
+ * (labels "slm" and "llm"). batch_passes / batch_steps: the steppers' counts
+ * (glimp_stepper_counts), shown when there were passes. */
 char *metrics_render(serve_metrics *m, const char *model, int active, int queued, int parallel,
-                     int queue_max);
+                     int queue_max, unsigned long long batch_passes,
+                     unsigned long long batch_steps);
 
 /* ---- the job (serve_job.c) ------------------------------------------------ */
 
@@ -104,7 +103,6 @@ typedef struct serve_conns {
     int n_waiting;            /* of them, waiting for a request */
     int cap;
     double read_timeout_s;
-    unsigned long long dropped_total;
 } serve_conns;
 
 void conns_init(serve_conns *cs, int cap, double read_timeout_s);
@@ -121,7 +119,6 @@ void conns_request_arrived(serve_conns *cs, serve_conn *c);
 void conns_answered(serve_conns *cs, serve_conn *c);
 /* Live connections with a request in progress or an answer going out. */
 int conns_busy(serve_conns *cs);
-void conns_counts(serve_conns *cs, int *live, unsigned long long *dropped_total);
 
 /* ---- API key (serve_auth.c) ------------------------------------------------- */
 

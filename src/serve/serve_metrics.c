@@ -56,14 +56,6 @@ void metrics_tokens(serve_metrics *m, glimp_role role, int generated, int prompt
     pthread_mutex_unlock(&m->mu);
 }
 
-void metrics_batch_counts(serve_metrics *m, unsigned long long passes, unsigned long long steps)
-{
-    pthread_mutex_lock(&m->mu);
-    m->batch_passes = passes;
-    m->batch_steps = steps;
-    pthread_mutex_unlock(&m->mu);
-}
-
 void metrics_steps(serve_metrics *m, const int steps_by[2])
 {
     pthread_mutex_lock(&m->mu);
@@ -113,7 +105,8 @@ static void put_label(out *o, const char *v)
 }
 
 char *metrics_render(serve_metrics *m, const char *model, int active, int queued, int parallel,
-                     int queue_max)
+                     int queue_max, unsigned long long batch_passes,
+                     unsigned long long batch_steps)
 {
     out o = {.s = malloc(4096), .cap = 4096};
     if (!o.s) return NULL;
@@ -152,7 +145,7 @@ char *metrics_render(serve_metrics *m, const char *model, int active, int queued
             "# TYPE glimp_prefill_tokens_total counter\n"
             "glimp_prefill_tokens_total %llu\n",
         m->prompt_tokens, m->prefill_tokens);
-    if (m->batch_passes)
+    if (batch_passes)
         put(&o, "# HELP glimp_batch_passes_total Forward passes run for several slots at once.\n"
                 "# TYPE glimp_batch_passes_total counter\n"
                 "glimp_batch_passes_total %llu\n"
@@ -160,7 +153,7 @@ char *metrics_render(serve_metrics *m, const char *model, int active, int queued
                 "passes carried.\n"
                 "# TYPE glimp_batch_steps_total counter\n"
                 "glimp_batch_steps_total %llu\n",
-            m->batch_passes, m->batch_steps);
+            batch_passes, batch_steps);
     if (!model) { /* routed mode only */
         unsigned long long steps = m->steps[0] + m->steps[1];
         put(&o, "# HELP glimp_steps_total Thinking steps written, by model role.\n"

@@ -369,9 +369,8 @@ static enum MHD_Result get_route(serve_server *s, struct MHD_Connection *c, serv
             passes += p;
             steps += n;
         }
-        metrics_batch_counts(&s->metrics, passes, steps);
         body = metrics_render(&s->metrics, s->routed ? NULL : s->model_name, active, waiting,
-                              s->p.parallel, s->p.queue);
+                              s->p.parallel, s->p.queue, passes, steps);
         type = "text/plain; version=0.0.4";
         if (!body) return MHD_NO;
         enum MHD_Result r = respond(c, 200, type, body);
