@@ -50,9 +50,10 @@ grep -q "| h_init | $rows |" "$dir/a.txt" || fail "report not printed: $(cat "$d
 "$GLIMP" eval "${pair[@]}" "${data[@]}" --policy slm --out "$dir/ev" >/dev/null 2>&1 ||
   fail "eval failed"
 slm_steps=$(grep -o '"model":"slm","h_init"' "$dir/ev/items.jsonl" | wc -l)
-"$GLIMP" analyze "${pair[@]}" --from "$dir/ev" --out "$dir/b" >/dev/null 2>"$dir/b.err" ||
+# (an output folder whose parent does not exist yet is created with it)
+"$GLIMP" analyze "${pair[@]}" --from "$dir/ev" --out "$dir/b/nested" >/dev/null 2>"$dir/b.err" ||
   fail "analyze --from: exit $?: $(cat "$dir/b.err")"
-check_out "$dir/b" "$slm_steps"
+check_out "$dir/b/nested" "$slm_steps"
 grep -q "3 traces of $dir/ev, $slm_steps SLM steps" "$dir/b.err" || fail "stderr: $(cat "$dir/b.err")"
 
 # Not an eval folder: exit 1 with a message naming it.

@@ -108,6 +108,9 @@ bool eval_tau_equal(double a, double b);
 
 /* ---- the output folder: its lock (eval_lock.c) and run.json (eval_runinfo.c) ---- */
 
+/* mkdir -p dir (eval_run.c): GLIMP_ERR_IO naming the folder that failed. */
+glimp_status eval_make_dirs(const char *dir, glimp_error *err);
+
 typedef struct eval_lock {
     int fd;           /* -1: not held */
     char path[4096];  /* DIR/run.lock */

@@ -8,11 +8,9 @@
  */
 #include "eval/eval_analyze.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const char *const signal_titles[EVAL_N_SIGNALS] = {
     "H_init: SLM entropy of the step's first token", "H_step: SLM mean token entropy of the step",
@@ -142,8 +140,8 @@ static void write_signals_md(eval_buf *b, const glimp_analyzer *a, const signal_
 
 glimp_status glimp_analyzer_write(glimp_analyzer *a, const char *dir, glimp_error *err)
 {
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return glimp_error_set(err, GLIMP_ERR_IO, "mkdir %s: %s", dir, strerror(errno));
+    glimp_status made = eval_make_dirs(dir, err);
+    if (made != GLIMP_OK) return made;
     size_t n = a->n, n1 = n ? n : 1;
     double threshold = isnan(a->p.ll_threshold) ? median(a->v, n) : a->p.ll_threshold;
     bool *low = calloc(n1, sizeof *low), *dis = calloc(n1, sizeof *dis);

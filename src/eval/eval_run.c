@@ -43,8 +43,7 @@ bool glimp_eval_policy_uses_tau(const char *policy)
            !strcmp(policy, "speccot") || !strncmp(policy, "speccot:", 8);
 }
 
-/* mkdir -p */
-static glimp_status make_dirs(const char *dir, glimp_error *err)
+glimp_status eval_make_dirs(const char *dir, glimp_error *err)
 {
     char path[4096];
     if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
@@ -335,7 +334,7 @@ glimp_status glimp_eval_run(const glimp_dataset *ds, const glimp_eval_params *pa
     glimp_error own = {0};
     if (!err) err = &own;
     glimp_status st = check_params(ds, params, err);
-    if (st == GLIMP_OK) st = make_dirs(params->out_dir, err);
+    if (st == GLIMP_OK) st = eval_make_dirs(params->out_dir, err);
     if (st != GLIMP_OK) return st;
     eval_lock lock;
     st = eval_lock_take(params->out_dir, &lock, &cnt.stale_lock_pid, err);

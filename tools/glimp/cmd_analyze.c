@@ -53,7 +53,7 @@ static void analyze_usage(FILE *out, const router_opts *ro)
         "                         server (with --llm-model and --template-llm)\n"
         "  --llm-model NAME       the server's model name\n"
         "  --from DIR             analyze DIR/items.jsonl instead of running the SLM\n"
-        "  --out DIR              where the report goes (created; its parent must exist)\n"
+        "  --out DIR              where the report goes (created, parents included)\n"
         "  --ll-threshold X       low_ll: log-probability per token below X (the median)\n"
         "  --limit N              problems to run with --data (20)\n"
         "  --seed S               run seed (0); problem i runs with seed S + i\n"
