@@ -206,10 +206,9 @@ int cli_bench_model(int argc, char **argv)
         } else if (!strcmp(a, "-d") || !strcmp(a, "--depth")) {
             if (!parse_int(a, v, 0, 1 << 24, &depth)) return 2;
         } else if (!strcmp(a, "--kv-type")) {
-            if (!glimp_kv_type_parse(v, &kv_type)) {
-                fprintf(stderr, "glimp bench: --kv-type needs f16, f32 or q8_0\n");
-                return 2;
-            }
+            if (!glimp_kv_type_parse(v, &kv_type))
+                return cli_usage_error("glimp bench", "--kv-type: '%s' is not f16, f32 or q8_0",
+                                       v);
         } else {
             return cli_usage_error("glimp bench", "unknown option '%s'", a);
         }
