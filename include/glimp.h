@@ -1378,8 +1378,10 @@ glimp_status glimp_eval_calibrate_values(const double *h, size_t n, double targe
 
 /* Runs `policy` at tau `tau` (NAN when it has none) once on each of the
  * first params->limit problems (also read: seed, parallel, prompt_template,
- * progress; nothing is written to disk), collects the H_init of every probed
- * step of every trace and calibrates them. */
+ * progress; nothing is written to disk), collects a score of every step of
+ * every trace and calibrates them: the H_init of every probed step, or for
+ * policy hstep and pplstep (run with tau = INFINITY, so that every draft
+ * stands and the traces are the SLM's own) each draft's score. */
 glimp_status glimp_eval_calibrate(const glimp_dataset *ds, const glimp_eval_params *params,
                                   const char *policy, double tau, double target_share,
                                   glimp_eval_solve_fn solve, void *user,

@@ -62,6 +62,27 @@ cmp -s "$dir/before.csv" "$dir/run/summary.csv" || fail "report changed summary.
 grep -q "tau for an LLM step share of 0.25: [0-9]" "$dir/cal.txt" || fail "calibrate: $(cat "$dir/cal.txt")"
 grep -q "steps from 3 problems of gsm8k" "$dir/cal.txt" || fail "calibrate counts: $(cat "$dir/cal.txt")"
 
+# hstep: the tau calibrate picks is the score quantile of the SLM's own drafts,
+# which glimp eval records when every draft stands (an infinite tau)
+"$GLIMP" calibrate --policy hstep --slm "$dir/slm.gguf" --data gsm8k --limit 4 --target-share 0.25 --seed 3 \
+  --template-slm raw --prompt-template "$dir/prompt.txt" --think-budget 48 --max-step-tokens 24 \
+  --threads 1 > "$dir/cal_h.txt" 2>/dev/null || fail "calibrate hstep exited $?"
+grep -q "^H_step (mean token entropy) of [0-9]* steps from 4 problems" "$dir/cal_h.txt" \
+  || fail "calibrate hstep: $(cat "$dir/cal_h.txt")"
+tau=$(sed -n 's/^tau for an LLM step share of 0.25: //p' "$dir/cal_h.txt")
+if command -v python3 >/dev/null; then
+  "$GLIMP" eval --data gsm8k --limit 4 --policy hstep --tau 1e9 --out "$dir/drafts" \
+    "${common[@]}" > /dev/null 2>&1 || fail "eval hstep drafts"
+  python3 - "$dir/drafts/items.jsonl" "$tau" <<'PY' || fail "calibrated hstep tau $tau"
+import json, sys
+scores = [s["draft"]["score"] for line in open(sys.argv[1])
+          for s in json.loads(line)["trace"]["steps"] if s["draft"]["score"] is not None]
+above = sum(v >= float(sys.argv[2]) for v in scores)
+# the (1 - share) quantile, interpolated: the share above it is 0.25 within one step
+assert abs(above - 0.25 * len(scores)) <= 1, (above, len(scores))
+PY
+fi
+
 rc=0; "$GLIMP" eval --data gsm8k --slm "$dir/slm.gguf" --llm "$dir/llm.gguf" --policy bogus 2>/dev/null || rc=$?
 [ $rc -eq 2 ] || fail "unknown policy: exit $rc, want 2"
 echo ok

@@ -76,6 +76,7 @@ usage eval "${eval_ok[@]}" stray; says "unexpected argument 'stray'"
 usage calibrate --bogus --data x --slm "$slm"; says "unknown option '--bogus'"
 usage calibrate --data x --slm "$slm" --target-share 2; says "--target-share: '2'"
 usage calibrate --data x --slm "$slm" --tau 1; says "unknown option '--tau'"
+usage calibrate --data x --slm "$slm" --policy llm; says "--policy: 'llm'"
 usage calibrate --data x --slm-url x; says "--slm-url: 'x'"
 usage calibrate --data x; says "need --slm and --data"
 

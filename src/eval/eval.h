@@ -71,6 +71,10 @@ glimp_status eval_trace_read(const struct cJSON *trace, eval_trace_stats *st, gl
 /* Calls fn(user, h_init, by_llm) for every step of the trace with an H_init. */
 void eval_trace_each_probe(const struct cJSON *trace,
                            void (*fn)(void *user, double h_init, bool by_llm), void *user);
+/* Calls fn(user, score, by_llm) for every step of the trace whose draft has a
+ * score (the draft-then-decide policies: hstep, pplstep, specreason, rsd). */
+void eval_trace_each_draft_score(const struct cJSON *trace,
+                                 void (*fn)(void *user, double score, bool by_llm), void *user);
 
 /* ---- items.jsonl (eval_items.c) ---- */
 

@@ -1,7 +1,8 @@
 /* eval_calibrate.c - choosing tau for a target LLM share: H_init of every
- * probed step of SLM-only traces, its quantiles, and the tau at which the
- * wanted share of steps has H_init >= tau (the (1 - share) quantile, by
- * linear interpolation between order statistics). Failure: GLIMP_ERR_ARG
+ * probed step of SLM-only traces (or the draft score of every step, for
+ * hstep and pplstep), its quantiles, and the tau at which the wanted share
+ * of steps has a score >= tau (the (1 - share) quantile, by linear
+ * interpolation between order statistics). Failure: GLIMP_ERR_ARG
  * for no data or a share outside (0, 1); solver errors as in eval runs.
  */
 #include "eval/eval_exec.h"
@@ -53,6 +54,7 @@ typedef struct calib_ctx {
     double *h;
     size_t n, cap;
     size_t traces;
+    bool drafts; /* collect draft scores, not H_init */
     bool oom;
 } calib_ctx;
 
@@ -80,7 +82,10 @@ static glimp_status collect(void *ctx, const glimp_eval_task *t, const cJSON *tr
     (void)t;
     (void)graded;
     (void)wall_s;
-    eval_trace_each_probe(trace, add_h, c);
+    if (c->drafts)
+        eval_trace_each_draft_score(trace, add_h, c);
+    else
+        eval_trace_each_probe(trace, add_h, c);
     c->traces++;
     return c->oom ? glimp_error_set(err, GLIMP_ERR_NOMEM, "out of memory") : GLIMP_OK;
 }
@@ -103,7 +108,7 @@ glimp_status glimp_eval_calibrate(const glimp_dataset *ds, const glimp_eval_para
         tasks[i] = (glimp_eval_task){.problem = pb, .policy = policy, .tau = tau,
                                      .seed = eval_rand_next(&s) >> 11};
     }
-    calib_ctx c = {0};
+    calib_ctx c = {.drafts = !strcmp(policy, "hstep") || !strcmp(policy, "pplstep")};
     eval_exec_job job = {
         .tasks = tasks, .n_tasks = n, .prompt_template = params->prompt_template,
         .parallel = params->parallel, .solve = solve, .user = user, .done = collect, .ctx = &c,

@@ -61,3 +61,16 @@ void eval_trace_each_probe(const cJSON *trace, void (*fn)(void *user, double h, 
             fn(user, h->valuedouble, cJSON_IsString(m) && !strcmp(m->valuestring, "llm"));
     }
 }
+
+void eval_trace_each_draft_score(const cJSON *trace,
+                                 void (*fn)(void *user, double score, bool by_llm), void *user)
+{
+    const cJSON *s;
+    cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(trace, "steps"))
+    {
+        const cJSON *v = path2(s, "draft", "score");
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(s, "model");
+        if (cJSON_IsNumber(v) && isfinite(v->valuedouble))
+            fn(user, v->valuedouble, cJSON_IsString(m) && !strcmp(m->valuestring, "llm"));
+    }
+}

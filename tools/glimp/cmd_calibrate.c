@@ -1,6 +1,8 @@
 /* cmd_calibrate.c - `glimp calibrate`: runs SLM-only traces over sample
- * problems, collects H_init of every step and prints the tau that routes a
- * target share of steps to the LLM, with the H_init quantiles. Only the SLM
+ * problems, collects the score a policy routes on for every step (H_init for
+ * glimp; the draft's mean token entropy for hstep, its perplexity for
+ * pplstep) and prints the tau that routes a target share of steps to the
+ * LLM, with the score's quantiles. Only the SLM
  * is used (it also writes the one-token final answer nobody reads): a GGUF
  * file, or a server (then --parallel N runs N problems at once).
  * Exit 2 on usage errors, 1 when the model or data cannot be used.
@@ -17,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The policy is slm and tau what we compute; --seed is the run seed; one model. */
+/* --policy is ours, tau what we compute; --seed is the run seed; one model. */
 static const char *const calibrate_skip[] = {"policy", "tau", "seed", "template-llm", "final",
                                               "final-max-tokens", "spec", "draft-max",
                                               "draft-min", "reward-url", "reward-model",
@@ -27,9 +29,13 @@ static void calibrate_usage(FILE *out, const router_opts *ro)
 {
     fprintf(out,
         "usage: glimp calibrate --slm MODEL --data FILE|NAME [options]\n\n"
-        "Runs the SLM alone (policy slm) on sample problems, collects H_init of every\n"
-        "thinking step and prints the tau at which the target share of steps has\n"
-        "H_init >= tau (those the LLM would write), and the H_init quantiles.\n\n"
+        "Runs the SLM alone on sample problems, collects the score the policy routes\n"
+        "on for every thinking step and prints the tau at which the target share of\n"
+        "steps has a score >= tau (those the LLM would write), and the score's\n"
+        "quantiles.\n\n"
+        "  --policy P             glimp (H_init of the step's first token; default),\n"
+        "                         hstep (the SLM's whole step: mean token entropy) or\n"
+        "                         pplstep (its perplexity)\n"
         "  --target-share S       LLM share of steps wanted, 0 < S < 1 (0.25)\n"
         "  --limit N              problems to sample (20)\n"
         "  --seed S               seed (0)\n"
@@ -47,13 +53,14 @@ static void calibrate_usage(FILE *out, const router_opts *ro)
     fprintf(out, "  -h, --help             this help\n");
 }
 
-enum { OPT_SLM = 256, OPT_SLM_URL, OPT_SLM_MODEL, OPT_SHARE };
+enum { OPT_SLM = 256, OPT_SLM_URL, OPT_SLM_MODEL, OPT_SHARE, OPT_POLICY };
 
 static const struct option own_opts[] = {
     {"slm", required_argument, 0, OPT_SLM},
     {"slm-url", required_argument, 0, OPT_SLM_URL},
     {"slm-model", required_argument, 0, OPT_SLM_MODEL},
     {"target-share", required_argument, 0, OPT_SHARE},
+    {"policy", required_argument, 0, OPT_POLICY},
     {"help", no_argument, 0, 'h'},
     EVAL_LONG_OPTIONS,
     {0, 0, 0, 0},
@@ -62,6 +69,7 @@ static const struct option own_opts[] = {
 typedef struct calibrate_opts {
     const char *slm_path, *slm_model;
     double share;   /* --target-share */
+    const char *policy; /* --policy: glimp, hstep or pplstep */
     eval_cli cli;   /* data and run options */
     router_opts ro; /* router and model options */
 } calibrate_opts;
@@ -90,6 +98,11 @@ static int parse_args(int argc, char **argv, calibrate_opts *o)
             if (end == a || *end || !(o->share > 0 && o->share < 1))
                 return cli_bad_value(cmd, "--target-share", a, "a number in (0, 1)");
             break;
+        case OPT_POLICY:
+            if (strcmp(a, "glimp") && strcmp(a, "hstep") && strcmp(a, "pplstep"))
+                return cli_bad_value(cmd, "--policy", a, "glimp, hstep or pplstep");
+            o->policy = a;
+            break;
         case 'h': calibrate_usage(stdout, &o->ro); return -1;
         case '?': return CLI_USAGE;
         default:
@@ -103,7 +116,7 @@ static int parse_args(int argc, char **argv, calibrate_opts *o)
 
 int cmd_calibrate(int argc, char **argv)
 {
-    calibrate_opts o = {.share = 0.25};
+    calibrate_opts o = {.share = 0.25, .policy = "glimp"};
     eval_cli_init(&o.cli);
     router_opts_init(&o.ro, calibrate_skip);
     o.cli.eval.limit = 20;
@@ -140,19 +153,25 @@ int cmd_calibrate(int argc, char **argv)
     ep->progress = eval_cli_progress;
     ep->progress_user = &ps;
     glimp_calibration c;
-    if (glimp_eval_calibrate(ds, ep, "slm", NAN, o.share, glimp_eval_solve_router, &er, &c,
-                             &err) != GLIMP_OK) {
+    /* glimp: the SLM's own traces with every step probed; hstep and pplstep
+     * at an infinite tau: every draft stands, scored. */
+    bool glimp = !strcmp(o.policy, "glimp");
+    if (glimp_eval_calibrate(ds, ep, glimp ? "slm" : o.policy, glimp ? NAN : INFINITY, o.share,
+                             glimp_eval_solve_router, &er, &c, &err) != GLIMP_OK) {
         fprintf(stderr, "glimp calibrate: %s\n", err.msg);
         goto done;
     }
-    printf("H_init (%s) of %zu steps from %zu problems of %s:\n",
-           o.ro.router.entropy == GLIMP_ENTROPY_EXACT ? "exact" : "top-K", c.n_steps,
-           c.n_problems, glimp_dataset_name(ds));
+    const char *score = !glimp ? (!strcmp(o.policy, "hstep") ? "H_step (mean token entropy)"
+                                                              : "PPL_step (perplexity)")
+                        : o.ro.router.entropy == GLIMP_ENTROPY_EXACT ? "H_init (exact)"
+                                                                     : "H_init (top-K)";
+    printf("%s of %zu steps from %zu problems of %s:\n", score, c.n_steps, c.n_problems,
+           glimp_dataset_name(ds));
     printf("  min %.4f  mean %.4f  max %.4f\n", c.min, c.mean, c.max);
     for (int i = 0; i < 7; i++)
         printf("  q%-4g %.4f\n", 100 * glimp_calibration_levels[i], c.q[i]);
     printf("tau for an LLM step share of %.2f: %.4f\n", o.share, c.tau);
-    printf("(use: glimp eval --policy glimp --tau %.4f ...)\n", c.tau);
+    printf("(use: glimp eval --policy %s --tau %.4f ...)\n", o.policy, c.tau);
     rc = 0;
 done:
     for (int w = 0; slm && w < nw; w++) glimp_backend_free(slm[w]);
