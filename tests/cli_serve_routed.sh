@@ -12,7 +12,8 @@
 #  - usage: prompt_tokens > 0, total = prompt + completion;
 #  - /metrics labels a single model's tokens by its name, the pair's by
 #    slm/llm, and counts the tokens of requests whose client hung up
-#    (single model and pair, on slow random-weight models).
+#    (single model and pair, on slow random-weight models);
+#  - one client's back-to-back requests on one slot without a queue: all 200.
 set -u
 B=${GLIMP_BIN:?}
 SRC=${GLIMP_SRC:-..}
@@ -124,6 +125,19 @@ hang_up_after_first_event "$U" "$T/pair.sse" \
 grep -q '^glimp_generated_tokens_total{model="slm"} [1-9]' "$T/m.now" ||
     fail "pair tokens of a cancelled request: $(grep generated_tokens "$T/m.now")"
 stop_server slowpair
+
+# back-to-back requests of one client on a full server (one slot, no queue):
+# a request that arrives as soon as the previous answer is complete is served,
+# never 503 (the finished request's tidying up on its slot does not count)
+start_server full --slm "$SLM" --llm "$LLM" -t 1 --parallel 1 --queue 0 --temp 0
+U="http://127.0.0.1:$PORT_full/v1/chat/completions"
+body='{"messages":[{"role":"user","content":"Ava has 3 coins. How many?"}],"max_tokens":30}'
+args=()
+for _ in $(seq 1 100); do args+=("$U" -s -o /dev/null -w '%{http_code}\n' -d "$body" --next); done
+codes=$(curl "${args[@]}" "$U" -s -o /dev/null -w '%{http_code}\n' -d "$body" | sort | uniq -c)
+[ "$(echo "$codes" | awk '{print $1, $2}')" = "101 200" ] ||
+    fail "back-to-back requests on one slot without a queue: $codes"
+stop_server full
 
 PIDS=()
 echo "cli_serve_routed: all checks passed"

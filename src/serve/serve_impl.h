@@ -76,7 +76,8 @@ typedef struct serve_job {
     int status;          /* HTTP status of a non-streamed answer */
     bool done;
     bool cancelled;      /* the client went away (or the server stops) */
-    int slot;            /* slot index while running, -1 otherwise */
+    int slot;            /* slot index while on one, -1 otherwise (under srv->mu) */
+    bool answered;       /* counted in srv->answered (under srv->mu) */
     double t0;           /* arrival (seconds, monotonic) */
 } serve_job;
 
@@ -154,6 +155,9 @@ struct glimp_server {
     pthread_mutex_t mu;       /* admission state below */
     pthread_cond_t cv;
     int active, waiting;      /* jobs on a slot / in the queue */
+    int answered;             /* of the active jobs, those whose answer is complete:
+                                 they only tidy up, and admission does not count them,
+                                 so a client's next request is never refused for them */
     int workers;              /* worker threads alive (stop waits for 0) */
     atomic_bool stopping;     /* read without mu by job_cancelled */
     unsigned long long next_id;
@@ -169,7 +173,10 @@ struct glimp_server {
 bool server_admit(serve_server *s);
 /* Waits for a free slot (index) or -1 when the job was cancelled meanwhile. */
 int server_take_slot(serve_server *s, serve_job *j);
-void server_release_slot(serve_server *s, int slot);
+/* The job's answer is complete (job_finish): while it tidies up on its slot,
+ * admission no longer counts it. */
+void server_job_answered(serve_server *s, serve_job *j);
+void server_release_slot(serve_server *s, serve_job *j);
 
 /* ---- request validation and answers (serve_api.c) ---------------------------- */
 

@@ -96,6 +96,8 @@ void job_cancel(serve_job *j)
 
 void job_finish(serve_job *j, int status)
 {
+    /* counted out of admission before the client can see the answer */
+    server_job_answered(j->srv, j);
     pthread_mutex_lock(&j->mu);
     j->status = status;
     j->done = true;

@@ -73,7 +73,8 @@ static void deadline_in(struct timespec *ts, int ms)
 bool server_admit(serve_server *s)
 {
     pthread_mutex_lock(&s->mu);
-    bool ok = !s->draining && s->active + s->waiting < s->p.parallel + s->p.queue;
+    bool ok = !s->draining &&
+              s->active - s->answered + s->waiting < s->p.parallel + s->p.queue;
     if (ok) s->waiting++;
     pthread_mutex_unlock(&s->mu);
     return ok;
@@ -95,17 +96,31 @@ int server_take_slot(serve_server *s, serve_job *j)
     if (slot >= 0) {
         s->slot_busy[slot] = true;
         s->active++;
+        j->slot = slot;
     }
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     return slot;
 }
 
-void server_release_slot(serve_server *s, int slot)
+void server_job_answered(serve_server *s, serve_job *j)
 {
     pthread_mutex_lock(&s->mu);
-    s->slot_busy[slot] = false;
+    if (j->slot >= 0 && !j->answered) {
+        j->answered = true;
+        s->answered++;
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+void server_release_slot(serve_server *s, serve_job *j)
+{
+    pthread_mutex_lock(&s->mu);
+    s->slot_busy[j->slot] = false;
     s->active--;
+    if (j->answered) s->answered--;
+    j->slot = -1;
+    j->answered = false;
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
 }
@@ -131,7 +146,7 @@ static void *worker_main(void *arg)
             engine_run(s, &s->slots[slot], j, &w->r);
             if (s->stepper[0]) glimp_stepper_leave(s->stepper[0]);
         }
-        server_release_slot(s, slot);
+        server_release_slot(s, j);
     }
     pthread_mutex_lock(&j->mu);
     bool unanswered = !j->done, client_left = j->cancelled;
