@@ -13,6 +13,12 @@
  * The draft length adapts: one longer after a fully accepted guess, halved
  * after a guess rejected at its first token, else one past what was kept.
  * Guesses never take a position that keep_free reserves.
+ *
+ * Back-off: a guess rejected at its first token made a wider pass for one
+ * token. After MISSES_BEFORE_PAUSE such rounds in a row, drafting pauses
+ * for `pause` rounds (plain decodes), the pause doubling from PAUSE_FIRST to
+ * PAUSE_MAX while the misses go on; any kept guess ends it. So a drafter
+ * that guesses wrong costs a few wide passes per PAUSE_MAX tokens at most.
  */
 #include "backend/spec.h"
 #include "backend/spec_drafter.h"
@@ -31,6 +37,37 @@ typedef struct round_state {
     spec_dist_scratch scratch;
     sample_rng rng;
 } round_state;
+
+#define MISSES_BEFORE_PAUSE 2
+#define PAUSE_FIRST 4
+#define PAUSE_MAX 64
+
+typedef struct backoff {
+    int misses; /* rounds in a row whose guess was rejected at its first token */
+    int pause;  /* the next pause, in rounds */
+    int skip;   /* rounds still to run without drafting */
+} backoff;
+
+/* Whether this round may draft (else it is one of a pause's rounds). */
+static bool backoff_draft(backoff *b)
+{
+    if (b->skip == 0) return true;
+    b->skip--;
+    return false;
+}
+
+static void backoff_after(backoff *b, int got, int kept)
+{
+    if (got == 0) return;
+    if (kept > 0) {
+        *b = (backoff){.pause = PAUSE_FIRST};
+        return;
+    }
+    if (++b->misses < MISSES_BEFORE_PAUSE) return;
+    b->misses = 0;
+    b->skip = b->pause;
+    b->pause = b->pause * 2 > PAUSE_MAX ? PAUSE_MAX : b->pause * 2;
+}
 
 static int clamp_int(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
@@ -85,6 +122,7 @@ glimp_status spec_decode(glimp_session *s, int32_t pending, const spec_loop *L,
         st = glimp_error_set(err, GLIMP_ERR_NOMEM, "speculation: out of memory");
     int len = clamp_int(*L->draft_len, L->draft_min, L->draft_max);
     int left = L->max_new;
+    backoff bo = {.pause = PAUSE_FIRST};
     while (st == GLIMP_OK) {
         const size_t n = glimp_session_n_tokens(s);
         /* guess i takes position n + i: it must leave more than keep_free */
@@ -93,7 +131,7 @@ glimp_status spec_decode(glimp_session *s, int32_t pending, const spec_loop *L,
         if (k > left - 1) k = left - 1;
         int got = 0;
         batch[0] = pending;
-        if (k > 0) {
+        if (k > 0 && backoff_draft(&bo)) {
             memcpy(hist, glimp_session_tokens(s), n * sizeof *hist);
             hist[n] = pending;
             got = L->drafter->propose(L->drafter, hist, n + 1, (int)k, &L->sampling, &r.rng,
@@ -131,6 +169,7 @@ glimp_status spec_decode(glimp_session *s, int32_t pending, const spec_loop *L,
         }
         left -= kept;
         len = next_len(L, len, got, kept);
+        backoff_after(&bo, got, kept);
         if (!next_row) { /* every guess kept: the last row gives one more */
             if (n_ctx - (n + 1 + (size_t)got) <= L->keep_free) {
                 stats->context_full = true;
