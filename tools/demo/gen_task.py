@@ -6,14 +6,20 @@ real reasoning does. Each problem is a short word problem about two people and o
 (coins, marbles, ...). The solution is written like a reasoning model's trace: one step per fact
 or event, separated by blank lines, then `</think>` and a final `\\boxed{N}` answer.
 
-Kinds of steps (this is the design, not tuned to any router result):
+Kinds of steps (this is the design, fixed before training, not tuned to any router result):
   * restating a starting amount ("Ava starts with 23 coins.") -- routine copying;
   * applying an event ("Ava finds 15, so Ava has 23 + 15 = 38 coins.") -- begins predictably
-    (the actor, copied from the question in order) but contains real arithmetic mid-step;
-  * deciding who has more or fewer ("Ben has more, since 51 > 24.") -- the FIRST token is the
-    decision (a name that depends on numbers computed earlier), like a pivot step in real
-    reasoning whose direction is chosen at its start;
-  * the closing step (a copy, a sum, or a difference; the difference begins with a decision).
+    (the actor, copied from the question in order) but contains small arithmetic mid-step;
+  * both amounts ("Now Ava has 38 coins and Ben has 24 coins.") -- routine, always just before
+    a decision, so the decision's first token follows from what was just written;
+  * deciding who has more or fewer ("Ava has more, since 38 > 24.") -- the FIRST token is the
+    decision (a name), like a pivot step in real reasoning whose direction is chosen at its
+    start;
+  * the closing step (a copy, a sum, or a difference; the difference begins with a decision);
+  * self-checks: with probability slip_rate (SLIP_RATE in training) one arithmetic result of
+    the trace is written wrong (off by 1, 2 or 10; marked, so training leaves it out of the
+    loss) and the next step corrects it ("Wait, 8 * 7 is 56, not 46."): whether a step starts
+    with "Wait" depends on whether the step before was right.
 
 All randomness comes from a `random.Random(seed)`; the same seed gives the same problems.
 Failure modes: none at run time beyond Python exceptions on bad arguments (argparse).
@@ -23,17 +29,24 @@ Usage as a script:  gen_task.py --seed 1 --n 3        # prints rendered examples
 import argparse
 import json
 import random
+import re
 
 NAMES = ["Ava", "Ben", "Mia", "Leo", "Zoe", "Sam", "Eva", "Max", "Lily", "Noah",
          "Emma", "Jack", "Ruby", "Owen", "Nina", "Theo", "Iris", "Omar", "Rosa", "Finn"]
 ITEMS = ["coins", "marbles", "stickers", "apples", "cards", "stamps", "shells", "beads",
          "pencils", "cookies"]
 CONTAINERS = ["bags", "boxes", "jars", "packs"]
-MAX_VALUE = 199          # every running amount stays in 1..MAX_VALUE
+MAX_VALUE = 99           # every running amount stays in 1..MAX_VALUE
+SLIP_RATE = 0.3          # share of training traces with one arithmetic slip and its correction
+SLIP_OPEN, SLIP_CLOSE = "\x01", "\x02"   # mark a slipped number inside a step (never rendered)
 
 
 class Problem:
-    """One problem: question text, reasoning steps, final answer text and integer answer."""
+    """One problem: question text, reasoning steps, final answer text and integer answer.
+
+    A step may hold one slipped number between SLIP_OPEN and SLIP_CLOSE; render_chat drops the
+    marks and reports where the slipped characters are, so training can leave them out of the
+    loss (the models learn to catch slips, not to make them)."""
 
     def __init__(self, question, steps, answer_text, answer):
         self.question = question        # str, the user's message
@@ -45,7 +58,7 @@ class Problem:
 def _start(rng, name, item):
     """A starting amount: plain, or k containers of m. Returns (sentence, step, value)."""
     if rng.random() < 0.5:
-        n = rng.randint(10, 60)
+        n = rng.randint(10, 50)
         return f"{name} has {n} {item}.", f"{name} starts with {n} {item}.", n
     k, m = rng.randint(2, 9), rng.randint(2, 9)
     box = rng.choice(CONTAINERS)
@@ -62,7 +75,7 @@ def _event(rng, who, other, have, item):
     a, b = have[who], have[other]
     kind = rng.choice(["find", "lose", "buy", "give"])
     if kind == "find":
-        n = rng.randint(5, 40)
+        n = rng.randint(3, 30)
         if a + n > MAX_VALUE:
             return None
         return (f"{who} finds {n} more {item}.",
@@ -71,12 +84,12 @@ def _event(rng, who, other, have, item):
     if kind == "lose":
         if a <= 5:
             return None
-        n = rng.randint(2, min(40, a - 1))
+        n = rng.randint(2, min(30, a - 1))
         return (f"{who} loses {n} {item}.",
                 [f"{who} loses {n}, so {who} has {a} - {n} = {a - n} {item}."],
                 {who: a - n, other: b})
     if kind == "buy":
-        k, m = rng.randint(2, 9), rng.randint(2, 9)
+        k, m = rng.randint(2, 5), rng.randint(2, 9)
         if a + k * m > MAX_VALUE:
             return None
         box = rng.choice(CONTAINERS)
@@ -86,7 +99,7 @@ def _event(rng, who, other, have, item):
                 {who: a + k * m, other: b})
     if a <= 5:
         return None
-    n = rng.randint(2, min(30, a - 1))
+    n = rng.randint(2, min(20, a - 1))
     if b + n > MAX_VALUE:
         return None
     return (f"{who} gives {n} {item} to {other}.",
@@ -95,8 +108,13 @@ def _event(rng, who, other, have, item):
             {who: a - n, other: b + n})
 
 
+def _both(x, y, have, item):
+    """The step before every decision: both amounts, copied from earlier steps."""
+    return f"Now {x} has {have[x]} {item} and {y} has {have[y]} {item}."
+
+
 def _whoever(rng, x, y, have, item):
-    """'Whoever has more/fewer ...' rule: a decision step, then its transfer steps."""
+    """'Whoever has more/fewer ...' rule: both amounts, the decision, then its transfer steps."""
     if have[x] == have[y]:
         return None
     more = rng.random() < 0.5
@@ -111,37 +129,57 @@ def _whoever(rng, x, y, have, item):
         sentence = f"Whoever has fewer {item} gets {n} from the other."
         decide = f"{lo} has fewer, since {have[lo]} < {have[hi]}."
     g, t = have[hi], have[lo]   # either way the one with more gives to the one with fewer
-    steps = [decide,
+    steps = [_both(x, y, have, item), decide,
              f"{hi} gives {n} to {lo}, so {hi} has {g} - {n} = {g - n} {item}.",
              f"{lo} gets {n}, so {lo} has {t} + {n} = {t + n} {item}."]
     return sentence, steps, {hi: g - n, lo: t + n}
 
 
 def _ending(rng, x, y, have, item):
-    """The question asked and its closing step. Returns (question, step, answer, text)."""
+    """The question asked and its closing steps. Returns (question, steps, answer, text)."""
     kind = rng.choice(["one", "together", "difference"])
     if kind == "one":
         who = rng.choice([x, y])
         n = have[who]
         return (f"How many {item} does {who} have now?",
-                f"So {who} has {n} {item} in the end.", n,
+                [f"So {who} has {n} {item} in the end."], n,
                 f"{who} has {n} {item}. The answer is \\boxed{{{n}}}.")
     if kind == "together":
         s = have[x] + have[y]
         return (f"How many {item} do {x} and {y} have together?",
-                f"Together they have {have[x]} + {have[y]} = {s} {item}.", s,
+                [f"Together they have {have[x]} + {have[y]} = {s} {item}."], s,
                 f"Together they have {s} {item}. The answer is \\boxed{{{s}}}.")
     if have[x] == have[y]:
         return None
     hi, lo = (x, y) if have[x] > have[y] else (y, x)
     d = have[hi] - have[lo]
     return (f"How many more {item} does the one with more have?",
-            f"{hi} has more, so the difference is {have[hi]} - {have[lo]} = {d} {item}.", d,
+            [_both(x, y, have, item),
+             f"{hi} has more, so the difference is {have[hi]} - {have[lo]} = {d} {item}."], d,
             f"{hi} has {d} more {item}. The answer is \\boxed{{{d}}}.")
 
 
-def make_problem(rng):
-    """Draw one problem; retries internally until every constraint holds."""
+ARITH = re.compile(r"(\d+) ([-+*]) (\d+) = (\d+)")
+
+
+def _slip(rng, steps):
+    """Make one arithmetic result wrong (marked) and follow it with the correcting step."""
+    at = [i for i, s in enumerate(steps) if ARITH.search(s)]
+    i = rng.choice(at)
+    m = ARITH.search(steps[i])
+    right = int(m.group(4))
+    wrong = right + rng.choice([-10, -2, -1, 1, 2, 10])
+    if wrong < 0:
+        wrong = right + 1
+    s = steps[i]
+    slipped = s[:m.start(4)] + SLIP_OPEN + str(wrong) + SLIP_CLOSE + s[m.end(4):]
+    fix = f"Wait, {m.group(1)} {m.group(2)} {m.group(3)} is {right}, not {wrong}."
+    return steps[:i] + [slipped, fix] + steps[i + 1:]
+
+
+def make_problem(rng, slip_rate=0.0):
+    """Draw one problem; retries internally until every constraint holds. With probability
+    slip_rate its trace carries one arithmetic slip and the step that corrects it."""
     while True:
         x, y = rng.sample(NAMES, 2)
         item = rng.choice(ITEMS)
@@ -172,13 +210,29 @@ def make_problem(rng):
         if end is None:
             continue
         question, last, answer, text = end
-        return Problem(" ".join(sentences + [question]), steps + [last], text, answer)
+        steps += last
+        if rng.random() < slip_rate:
+            steps = _slip(rng, steps)
+        return Problem(" ".join(sentences + [question]), steps, text, answer)
+
+
+def render_chat_spans(p):
+    """The exact text the engine's qwen3 (ChatML) template gives for a solved problem, and the
+    (start, end) character spans of slipped numbers in it."""
+    text = (f"<|im_start|>user\n{p.question}<|im_end|>\n<|im_start|>assistant\n<think>\n"
+            + "\n\n".join(p.steps) + f"\n</think>\n\n{p.answer_text}<|im_end|>")
+    spans = []
+    while SLIP_OPEN in text:
+        a = text.index(SLIP_OPEN)
+        b = text.index(SLIP_CLOSE)
+        text = text[:a] + text[a + 1:b] + text[b + 1:]
+        spans.append((a, b - 1))
+    return text, spans
 
 
 def render_chat(p):
-    """The exact text the engine's qwen3 (ChatML) template gives for a solved problem."""
-    return (f"<|im_start|>user\n{p.question}<|im_end|>\n<|im_start|>assistant\n<think>\n"
-            + "\n\n".join(p.steps) + f"\n</think>\n\n{p.answer_text}<|im_end|>")
+    """render_chat_spans without the spans."""
+    return render_chat_spans(p)[0]
 
 
 def render_prompt(question):
@@ -186,12 +240,12 @@ def render_prompt(question):
     return f"<|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n<think>\n"
 
 
-def make_split(seed, n, exclude=frozenset()):
+def make_split(seed, n, exclude=frozenset(), slip_rate=0.0):
     """n problems from `seed`, skipping questions in `exclude` and duplicates."""
     rng = random.Random(seed)
     out, seen = [], set(exclude)
     while len(out) < n:
-        p = make_problem(rng)
+        p = make_problem(rng, slip_rate)
         if p.question in seen:
             continue
         seen.add(p.question)
@@ -211,8 +265,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--n", type=int, default=3)
+    ap.add_argument("--slip-rate", type=float, default=SLIP_RATE)
     args = ap.parse_args()
-    for p in make_split(args.seed, args.n):
+    for p in make_split(args.seed, args.n, slip_rate=args.slip_rate):
         print(render_chat(p))
         print("-" * 60)
 

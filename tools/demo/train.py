@@ -3,11 +3,14 @@
 
 What it is for: making models/demo/{slm,llm}.gguf, bench.jsonl, the loss curves and the numbers
 in models/demo/README.md, deterministically from --seed, offline, on CPU (Debian python3-torch).
-Run it under `nice`, with OPENBLAS_CORETYPE=SKYLAKEX set (OpenBLAS misdetects this CPU otherwise):
+Run it under `nice`, with OPENBLAS_CORETYPE naming the CPU's kernel family (OpenBLAS 0.3.21
+misdetects these CPUs otherwise): SKYLAKEX with AVX-512, HASWELL with AVX2 only
+(SKYLAKEX there dies of an illegal instruction):
   OPENBLAS_CORETYPE=SKYLAKEX nice -n 15 /usr/bin/python3 tools/demo/train.py [--stages ...]
 Stages (default all, in order): data (problems, tokenizer, bench.jsonl), train (both models,
 checkpoints in models/demo/work/), eval (torch accuracy on the benchmark, greedy and T=0.6),
-export (GGUF files), plot (curves CSV + SVG), steps (per-step first-token entropy statistics),
+export (GGUF files), plot (curves CSV + SVG), steps (per-step first-token entropy statistics by
+kind of step, on the held-out traces),
 tokcases (tokenizer_cases.jsonl: texts with their token ids, for the engine's tokenizer tests).
 Each stage reads what earlier stages wrote, so a stage can be rerun alone.
 Failure modes: exits with a Python exception (missing checkpoint, I/O error); nothing partial is
@@ -39,14 +42,13 @@ WORK = os.path.join(OUT, "work")
 # Model shapes. n_vocab is filled in from the tokenizer.
 SHAPES = {
     "slm": dict(n_embd=128, n_layer=3, n_head=4, n_head_kv=2, head_dim=32, n_ff=384),
-    "llm": dict(n_embd=192, n_layer=6, n_head=6, n_head_kv=2, head_dim=32, n_ff=640),
+    "llm": dict(n_embd=256, n_layer=8, n_head=8, n_head_kv=2, head_dim=32, n_ff=768),
 }
-TRAIN = {  # batch in examples; phases of warmup + cosine, each a warm restart (see stage_train)
-    "slm": dict(batch=16, phases=[dict(steps=1400, lr=3e-3)]),
-    "llm": dict(batch=8, phases=[dict(steps=700, lr=2.5e-3), dict(steps=1000, lr=1.5e-3),
-                                 dict(steps=1200, lr=1e-3)]),
+TRAIN = {  # batch in examples; warmup + cosine decay over the steps (see stage_train)
+    "slm": dict(batch=32, steps=600, lr=3e-3),
+    "llm": dict(batch=32, steps=900, lr=2.5e-3),
 }
-N_TRAIN, N_HELDOUT, N_BENCH, N_MERGES = 40000, 256, 200, 1000
+N_TRAIN, N_HELDOUT, N_BENCH, N_MERGES = 60000, 256, 500, 1000
 
 
 def log(msg):
@@ -56,27 +58,47 @@ def log(msg):
 # ---- data -------------------------------------------------------------------------------------
 
 def stage_data(seed):
-    """Problems (train / held-out / bench, disjoint questions), tokenizer, bench.jsonl."""
+    """Problems (train / held-out / bench, disjoint questions), tokenizer, bench.jsonl.
+
+    Training and held-out traces carry an arithmetic slip and its correction at
+    gen_task.SLIP_RATE; the slipped digits are kept out of the loss ("slips" below: token
+    indices per sequence). The benchmark's reference traces are clean."""
     bench = gen_task.make_split(seed * 1000 + 1, N_BENCH)
     taken = frozenset(p.question for p in bench)
-    train = gen_task.make_split(seed * 1000 + 2, N_TRAIN + N_HELDOUT, exclude=taken)
-    texts = [gen_task.render_chat(p) for p in train]
+    train = gen_task.make_split(seed * 1000 + 2, N_TRAIN + N_HELDOUT, exclude=taken,
+                                slip_rate=gen_task.SLIP_RATE)
+    rendered = [gen_task.render_chat_spans(p) for p in train]
+    texts = [t for t, _ in rendered]
     tok = bpe.Tokenizer(bpe.train(texts[:5000], N_MERGES))
     os.makedirs(WORK, exist_ok=True)
     gen_task.write_bench(bench, os.path.join(OUT, "bench.jsonl"))
-    seqs, starts = [], []
-    for p, t in zip(train, texts):
+    seqs, starts, slips = [], [], []
+    for p, (t, spans) in zip(train, rendered):
         ids = tok.encode(t)
         head = gen_task.render_prompt(p.question)[:-len("<think>\n")]
         seqs.append(ids)
         starts.append(len(tok.encode(head)))
-    torch.save({"merges": tok.merges, "seqs": seqs, "starts": starts,
+        slips.append(token_indices(tok, ids, spans))
+    torch.save({"merges": tok.merges, "seqs": seqs, "starts": starts, "slips": slips,
+                "heldout": [(p.question, p.steps, p.answer_text, p.answer)
+                            for p in train[N_TRAIN:]],
                 "bench": [(p.question, p.steps, p.answer_text, p.answer) for p in bench]},
                os.path.join(WORK, "data.pt"))
     with open(os.path.join(WORK, "train_texts_sample.txt"), "w") as f:
         f.write("\n\x00\n".join(texts[:200]))
     log(f"data: vocab {len(tok.tokens)} ({len(tok.merges)} merges), {len(seqs)} train+heldout "
         f"examples, mean {np.mean([len(s) for s in seqs]):.1f} tokens, bench {len(bench)}")
+
+
+def token_indices(tok, ids, spans):
+    """Indices of the tokens of ids (an encoding of ASCII text) inside the character spans."""
+    out, pos = [], 0
+    for i, t in enumerate(ids):
+        n = len(tok.tokens[t])          # byte-level symbols: one per character of ASCII text
+        if any(a <= pos and pos + n <= b for a, b in spans):
+            out.append(i)
+        pos += n
+    return out
 
 
 def load_data():
@@ -88,8 +110,9 @@ def make_config(kind, tok):
     return Config(n_vocab=len(tok.tokens), **SHAPES[kind])
 
 
-def batch_tensors(seqs, starts, idx, pad):
-    """Pad sequences idx to one length: inputs (B, T), targets (B, T) with -100 where masked."""
+def batch_tensors(seqs, starts, slips, idx, pad):
+    """Pad sequences idx to one length: inputs (B, T), targets (B, T) with -100 where masked
+    (the user turn, padding and slipped digits)."""
     T = max(len(seqs[i]) for i in idx) - 1
     x = torch.full((len(idx), T), pad, dtype=torch.long)
     y = torch.full((len(idx), T), -100, dtype=torch.long)
@@ -99,83 +122,98 @@ def batch_tensors(seqs, starts, idx, pad):
         x[r, :n] = s[:-1]
         y[r, :n] = s[1:]
         y[r, :starts[i] - 1] = -100   # no loss on the user turn
+        for j in slips[i]:
+            y[r, j - 1] = -100         # nor on a slip: the models learn to correct, not to slip
     return x, y
+
+
+def length_batches(seqs, rng, n, batch, group=64):
+    """One epoch over examples 0..n-1 in batches: a random order, cut into groups of `group`
+    batches whose examples are sorted by length (little padding), then the batches shuffled."""
+    order = rng.permutation(n)
+    out = []
+    for g in range(0, n - batch + 1, batch * group):
+        chunk = sorted(order[g:g + batch * group], key=lambda i: len(seqs[i]))
+        out += [chunk[k:k + batch] for k in range(0, len(chunk) - batch + 1, batch)]
+    return [out[i] for i in rng.permutation(len(out))]
 
 
 # ---- train ------------------------------------------------------------------------------------
 
 def stage_train(kind, seed):
-    """Train one model through TRAIN[kind]'s phases.
+    """Train one model: TRAIN[kind]'s steps of AdamW (betas 0.9/0.95, weight decay 0.1 on
+    matrices, gradient clip 1.0), 100 warmup steps, then cosine decay to 10% of the peak lr;
+    data order from numpy RandomState(seed).
 
-    Each phase is AdamW (betas 0.9/0.95, weight decay 0.1 on matrices), 100 warmup steps, then
-    cosine decay to 10% of its peak lr, with a fresh optimiser started from the previous phase's
-    weights (a warm restart) and its own data order (numpy RandomState(seed + phase)). The
-    checkpoint models/demo/work/<kind>.pt is saved every 200 steps and at the end of each phase;
-    a rerun resumes after the last finished phase.
+    The checkpoint models/demo/work/<kind>.pt (weights, optimiser, data order and position,
+    torch RNG) is written every 100 steps; a rerun resumes from it exactly where it stopped.
     """
     d, tok = load_data()
     cfg = make_config(kind, tok)
     hp = TRAIN[kind]
+    steps, peak = hp["steps"], hp["lr"]
     path = os.path.join(WORK, f"{kind}.pt")
     torch.manual_seed(seed)
     model = Qwen3(cfg)
-    curve, train_s, first = [], 0.0, 0
-    if os.path.exists(path):
-        ck = torch.load(path)
-        if ck["cfg"] == cfg.as_dict() and ck.get("phases_done", 0) > 0:
-            model.load_state_dict(ck["state"])
-            curve, train_s, first = ck["curve"], ck["train_s"], ck["phases_done"]
-            log(f"train {kind}: resuming after phase {first}")
-    seqs, starts = d["seqs"], d["starts"]
+    decay = [p for p in model.parameters() if p.dim() == 2]
+    other = [p for p in model.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1},
+                             {"params": other, "weight_decay": 0.0}], lr=peak, betas=(0.9, 0.95))
+    seqs, starts, slips = d["seqs"], d["starts"], d["slips"]
     n_train = len(seqs) - N_HELDOUT
     held = list(range(n_train, len(seqs)))
     pad = tok.id_of["<|endoftext|>"]
-    for phase in range(first, len(hp["phases"])):
-        steps, peak = hp["phases"][phase]["steps"], hp["phases"][phase]["lr"]
-        decay = [p for p in model.parameters() if p.dim() == 2]
-        other = [p for p in model.parameters() if p.dim() < 2]
-        opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1},
-                                 {"params": other, "weight_decay": 0.0}],
-                                lr=peak, betas=(0.9, 0.95))
-        rng = np.random.RandomState(seed + phase)
-        order, pos = rng.permutation(n_train), 0
-        step0 = len(curve)
-        log(f"train {kind} phase {phase}: {model.n_params()} params, {steps} steps x "
-            f"{hp['batch']} examples, peak lr {peak}")
-        t0 = time.time()
-        for step in range(1, steps + 1):
-            lr = peak * min(1.0, step / 100) * (0.1 + 0.45 * (1 + math.cos(math.pi * step / steps)))
-            for g in opt.param_groups:
-                g["lr"] = lr
-            if pos + hp["batch"] > n_train:
-                order, pos = rng.permutation(n_train), 0
-            x, y = batch_tensors(seqs, starts, order[pos:pos + hp["batch"]], pad)
-            pos += hp["batch"]
-            logits = model(x)
-            loss = F.cross_entropy(logits.reshape(-1, cfg.n_vocab), y.reshape(-1), ignore_index=-100)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            row = {"step": step0 + step, "train_loss": loss.item(), "lr": lr,
-                   "time_s": train_s + time.time() - t0}
-            if step % 100 == 0 or step == steps:
-                row["heldout_loss"] = heldout_loss(model, seqs, starts, held, pad, cfg)
-                log(f"{kind} step {row['step']} loss {row['train_loss']:.4f} "
-                    f"held-out {row['heldout_loss']:.4f} ({row['time_s']:.0f} s)")
-            curve.append(row)
-            if step % 200 == 0 or step == steps:
-                torch.save({"cfg": cfg.as_dict(), "state": model.state_dict(), "curve": curve,
-                            "train_s": row["time_s"], "hp": hp, "n_params": model.n_params(),
-                            "phases_done": phase + (step == steps)}, path)
-        train_s = curve[-1]["time_s"]
+    rng = np.random.RandomState(seed)
+    curve, train_s, done = [], 0.0, 0
+    batches, pos = length_batches(seqs, rng, n_train, hp["batch"]), 0
+    if os.path.exists(path):
+        ck = torch.load(path, weights_only=False)
+        if ck["cfg"] == cfg.as_dict() and ck["hp"] == hp:
+            model.load_state_dict(ck["state"])
+            opt.load_state_dict(ck["opt"])
+            rng.set_state(ck["rng"])
+            torch.set_rng_state(ck["torch_rng"])
+            curve, train_s, done = ck["curve"], ck["train_s"], ck["steps_done"]
+            batches, pos = ck["batches"], ck["pos"]
+            log(f"train {kind}: resuming after step {done}")
+    log(f"train {kind}: {model.n_params()} params, {steps} steps x {hp['batch']} examples, "
+        f"peak lr {peak}")
+    t0 = time.time() - train_s
+    for step in range(done + 1, steps + 1):
+        lr = peak * min(1.0, step / 100) * (0.1 + 0.45 * (1 + math.cos(math.pi * step / steps)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        if pos == len(batches):
+            batches, pos = length_batches(seqs, rng, n_train, hp["batch"]), 0
+        x, y = batch_tensors(seqs, starts, slips, batches[pos], pad)
+        pos += 1
+        logits = model(x)
+        loss = F.cross_entropy(logits.reshape(-1, cfg.n_vocab), y.reshape(-1), ignore_index=-100)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        row = {"step": step, "train_loss": loss.item(), "lr": lr, "time_s": time.time() - t0}
+        if step % 100 == 0 or step == steps:
+            row["heldout_loss"] = heldout_loss(model, seqs, starts, slips, held, pad, cfg)
+            log(f"{kind} step {step} loss {row['train_loss']:.4f} "
+                f"held-out {row['heldout_loss']:.4f} ({row['time_s']:.0f} s)")
+        curve.append(row)
+        if step % 100 == 0 or step == steps:
+            tmp = path + ".tmp"
+            torch.save({"cfg": cfg.as_dict(), "hp": hp, "state": model.state_dict(),
+                        "opt": opt.state_dict(), "rng": rng.get_state(),
+                        "torch_rng": torch.get_rng_state(), "batches": batches, "pos": pos,
+                        "curve": curve, "train_s": row["time_s"], "steps_done": step,
+                        "n_params": model.n_params()}, tmp)
+            os.replace(tmp, path)
 
 
 @torch.no_grad()
-def heldout_loss(model, seqs, starts, held, pad, cfg):
+def heldout_loss(model, seqs, starts, slips, held, pad, cfg):
     tot, n = 0.0, 0
     for i in range(0, len(held), 64):
-        x, y = batch_tensors(seqs, starts, held[i:i + 64], pad)
+        x, y = batch_tensors(seqs, starts, slips, held[i:i + 64], pad)
         lg = model(x)
         tot += F.cross_entropy(lg.reshape(-1, cfg.n_vocab), y.reshape(-1), ignore_index=-100,
                                reduction="sum").item()
@@ -352,30 +390,45 @@ def write_svg(curves, path):
 DECISION = re.compile(r"^\w+ has (more|fewer)(,| since)")
 
 
+def step_kind(step, previous):
+    """decision (a name chosen by comparing amounts), self-check (the step after a slip:
+    "Wait, ..."), after-clean (the step after an arithmetic step without a slip, where a
+    "Wait" would be wrong) or other."""
+    if DECISION.match(step):
+        return "decision"
+    if step.startswith("Wait"):
+        return "self-check"
+    if previous is not None and gen_task.ARITH.search(previous):
+        return "after-clean"
+    return "other"
+
+
 @torch.no_grad()
 def stage_steps():
-    """On the benchmark's reference traces, at the start of every thinking step: each model's
-    first-token entropy (top-20 renormalised, natural log, as the router's default estimator)
-    and whether its top-1 token is the reference one; decision steps vs the others."""
+    """On the held-out traces (arithmetic slips at the training rate), at the start of every
+    thinking step: each model's first-token entropy (top-20 renormalised, natural log, as the
+    router's default estimator) and whether its top-1 token is the reference one, by kind of
+    step (step_kind)."""
     d, tok = load_data()
     models = [load_model(k)[0] for k in ("slm", "llm")]
-    rows = {"decision": [], "other": []}
-    for q, steps, answer_text, _ in d["bench"]:
+    rows = {}
+    for q, steps, answer_text, _ in d["heldout"]:
+        plain = [s.replace(gen_task.SLIP_OPEN, "").replace(gen_task.SLIP_CLOSE, "") for s in steps]
         prefix, starts = gen_task.render_prompt(q), []
-        for s in steps:
+        for s in plain:
             starts.append(len(tok.encode(prefix)))
             prefix += s + "\n\n"
-        ids = tok.encode(gen_task.render_chat(gen_task.Problem(q, steps, answer_text, 0)))
+        ids = tok.encode(gen_task.render_chat(gen_task.Problem(q, plain, answer_text, 0)))
         logits = [m(torch.tensor([ids]))[0] for m in models]
-        for s, i in zip(steps, starts):
+        for k, (s, i) in enumerate(zip(plain, starts)):
             row = []
             for lg in logits:
                 top = torch.topk(torch.softmax(lg[i - 1].double(), -1), 20).values
                 top = top / top.sum()
                 row += [float(-(top * top.log()).sum()), int(torch.argmax(lg[i - 1])) == ids[i]]
-            rows["decision" if DECISION.match(s) else "other"].append(row)
+            rows.setdefault(step_kind(s, plain[k - 1] if k else None), []).append(row)
     res = {}
-    for k, r in rows.items():
+    for k, r in sorted(rows.items()):
         a = np.array(r, dtype=float)
         res[k] = {"n_steps": len(r), "slm_h_init_mean": a[:, 0].mean(),
                   "slm_h_init_median": float(np.median(a[:, 0])),

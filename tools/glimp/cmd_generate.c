@@ -186,11 +186,13 @@ static int generate_spec(const gen_opts *o, size_t n_ctx)
         fprintf(stderr, "glimp generate: %s\n", err.msg);
     } else {
         const double decode_ms = r.total_ms - r.probe_ms;
+        /* as without --draft: an end-of-generation token is not one of the generated */
+        const int n_text = r.n_tokens - (r.stop == GLIMP_STOP_EOS);
         fprintf(stderr,
                 "glimp generate: prompt %d tokens, generated %d tokens; decode %.2f tokens/s; "
                 "speculation %s: %d of %d drafted tokens accepted, %d forward passes (%.2f "
                 "tokens each)\n",
-                r.prefill_tokens, r.n_tokens, decode_ms > 0 ? (r.n_tokens - 1) / decode_ms * 1e3 : 0.0,
+                r.prefill_tokens, n_text, decode_ms > 0 ? (r.n_tokens - 1) / decode_ms * 1e3 : 0.0,
                 glimp_spec_mode_name(gp.spec.mode), r.spec_accepted, r.spec_drafted, r.n_forwards,
                 r.n_forwards ? (double)r.n_tokens / r.n_forwards : 0.0);
     }
