@@ -12,7 +12,7 @@
 # batching items gains nothing; instead two evaluations run side by side, one
 # thread each (lanes a and b, each its own resumable folder), and `glimp
 # report` summarises their records together.
-#   DEMO_LIMIT=N     benchmark problems (default 500, all; `make demo-quick`: 20)
+#   DEMO_LIMIT=N     benchmark problems (default 200; all: 500; `make demo-quick`: 20)
 #   DEMO_OUT=DIR     output root (default build/demo); seed S writes DIR/seed-S,
 #                    and rerunning with that seed resumes there
 #   DEMO_SEED=S      run seed (default 1)
@@ -20,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 glimp=build/glimp
 models=models/demo
-limit=${DEMO_LIMIT:-500}
+limit=${DEMO_LIMIT:-200}
 seed=${DEMO_SEED:-1}
 out=${DEMO_OUT:-build/demo}/seed-$seed # a run's records are one seed's (docs/eval.md)
 [ -x "$glimp" ] || { echo "demo: $glimp is missing: run make first" >&2; exit 1; }
