@@ -129,9 +129,11 @@ stop_server slowpair
 # back-to-back requests of one client on a full server (one slot, no queue):
 # a request that arrives as soon as the previous answer is complete is served,
 # never 503 (the finished request's tidying up on its slot does not count)
-start_server full --slm "$SLM" --llm "$LLM" -t 1 --parallel 1 --queue 0 --temp 0
+# (short answers, so that the 101 requests stay cheap under the sanitizers)
+start_server full --slm "$SLM" --llm "$LLM" -t 1 --parallel 1 --queue 0 --temp 0 \
+    --think-budget 16 --max-step-tokens 8
 U="http://127.0.0.1:$PORT_full/v1/chat/completions"
-body='{"messages":[{"role":"user","content":"Ava has 3 coins. How many?"}],"max_tokens":30}'
+body='{"messages":[{"role":"user","content":"Ava has 3 coins. How many?"}],"max_tokens":4}'
 args=()
 for _ in $(seq 1 100); do args+=("$U" -s -o /dev/null -w '%{http_code}\n' -d "$body" --next); done
 codes=$(curl "${args[@]}" "$U" -s -o /dev/null -w '%{http_code}\n' -d "$body" | sort | uniq -c)
