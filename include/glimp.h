@@ -185,6 +185,20 @@ glimp_status glimp_session_sync(glimp_session *s, const int32_t *ids, size_t n,
  * when the session already holds exactly ids with their logits. n >= 1. */
 size_t glimp_session_keep_prefix(glimp_session *s, const int32_t *ids, size_t n);
 
+/* Makes dst hold the first n tokens of src's history, with their KV cache
+ * rows copied rather than recomputed (a shared system prompt, a repeated
+ * question): about a thousandth of the cost of appending them. Rows dst
+ * already holds (its common prefix with src) are not copied again;
+ * *n_copied (may be NULL) receives how many were. dst then has no logits
+ * (append at least one more token before sampling). Both sessions must be
+ * of one model and KV cache type (else GLIMP_ERR_ARG), n within both
+ * contexts (else GLIMP_ERR_RANGE). src is only read and must hold at least
+ * n tokens, which is not checked against its length: another thread may
+ * append to src meanwhile, as long as its first n tokens stay as they are
+ * until this returns. dst must not be in use elsewhere. */
+glimp_status glimp_session_copy_prefix(glimp_session *dst, const glimp_session *src, size_t n,
+                                       size_t *n_copied, glimp_error *err);
+
 /* A batch runs several sessions of one model through one forward pass, so
  * the weights are read once for all of them (decoding is bound by reading
  * them): many streams of a server, or items of a parallel evaluation. Each

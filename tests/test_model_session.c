@@ -8,7 +8,10 @@
  *  - context overflow is GLIMP_ERR_RANGE and leaves the session unchanged;
  *  - bad token ids and bad files are clean errors;
  *  - with a Q8_0 KV cache A then B also equals A+B, bit for bit; the byte
- *    counts glimp bench's roofline uses scale as the cache types do. */
+ *    counts glimp bench's roofline uses scale as the cache types do;
+ *  - copy_prefix gives another session (smaller context, other history) the
+ *    first k tokens with their KV rows: appending the rest then equals a
+ *    fresh session, for each KV cache type; rows held already are skipped. */
 #include <pthread.h>
 
 #include "glimp.h"
@@ -268,6 +271,60 @@ static void test_kv_q8_0(void)
           "unknown kv type names rejected, value kept");
 }
 
+/* For each KV type: src holds P2; dst (context 128, holding P1) takes its
+ * first k tokens by copy, appends the rest of P2, and must end with the
+ * logits of a fresh session on P2. */
+static void test_copy_prefix(void)
+{
+    glimp_error err = {0};
+    const size_t n = (size_t)p2.n_tokens, nv = glimp_model_n_vocab(model), k = 40;
+    const glimp_kv_type kinds[] = {GLIMP_KV_F16, GLIMP_KV_F32, GLIMP_KV_Q8_0};
+    for (size_t ki = 0; ki < 3; ki++) {
+        glimp_session *src = kv_session(kinds[ki], 512), *ref = kv_session(kinds[ki], 512);
+        glimp_session_params sp = glimp_session_default_params();
+        sp.kv_type = kinds[ki];
+        sp.n_ctx = 128;
+        glimp_session *dst = glimp_session_create(model, &sp, &err);
+        REQUIRE(dst, "dst session: %s", err.msg);
+        CHECK(glimp_session_append(src, p2.tokens, n, &err) == GLIMP_OK &&
+                  glimp_session_append(ref, p2.tokens, n, &err) == GLIMP_OK &&
+                  glimp_session_append(dst, p1.tokens, (size_t)p1.n_tokens, &err) == GLIMP_OK,
+              "appends: %s", err.msg);
+        size_t same = 0, copied = 0;
+        while (same < k && p1.tokens[same] == p2.tokens[same]) same++;
+        CHECK(glimp_session_copy_prefix(dst, src, k, &copied, &err) == GLIMP_OK, "copy: %s",
+              err.msg);
+        CHECK(copied == k - same && glimp_session_n_tokens(dst) == k &&
+                  !glimp_session_logits(dst) &&
+                  !memcmp(glimp_session_tokens(dst), p2.tokens, k * sizeof *p2.tokens),
+              "kv %s: copied %zu of %zu (shared %zu), history", glimp_kv_type_name(kinds[ki]),
+              copied, k, same);
+        CHECK(glimp_session_append(dst, p2.tokens + k, n - k, &err) == GLIMP_OK, "append rest");
+        double d = max_abs_diff(glimp_session_logits(dst), glimp_session_logits(ref), nv);
+        printf("kv %s: copy of %zu tokens + append of %zu vs fresh: max diff %g\n",
+               glimp_kv_type_name(kinds[ki]), k, n - k, d);
+        CHECK(d <= SAME_TOL, "kv %s: copied prefix + rest vs fresh: %g",
+              glimp_kv_type_name(kinds[ki]), d);
+        CHECK(glimp_session_copy_prefix(dst, src, k + 10, &copied, &err) == GLIMP_OK &&
+                  copied == 0 && glimp_session_n_tokens(dst) == k + 10,
+              "rows held already are not copied again (copied %zu)", copied);
+        glimp_session_free(ref);
+        glimp_session_free(src);
+        glimp_session_free(dst);
+    }
+    glimp_session *a = kv_session(GLIMP_KV_F16, 512), *b = kv_session(GLIMP_KV_Q8_0, 512);
+    CHECK(glimp_session_copy_prefix(a, b, 1, NULL, &err) == GLIMP_ERR_ARG, "KV types differ");
+    CHECK(glimp_session_copy_prefix(a, a, 1, NULL, &err) == GLIMP_ERR_ARG, "same session");
+    CHECK(glimp_session_copy_prefix(a, NULL, 1, NULL, &err) == GLIMP_ERR_ARG, "NULL source");
+    CHECK(glimp_session_copy_prefix(b, b, 1, NULL, &err) == GLIMP_ERR_ARG, "same session (q8)");
+    glimp_session *c = kv_session(GLIMP_KV_F16, 512);
+    CHECK(glimp_session_copy_prefix(a, c, glimp_session_n_ctx(c) + 1, NULL, &err) ==
+              GLIMP_ERR_RANGE, "past the context");
+    glimp_session_free(a);
+    glimp_session_free(b);
+    glimp_session_free(c);
+}
+
 int main(void)
 {
     char path[1024];
@@ -292,6 +349,7 @@ int main(void)
     test_threads(full_p1, full_p2);
     test_limits();
     test_kv_q8_0();
+    test_copy_prefix();
     free(full_p1);
     free(full_p2);
     glimp_model_free(model);

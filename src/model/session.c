@@ -285,6 +285,46 @@ size_t glimp_session_keep_prefix(glimp_session *s, const int32_t *ids, size_t n)
     return keep;
 }
 
+glimp_status glimp_session_copy_prefix(glimp_session *dst, const glimp_session *src, size_t n,
+                                       size_t *n_copied, glimp_error *err)
+{
+    if (n_copied) *n_copied = 0;
+    if (!dst || !src || dst == src)
+        return glimp_error_set(err, GLIMP_ERR_ARG, "copy prefix: NULL or identical sessions");
+    if (dst->model != src->model || dst->kv_type != src->kv_type)
+        return glimp_error_set(err, GLIMP_ERR_ARG,
+                               "copy prefix: the sessions differ in model or KV cache type");
+    if (n > (size_t)src->n_ctx || n > (size_t)dst->n_ctx)
+        return glimp_error_set(err, GLIMP_ERR_RANGE,
+                               "copy prefix: %zu tokens exceed a context (%lld, %lld)", n,
+                               (long long)src->n_ctx, (long long)dst->n_ctx);
+    /* rows dst already holds are not copied again */
+    size_t same = 0, held = (size_t)dst->n_tokens;
+    while (same < n && same < held && dst->tokens[same] == src->tokens[same]) same++;
+    const int64_t n_layer = dst->model->hp.n_layer;
+    const size_t kv_dim = (size_t)(dst->model->hp.n_head_kv * dst->model->hp.head_dim);
+    const size_t row = dst->kv_row_bytes, cnt = n - same;
+    for (int64_t il = 0; il < n_layer && cnt > 0; il++) {
+        const size_t so = ((size_t)il * (size_t)src->n_ctx + same) * row;
+        const size_t doff = ((size_t)il * (size_t)dst->n_ctx + same) * row;
+        memcpy(dst->k_cache + doff, src->k_cache + so, cnt * row);
+        if (!dst->v_trans) {
+            memcpy(dst->v_cache + doff, src->v_cache + so, cnt * row);
+            continue;
+        }
+        for (size_t d = 0; d < kv_dim; d++) { /* V is (dim, position) per layer */
+            const size_t sv = (((size_t)il * kv_dim + d) * (size_t)src->n_ctx + same) * dst->kv_elt;
+            const size_t dv = (((size_t)il * kv_dim + d) * (size_t)dst->n_ctx + same) * dst->kv_elt;
+            memcpy(dst->v_cache + dv, src->v_cache + sv, cnt * dst->kv_elt);
+        }
+    }
+    memcpy(dst->tokens + same, src->tokens + same, cnt * sizeof *dst->tokens);
+    dst->n_tokens = (int64_t)n;
+    dst->n_logits = 0;
+    if (n_copied) *n_copied = cnt;
+    return GLIMP_OK;
+}
+
 size_t glimp_session_n_tokens(const glimp_session *s) { return (size_t)s->n_tokens; }
 const int32_t *glimp_session_tokens(const glimp_session *s) { return s->tokens; }
 size_t glimp_session_n_ctx(const glimp_session *s) { return (size_t)s->n_ctx; }

@@ -64,6 +64,13 @@ void metrics_steps(serve_metrics *m, const int steps_by[2])
     pthread_mutex_unlock(&m->mu);
 }
 
+void metrics_prefix_copied(serve_metrics *m, size_t n)
+{
+    pthread_mutex_lock(&m->mu);
+    m->prefix_copied += n;
+    pthread_mutex_unlock(&m->mu);
+}
+
 typedef struct out {
     char *s;
     size_t len, cap;
@@ -145,6 +152,12 @@ char *metrics_render(serve_metrics *m, const char *model, int active, int queued
             "# TYPE glimp_prefill_tokens_total counter\n"
             "glimp_prefill_tokens_total %llu\n",
         m->prompt_tokens, m->prefill_tokens);
+    if (model)
+        put(&o, "# HELP glimp_prefix_copied_tokens_total Prompt tokens whose cache entries were "
+                "copied from another slot instead of computed.\n"
+                "# TYPE glimp_prefix_copied_tokens_total counter\n"
+                "glimp_prefix_copied_tokens_total %llu\n",
+            m->prefix_copied);
     if (batch_passes)
         put(&o, "# HELP glimp_batch_passes_total Forward passes run for several slots at once.\n"
                 "# TYPE glimp_batch_passes_total counter\n"
