@@ -44,24 +44,286 @@ void qt_dot_f32_f32_avx2(int64_t n, float *s, const void *vx, const void *vy)
     QT_FLOAT_DOT(float, load8_f32, same);
 }
 
-void qt_dot_f16_f32_avx2(int64_t n, float *s, const void *vx, const void *vy)
+/* ---- tile kernels -----------------------------------------------------------
+ * Up to 2 weight rows x 2 activation rows per instance (the 16 ymm registers
+ * hold their accumulators), each weight block loaded and prepared once per
+ * instance and each activation block once per instance; a tile call of up
+ * to QT_TILE x QT_TILE is covered by such instances. Every output keeps the
+ * accumulators of quant_x86_int.h's vec_dot and sees the same operations in
+ * the same order, so a tile and vec_dot agree bit for bit. */
+
+#define ALWAYS_INLINE __attribute__((always_inline)) inline
+#define UNROLL _Pragma("GCC unroll 4")
+
+/* Q8_0 and Q5_0 against Q8_0: one accumulator per output, each block's
+ * term (dx * dy) * dot_s8s8(x, y) added in block order; the weight quants
+ * (Q5_0: 0..31 - 16) are unpacked once per instance. */
+static ALWAYS_INLINE void legacy_tile(int64_t n, float *s, size_t ss, const uint8_t *x, size_t bx,
+                                      const uint8_t *y, size_t by, const int NR, const int NT,
+                                      const bool q5)
 {
-    QT_FLOAT_DOT(uint16_t, load8_f16, fp16);
+    __m256 acc[QT_TILE][QT_TILE];
+    UNROLL for (int r = 0; r < NR; r++) UNROLL for (int t = 0; t < NT; t++) acc[r][t] =
+        _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / QK8_0; i++) {
+        __m256i qx[QT_TILE], ax[QT_TILE];
+        __m256 dx[QT_TILE];
+        UNROLL for (int r = 0; r < NR; r++) {
+            if (q5) {
+                const block_q5_0 *b = (const block_q5_0 *)(x + r * bx) + i;
+                qx[r] = _mm256_sub_epi8(q5_quants(b->qs, b->qh), _mm256_set1_epi8(16));
+                dx[r] = _mm256_set1_ps(fp16(b->d));
+            } else {
+                const block_q8_0 *b = (const block_q8_0 *)(x + r * bx) + i;
+                qx[r] = _mm256_loadu_si256((const __m256i *)b->qs);
+                dx[r] = _mm256_set1_ps(fp16(b->d));
+            }
+            ax[r] = _mm256_sign_epi8(qx[r], qx[r]);
+        }
+        UNROLL for (int t = 0; t < NT; t++) {
+            const block_q8_0 *c = (const block_q8_0 *)(y + t * by) + i;
+            const __m256i qy = _mm256_loadu_si256((const __m256i *)c->qs);
+            const __m256 dy = _mm256_set1_ps(fp16(c->d));
+            UNROLL for (int r = 0; r < NR; r++) {
+                /* = dot_s8s8(x, y) */
+                const __m256i p = dot_u8s8(_mm256_setzero_si256(), ax[r], _mm256_sign_epi8(qy, qx[r]));
+                acc[r][t] = _mm256_fmadd_ps(_mm256_mul_ps(dx[r], dy), _mm256_cvtepi32_ps(p), acc[r][t]);
+            }
+        }
+    }
+    UNROLL for (int r = 0; r < NR; r++) UNROLL for (int t = 0; t < NT; t++) s[t * ss + r] =
+        hsum_ps256(acc[r][t]);
 }
 
-void qt_dot_bf16_bf16_avx2(int64_t n, float *s, const void *vx, const void *vy)
+static ALWAYS_INLINE void q8_0_tile(int64_t n, float *s, size_t ss, const uint8_t *x, size_t bx,
+                                    const uint8_t *y, size_t by, const int NR, const int NT)
 {
-    const uint16_t *x = vx, *y = vy;
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    int64_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        a0 = _mm256_fmadd_ps(load8_bf16(x + i), load8_bf16(y + i), a0);
-        a1 = _mm256_fmadd_ps(load8_bf16(x + i + 8), load8_bf16(y + i + 8), a1);
-        a2 = _mm256_fmadd_ps(load8_bf16(x + i + 16), load8_bf16(y + i + 16), a2);
-        a3 = _mm256_fmadd_ps(load8_bf16(x + i + 24), load8_bf16(y + i + 24), a3);
-    }
-    for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(load8_bf16(x + i), load8_bf16(y + i), a0);
-    float sum = hsum_ps256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-    for (; i < n; i++) sum += qt_bf16_to_f32(x[i]) * qt_bf16_to_f32(y[i]);
-    *s = sum;
+    legacy_tile(n, s, ss, x, bx, y, by, NR, NT, false);
 }
+
+static ALWAYS_INLINE void q5_0_tile(int64_t n, float *s, size_t ss, const uint8_t *x, size_t bx,
+                                    const uint8_t *y, size_t by, const int NR, const int NT)
+{
+    legacy_tile(n, s, ss, x, bx, y, by, NR, NT, true);
+}
+
+/* Q4_K against Q8_K, as qt_dot_q4_K_q8_K: per super-block the minimums'
+ * term into acc_m, the sub-blocks' scaled sums into one int32 vector (exact,
+ * so their order does not matter) and that into acc; each sub-block's
+ * quants and scales are unpacked once per instance. */
+static ALWAYS_INLINE void q4_K_tile(int64_t n, float *s, size_t ss, const uint8_t *x, size_t bx,
+                                    const uint8_t *y, size_t by, const int NR, const int NT)
+{
+    const __m256i m4 = _mm256_set1_epi8(0xF);
+    __m256 acc[QT_TILE][QT_TILE];
+    __m128 acc_m[QT_TILE][QT_TILE];
+    UNROLL for (int r = 0; r < NR; r++) UNROLL for (int t = 0; t < NT; t++) {
+        acc[r][t] = _mm256_setzero_ps();
+        acc_m[r][t] = _mm_setzero_ps();
+    }
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        __m256i sc[QT_TILE], sumi[QT_TILE][QT_TILE];
+        UNROLL for (int r = 0; r < NR; r++) {
+            const block_q4_K *b = (const block_q4_K *)(x + r * bx) + i;
+            const __m256i sm = k_scales_mins(b->scales);
+            const float dmin = fp16(b->dmin);
+            UNROLL for (int t = 0; t < NT; t++) {
+                const block_q8_K *c = (const block_q8_K *)(y + t * by) + i;
+                const __m128i prod_m = _mm_madd_epi16(_mm256_extracti128_si256(sm, 1),
+                                                      bsums_pairs(c->bsums));
+                acc_m[r][t] = _mm_fmadd_ps(_mm_set1_ps(-c->d * dmin), _mm_cvtepi32_ps(prod_m),
+                                           acc_m[r][t]);
+                sumi[r][t] = _mm256_setzero_si256();
+            }
+            sc[r] = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(sm));
+        }
+        for (int j = 0; j < 8; j++) {
+            UNROLL for (int r = 0; r < NR; r++) {
+                const block_q4_K *b = (const block_q4_K *)(x + r * bx) + i;
+                const __m256i bits = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * (j / 2)));
+                const __m256i q = _mm256_and_si256(j % 2 ? _mm256_srli_epi16(bits, 4) : bits, m4);
+                const __m256i scj = _mm256_shuffle_epi8(sc[r], bcast16_mask(j));
+                UNROLL for (int t = 0; t < NT; t++) {
+                    const block_q8_K *c = (const block_q8_K *)(y + t * by) + i;
+                    const __m256i p = _mm256_maddubs_epi16(q, _mm256_loadu_si256((const __m256i *)(c->qs + 32 * j)));
+                    sumi[r][t] = dot_i16(sumi[r][t], p, scj);
+                }
+            }
+        }
+        UNROLL for (int r = 0; r < NR; r++) {
+            const float d = fp16(((const block_q4_K *)(x + r * bx) + i)->d);
+            UNROLL for (int t = 0; t < NT; t++) {
+                const block_q8_K *c = (const block_q8_K *)(y + t * by) + i;
+                acc[r][t] = _mm256_fmadd_ps(_mm256_set1_ps(c->d * d), _mm256_cvtepi32_ps(sumi[r][t]),
+                                            acc[r][t]);
+            }
+        }
+    }
+    UNROLL for (int r = 0; r < NR; r++) UNROLL for (int t = 0; t < NT; t++) s[t * ss + r] =
+        k_affine_total(acc[r][t], acc_m[r][t]);
+}
+
+/* Q6_K against Q8_K, as qt_dot_q6_K_q8_K (quants stored +32, so each sum
+ * starts from -32 * sum_j scale_j * bsum_j). */
+static ALWAYS_INLINE void q6_K_tile(int64_t n, float *s, size_t ss, const uint8_t *x, size_t bx,
+                                    const uint8_t *y, size_t by, const int NR, const int NT)
+{
+    const __m256i m4 = _mm256_set1_epi8(0xF);
+    const __m256i m30 = _mm256_set1_epi8(0x30);
+    __m256 acc[QT_TILE][QT_TILE];
+    UNROLL for (int r = 0; r < NR; r++) UNROLL for (int t = 0; t < NT; t++) acc[r][t] =
+        _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        __m256i sumi[QT_TILE][QT_TILE];
+        UNROLL for (int r = 0; r < NR; r++) {
+            const block_q6_K *b = (const block_q6_K *)(x + r * bx) + i;
+            const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
+            UNROLL for (int t = 0; t < NT; t++) {
+                const block_q8_K *c = (const block_q8_K *)(y + t * by) + i;
+                const __m256i bs = _mm256_loadu_si256((const __m256i *)c->bsums);
+                sumi[r][t] = _mm256_sub_epi32(_mm256_setzero_si256(),
+                                              _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 5));
+            }
+        }
+        for (int h = 0; h < 2; h++) {
+            for (int g = 0; g < 4; g++) {
+                UNROLL for (int r = 0; r < NR; r++) {
+                    const block_q6_K *b = (const block_q6_K *)(x + r * bx) + i;
+                    const __m256i ql = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h + 32 * (g % 2)));
+                    const __m256i qh = _mm256_loadu_si256((const __m256i *)(b->qh + 32 * h));
+                    const __m256i lo = g < 2 ? _mm256_and_si256(ql, m4)
+                                             : _mm256_and_si256(_mm256_srli_epi16(ql, 4), m4);
+                    const __m256i hi = g == 0 ? _mm256_slli_epi16(qh, 4)
+                                       : g == 1 ? _mm256_slli_epi16(qh, 2)
+                                       : g == 2 ? qh : _mm256_srli_epi16(qh, 2);
+                    const __m256i q = _mm256_or_si256(lo, _mm256_and_si256(hi, m30));
+                    const __m128i sc8 = _mm_loadu_si128((const __m128i *)b->scales);
+                    const __m256i sc = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(sc8, scale_pair_mask(8 * h + 2 * g)));
+                    UNROLL for (int t = 0; t < NT; t++) {
+                        const block_q8_K *c = (const block_q8_K *)(y + t * by) + i;
+                        const __m256i q8 = _mm256_loadu_si256((const __m256i *)(c->qs + 128 * h + 32 * g));
+                        sumi[r][t] = dot_i16(sumi[r][t], _mm256_maddubs_epi16(q, q8), sc);
+                    }
+                }
+            }
+        }
+        UNROLL for (int r = 0; r < NR; r++) {
+            const float d = fp16(((const block_q6_K *)(x + r * bx) + i)->d);
+            UNROLL for (int t = 0; t < NT; t++) {
+                const block_q8_K *c = (const block_q8_K *)(y + t * by) + i;
+                acc[r][t] = _mm256_fmadd_ps(_mm256_set1_ps(c->d * d), _mm256_cvtepi32_ps(sumi[r][t]),
+                                            acc[r][t]);
+            }
+        }
+    }
+    UNROLL for (int r = 0; r < NR; r++) UNROLL for (int t = 0; t < NT; t++) s[t * ss + r] =
+        hsum_ps256(acc[r][t]);
+}
+
+/* F16 rows against F32 activations and BF16 against BF16, both widened
+ * exactly: two accumulator chains per output over 8-element steps (even
+ * steps, and a last odd one, into chain 0), then a scalar tail; each
+ * weight step is widened once per instance. */
+static ALWAYS_INLINE void half_tile(int64_t n, float *s, size_t ss, const uint8_t *x, size_t bx,
+                                    const uint8_t *y, size_t by, const int NR, const int NT,
+                                    const bool bf16)
+{
+    __m256 acc[2][QT_TILE][QT_TILE];
+    UNROLL for (int c = 0; c < 2; c++) UNROLL for (int r = 0; r < NR; r++)
+        UNROLL for (int t = 0; t < NT; t++) acc[c][r][t] = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        UNROLL for (int c = 0; c < 2; c++) {
+            __m256 wx[QT_TILE];
+            UNROLL for (int r = 0; r < NR; r++) {
+                const uint16_t *xr = (const uint16_t *)(x + r * bx) + i + 8 * c;
+                wx[r] = bf16 ? load8_bf16(xr) : load8_f16(xr);
+            }
+            UNROLL for (int t = 0; t < NT; t++) {
+                const __m256 wy = bf16 ? load8_bf16((const uint16_t *)(y + t * by) + i + 8 * c)
+                                       : _mm256_loadu_ps((const float *)(y + t * by) + i + 8 * c);
+                UNROLL for (int r = 0; r < NR; r++) acc[c][r][t] = _mm256_fmadd_ps(wx[r], wy, acc[c][r][t]);
+            }
+        }
+    }
+    const bool step = i + 8 <= n;
+    if (step) {
+        __m256 wx[QT_TILE];
+        UNROLL for (int r = 0; r < NR; r++) {
+            const uint16_t *xr = (const uint16_t *)(x + r * bx) + i;
+            wx[r] = bf16 ? load8_bf16(xr) : load8_f16(xr);
+        }
+        UNROLL for (int t = 0; t < NT; t++) {
+            const __m256 wy = bf16 ? load8_bf16((const uint16_t *)(y + t * by) + i)
+                                   : _mm256_loadu_ps((const float *)(y + t * by) + i);
+            UNROLL for (int r = 0; r < NR; r++) acc[0][r][t] = _mm256_fmadd_ps(wx[r], wy, acc[0][r][t]);
+        }
+        i += 8;
+    }
+    UNROLL for (int r = 0; r < NR; r++) UNROLL for (int t = 0; t < NT; t++) {
+        const uint16_t *xr = (const uint16_t *)(x + r * bx);
+        float sum = hsum_ps256(_mm256_add_ps(acc[0][r][t], acc[1][r][t]));
+        for (int64_t k = i; k < n; k++)
+            sum += bf16 ? qt_bf16_to_f32(xr[k]) * qt_bf16_to_f32(((const uint16_t *)(y + t * by))[k])
+                        : fp16(xr[k]) * ((const float *)(y + t * by))[k];
+        s[t * ss + r] = sum;
+    }
+}
+
+static ALWAYS_INLINE void f16_tile(int64_t n, float *s, size_t ss, const uint8_t *x, size_t bx,
+                                   const uint8_t *y, size_t by, const int NR, const int NT)
+{
+    half_tile(n, s, ss, x, bx, y, by, NR, NT, false);
+}
+
+static ALWAYS_INLINE void bf16_tile(int64_t n, float *s, size_t ss, const uint8_t *x, size_t bx,
+                                    const uint8_t *y, size_t by, const int NR, const int NT)
+{
+    half_tile(n, s, ss, x, bx, y, by, NR, NT, true);
+}
+
+/* The tile entry of KERN: nr x nt (each 1..QT_TILE) in instances of up to
+ * MR x MT (every shape a compile-time instance). */
+#define TILE_INSTANCE(KERN, R, T) KERN(n, s + t0 * ss + r0, ss, (const uint8_t *)vx + r0 * bx, bx, \
+                                       (const uint8_t *)vy + t0 * by, by, R, T)
+#define TILE_TOKENS(KERN, R)                            \
+    switch (T) {                                        \
+    case 1: TILE_INSTANCE(KERN, R, 1); break;           \
+    case 2: TILE_INSTANCE(KERN, R, 2); break;           \
+    case 3: TILE_INSTANCE(KERN, R, 3); break;           \
+    default: TILE_INSTANCE(KERN, R, 4); break;          \
+    }
+#define DEFINE_TILE(TYPES, KERN, MR, MT)                                                          \
+    void qt_tile_##TYPES##_avx2(int64_t n, float *s, size_t ss, const void *vx, size_t bx,        \
+                                const void *vy, size_t by, int nr, int nt)                        \
+    {                                                                                             \
+        for (int t0 = 0; t0 < nt; t0 += MT)                                                       \
+            for (int r0 = 0; r0 < nr; r0 += MR) {                                                 \
+                const int R = nr - r0 < MR ? nr - r0 : MR, T = nt - t0 < MT ? nt - t0 : MT;       \
+                switch (R) {                                                                      \
+                case 1: TILE_TOKENS(KERN, 1) break;                                               \
+                case 2: TILE_TOKENS(KERN, 2) break;                                               \
+                case 3: TILE_TOKENS(KERN, 3) break;                                               \
+                default: TILE_TOKENS(KERN, 4) break;                                              \
+                }                                                                                 \
+            }                                                                                     \
+    }
+/* A vec_dot that is KERN's 1 x 1 instance. */
+#define DEFINE_DOT(TYPES, KERN)                                                                   \
+    void qt_dot_##TYPES##_avx2(int64_t n, float *s, const void *vx, const void *vy)               \
+    {                                                                                             \
+        const int t0 = 0, r0 = 0;                                                                 \
+        const size_t ss = 0, bx = 0, by = 0;                                                      \
+        TILE_INSTANCE(KERN, 1, 1);                                                                \
+    }
+
+DEFINE_TILE(q8_0_q8_0, q8_0_tile, 4, 2)
+DEFINE_DOT(q8_0_q8_0, q8_0_tile)
+DEFINE_TILE(q5_0_q8_0, q5_0_tile, 4, 2)
+DEFINE_DOT(q5_0_q8_0, q5_0_tile)
+DEFINE_TILE(f16_f32, f16_tile, 2, 2)
+DEFINE_DOT(f16_f32, f16_tile)
+DEFINE_TILE(bf16_bf16, bf16_tile, 2, 2)
+DEFINE_DOT(bf16_bf16, bf16_tile)
+DEFINE_TILE(q4_K_q8_K, q4_K_tile, 2, 4)
+DEFINE_TILE(q6_K_q8_K, q6_K_tile, 2, 4)

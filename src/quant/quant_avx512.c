@@ -12,7 +12,6 @@
  */
 #define QT_SIMD(name) name##_avx512
 #define QT_ZMM_K_QUANTS /* quant_x86_int.h leaves Q4_K, Q5_K, Q6_K to this file */
-#define QT_TILE_KERNELS /* and Q8_0, Q5_0 */
 #include "quant/quant_x86_int.h"
 
 /* ---- tile kernels -----------------------------------------------------------

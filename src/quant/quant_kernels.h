@@ -77,11 +77,17 @@ QT_DECLARE_DOT(qt_dot_q6_K_q8_K);
 QT_DECLARE_SIMD(avx2);
 QT_DECLARE_SIMD(avx512);
 
-/* Tile kernels (qt_tile_fn), AVX-512 only; each agrees bit for bit with
- * the vec_dot of the same name at that level. */
+/* Tile kernels (qt_tile_fn); each agrees bit for bit with the vec_dot of
+ * the same name at that level. */
 #define QT_DECLARE_TILE(name)                                                          \
     void name(int64_t n, float *s, size_t s_stride, const void *x, size_t x_stride, \
               const void *y, size_t y_stride, int nr, int nt)
+QT_DECLARE_TILE(qt_tile_q8_0_q8_0_avx2);
+QT_DECLARE_TILE(qt_tile_q5_0_q8_0_avx2);
+QT_DECLARE_TILE(qt_tile_f16_f32_avx2);
+QT_DECLARE_TILE(qt_tile_bf16_bf16_avx2);
+QT_DECLARE_TILE(qt_tile_q4_K_q8_K_avx2);
+QT_DECLARE_TILE(qt_tile_q6_K_q8_K_avx2);
 QT_DECLARE_TILE(qt_tile_q8_0_q8_0_avx512);
 QT_DECLARE_TILE(qt_tile_q5_0_q8_0_avx512);
 QT_DECLARE_TILE(qt_tile_q4_K_q8_K_avx512);
