@@ -8,8 +8,8 @@
 # unset). Each client sends one greedy /v1/completions request of TOKENS
 # tokens (random-weight models rarely stop early; the figure counts the
 # tokens the answers report); the wall time runs from the first request to
-# the last answer. Prints one line per (server, N): aggregate tokens/s and
-# its ratio to the same server's 1-client figure.
+# the last answer. Prints one line per (server, N): aggregate tokens/s, its
+# ratio to the same server's 1-client figure and the server's peak RSS.
 set -u
 MODEL=${1:?usage: bench/serve_clients.sh MODEL.gguf [CLIENTS...]}
 shift
@@ -60,8 +60,10 @@ bench_server() { # NAME START-COMMAND-PREFIX...
         local tps
         tps=$(run "$n" "http://127.0.0.1:$PORT")
         [ -z "$base" ] && base=$tps
-        printf '%-13s clients %3d  %8s t/s aggregate  %5.2fx its 1-client figure\n' "$name" "$n" \
-            "$tps" "$(echo "$tps $base" | awk '{ print $1 / $2 }')"
+        local rss
+        rss=$(awk '/^VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER/status")
+        printf '%-13s clients %3d  %8s t/s aggregate  %5.2fx its 1-client figure  peak RSS %s MiB\n' \
+            "$name" "$n" "$tps" "$(echo "$tps $base" | awk '{ print $1 / $2 }')" "$rss"
         kill "$SERVER"
         wait "$SERVER" 2>/dev/null
         SERVER=

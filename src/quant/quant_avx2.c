@@ -1,10 +1,12 @@
 /* quant_avx2.c - AVX2 + FMA + F16C kernels (compiled with those flags only;
  * called only when cpu_kernel_level() >= CPU_LEVEL_AVX2).
  *
- * The float dots (F32 and F16 rows against F32 activations, BF16 against
- * BF16, both widened) are here;
- * the integer kernels come from quant_x86_int.h. Four independent
- * accumulators per float dot keep the FMA units busy. Nothing here fails.
+ * Here: the float dots (F32 and F16 rows against F32 activations, BF16
+ * against BF16, both widened; F32 with four accumulators to keep the FMA
+ * units busy) and the tile kernels of Q8_0, Q5_0, Q4_K, Q6_K, F16 and
+ * BF16 (below), whose vec_dots for Q8_0, Q5_0, F16 and BF16 are their
+ * 1 x 1 instance. The other integer kernels come from quant_x86_int.h.
+ * Nothing here fails.
  */
 #define QT_SIMD(name) name##_avx2
 #include "quant/quant_x86_int.h"
@@ -18,39 +20,33 @@ static inline __m256 load8_bf16(const uint16_t *p)
     return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
 }
 
-static inline __m256 load8_f32(const float *p) { return _mm256_loadu_ps(p); }
-
-/* Body of the float dots: x loaded with LOAD, scalar tail with WIDEN. */
-#define QT_FLOAT_DOT(T, LOAD, WIDEN)                                                          \
-    const T *x = vx;                                                                          \
-    const float *y = vy;                                                                      \
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                               \
-    int64_t i = 0;                                                                            \
-    for (; i + 32 <= n; i += 32) {                                                            \
-        a0 = _mm256_fmadd_ps(LOAD(x + i), _mm256_loadu_ps(y + i), a0);                        \
-        a1 = _mm256_fmadd_ps(LOAD(x + i + 8), _mm256_loadu_ps(y + i + 8), a1);                \
-        a2 = _mm256_fmadd_ps(LOAD(x + i + 16), _mm256_loadu_ps(y + i + 16), a2);              \
-        a3 = _mm256_fmadd_ps(LOAD(x + i + 24), _mm256_loadu_ps(y + i + 24), a3);              \
-    }                                                                                         \
-    for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(LOAD(x + i), _mm256_loadu_ps(y + i), a0); \
-    float sum = hsum_ps256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));      \
-    for (; i < n; i++) sum += WIDEN(x[i]) * y[i];                                             \
-    *s = sum
-
-static inline float same(float v) { return v; }
-
 void qt_dot_f32_f32_avx2(int64_t n, float *s, const void *vx, const void *vy)
 {
-    QT_FLOAT_DOT(float, load8_f32, same);
+    const float *x = vx, *y = vy;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), a1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 16), _mm256_loadu_ps(y + i + 16), a2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24), _mm256_loadu_ps(y + i + 24), a3);
+    }
+    for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
+    float sum = hsum_ps256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    for (; i < n; i++) sum += x[i] * y[i];
+    *s = sum;
 }
 
 /* ---- tile kernels -----------------------------------------------------------
- * Up to 2 weight rows x 2 activation rows per instance (the 16 ymm registers
- * hold their accumulators), each weight block loaded and prepared once per
- * instance and each activation block once per instance; a tile call of up
- * to QT_TILE x QT_TILE is covered by such instances. Every output keeps the
- * accumulators of quant_x86_int.h's vec_dot and sees the same operations in
- * the same order, so a tile and vec_dot agree bit for bit. */
+ * Each kernel is written once for an NR x NT tile (NR weight rows, NT
+ * activation rows, compile-time constants after inlining) and instantiated
+ * for every shape up to its maximum (4 x 2, 2 x 4 or 2 x 2: the 16 ymm
+ * registers hold the accumulators); each weight block is loaded and
+ * unpacked once per instance, each activation block once per instance.
+ * Every output has its own accumulators and sees the same operations in the
+ * same order whatever the shape, and the vec_dot of the type is either the
+ * 1 x 1 instance or (Q4_K, Q6_K in quant_x86_int.h) does the same integer
+ * work and float steps, so a tile and vec_dot agree bit for bit. */
 
 #define ALWAYS_INLINE __attribute__((always_inline)) inline
 #define UNROLL _Pragma("GCC unroll 4")
