@@ -25,7 +25,7 @@ trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; rm -rf "$T"' EXIT
 
 wait_ready() { # URL
     for _ in $(seq 1 1200); do
-        curl -s -o /dev/null "$1/health" && return 0
+        [ "$(curl -s -o /dev/null -w '%{http_code}' "$1/health")" = 200 ] && return 0
         sleep 0.1
     done
     echo "server at $1 did not start" >&2

@@ -63,27 +63,33 @@ static ALWAYS_INLINE void legacy_tile(int64_t n, float *s, size_t ss, const uint
         _mm256_setzero_ps();
     for (int64_t i = 0; i < n / QK8_0; i++) {
         __m256i qx[QT_TILE], ax[QT_TILE];
-        __m256 dx[QT_TILE];
+        uint16_t dh[4] = {0, 0, 0, 0}; /* the rows' scales, widened together */
         UNROLL for (int r = 0; r < NR; r++) {
             if (q5) {
                 const block_q5_0 *b = (const block_q5_0 *)(x + r * bx) + i;
                 qx[r] = _mm256_sub_epi8(q5_quants(b->qs, b->qh), _mm256_set1_epi8(16));
-                dx[r] = _mm256_set1_ps(fp16(b->d));
+                dh[r] = b->d;
             } else {
                 const block_q8_0 *b = (const block_q8_0 *)(x + r * bx) + i;
                 qx[r] = _mm256_loadu_si256((const __m256i *)b->qs);
-                dx[r] = _mm256_set1_ps(fp16(b->d));
+                dh[r] = b->d;
             }
             ax[r] = _mm256_sign_epi8(qx[r], qx[r]);
         }
+        const __m128 dx = _mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)dh));
         UNROLL for (int t = 0; t < NT; t++) {
             const block_q8_0 *c = (const block_q8_0 *)(y + t * by) + i;
             const __m256i qy = _mm256_loadu_si256((const __m256i *)c->qs);
-            const __m256 dy = _mm256_set1_ps(fp16(c->d));
+            /* lane r: row r's dx * dy; one row (decode) multiplies as scalars,
+             * which gives the same product with fewer steps */
+            const __m128 dxy = _mm_mul_ps(dx, _mm_set1_ps(fp16(c->d)));
+            const __m256 dxy2 = _mm256_set_m128(dxy, dxy);
             UNROLL for (int r = 0; r < NR; r++) {
                 /* = dot_s8s8(x, y) */
                 const __m256i p = dot_u8s8(_mm256_setzero_si256(), ax[r], _mm256_sign_epi8(qy, qx[r]));
-                acc[r][t] = _mm256_fmadd_ps(_mm256_mul_ps(dx[r], dy), _mm256_cvtepi32_ps(p), acc[r][t]);
+                const __m256 scale = NR == 1 ? _mm256_set1_ps(fp16(dh[0]) * fp16(c->d))
+                                             : _mm256_permutevar_ps(dxy2, _mm256_set1_epi32(r));
+                acc[r][t] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(p), acc[r][t]);
             }
         }
     }
