@@ -6,10 +6,15 @@
  * waiting thread leads: it runs the pending steps of everyone as one
  * glimp_batch_append, so the weights are read once per pass for all of
  * them, then wakes them. A pass starts when every member (a thread between
- * glimp_stepper_join and _leave) is waiting, or 2 ms after the oldest step
- * was submitted (a member still sampling, or busy elsewhere, joins the next
- * pass). Members come and go, so the batch changes from pass to pass. A
- * pass carries at most max_tokens tokens: single-token steps first, then
+ * glimp_stepper_join and _leave) is waiting, or a gather time (2 ms, or
+ * 1/16 of the last pass when that is longer) after the oldest step was
+ * submitted or the last pass ended, whichever is later (a member still
+ * sampling, or busy elsewhere, joins the next pass). Counting from the end
+ * of the last pass lets the members it carried sample and come back: counted
+ * from submission, the steps that arrived during a pass started the next one
+ * at once, and 8 streams settled into two groups taking turns, 4 tokens per
+ * pass (bench/NOTES.md, issue 14). Members come and go, so the batch changes
+ * from pass to pass. A pass carries at most max_tokens tokens: single-token steps first, then
  * prompt chunks in arrival order; glimp_stepper_sync cuts prompts into
  * chunks that fit next to every other member's token, so a long prompt
  * never stalls running streams. Results are those of each session alone
@@ -26,7 +31,8 @@
 #include "base/error.h"
 #include "model/session.h"
 
-#define GATHER_S 0.002
+#define GATHER_S 0.002   /* least wait for the other members' steps */
+#define GATHER_SHARE 16  /* or 1/16 of the last pass, when longer */
 
 typedef struct step step;
 struct step {
@@ -50,6 +56,8 @@ struct glimp_stepper {
     int n_pending;
     int members;              /* threads that will submit again */
     bool running;             /* a pass is running */
+    double last_end;          /* when the last pass ended (now_s) */
+    double last_len;          /* and how long it ran (s) */
     unsigned long long passes, steps;
 };
 
@@ -199,12 +207,15 @@ glimp_status glimp_stepper_append(glimp_stepper *b, glimp_session *sess, const i
     b->tail = &me;
     b->n_pending++;
     while (!me.done) {
-        double waited = b->head ? now_s() - b->head->t_submit : 0;
-        if (!b->running && b->head && (b->n_pending >= b->members || waited >= GATHER_S)) {
+        double since = b->head && b->head->t_submit > b->last_end ? b->head->t_submit : b->last_end;
+        double waited = b->head ? now_s() - since : 0;
+        double gather = b->last_len / GATHER_SHARE > GATHER_S ? b->last_len / GATHER_SHARE : GATHER_S;
+        if (!b->running && b->head && (b->n_pending >= b->members || waited >= gather)) {
             step **take = malloc((size_t)b->n_pending * sizeof *take);
             int k = take ? take_steps(b, take) : 0;
             b->running = true;
             pthread_mutex_unlock(&b->mu);
+            double t0 = now_s();
             bool one = take && run_pass(b, take, k);
             pthread_mutex_lock(&b->mu);
             for (int i = 0; i < k; i++) take[i]->done = true;
@@ -219,6 +230,8 @@ glimp_status glimp_stepper_append(glimp_stepper *b, glimp_session *sess, const i
             }
             free(take);
             b->running = false;
+            b->last_end = now_s();
+            b->last_len = b->last_end - t0;
             pthread_cond_broadcast(&b->cv);
             continue;
         }

@@ -217,7 +217,7 @@ static bool decode_loop(gen *g, glimp_sampler *smp)
         if (want_lp && glimp_probe_summary(logits, n_vocab, g->r->logprobs, &pr, &err) != GLIMP_OK)
             break;
         if (glimp_sampler_sample(smp, logits, n_vocab, &t, &err) != GLIMP_OK) break;
-        double lp = logits[t] - glimp_log_sum_exp(logits, n_vocab);
+        double lp = want_lp ? logits[t] - glimp_log_sum_exp(logits, n_vocab) : 0.0;
         g->n_gen++;
         char piece[256];
         bool eog = glimp_token_is_eog(tok, t);
