@@ -14,10 +14,10 @@
  * from submission, the steps that arrived during a pass started the next one
  * at once, and 8 streams settled into two groups taking turns, 4 tokens per
  * pass (bench/NOTES.md, issue 14). Members come and go, so the batch changes
- * from pass to pass. A pass carries at most max_tokens tokens: single-token steps first, then
- * prompt chunks in arrival order; glimp_stepper_sync cuts prompts into
- * chunks that fit next to every other member's token, so a long prompt
- * never stalls running streams. Results are those of each session alone
+ * from pass to pass. A pass carries at most max_tokens tokens: single-token
+ * steps first, then prompt chunks in arrival order; glimp_stepper_sync cuts
+ * prompts into chunks that fit next to every other member's token, so a
+ * long prompt never stalls running streams. Results are those of each session alone
  * (glimp_batch_append's guarantee).
  *
  * Failure: a step that cannot run (context full, bad token, out of memory)
