@@ -13,9 +13,7 @@ command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib/serve.bash"
 
-"$B" mkmodel -o "$T/m.gguf" --arch qwen3 --layers 4 --dim 256 --heads 4 --kv-heads 2 \
-    --head-dim 64 --ff 768 --type Q8_0 --vocab "$SRC/models/demo/slm.gguf" --ctx 4096 --quiet ||
-    fail "mkmodel"
+random_model "$T/m.gguf"
 start_server one -m "$T/m.gguf" --template raw --parallel 1 -t 1
 start_server four -m "$T/m.gguf" --template raw --parallel 4 --queue 4 --batch-tokens 64 -t 1
 

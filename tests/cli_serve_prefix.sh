@@ -15,9 +15,7 @@ command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib/serve.bash"
 
-"$B" mkmodel -o "$T/m.gguf" --arch qwen3 --layers 4 --dim 256 --heads 4 --kv-heads 2 \
-    --head-dim 64 --ff 768 --type Q8_0 --vocab "$SRC/models/demo/slm.gguf" --ctx 4096 --quiet ||
-    fail "mkmodel"
+random_model "$T/m.gguf"
 start_server one -m "$T/m.gguf" --template raw --parallel 1 -t 1
 start_server two -m "$T/m.gguf" --template raw --parallel 2 --queue 2 -t 1
 one="http://127.0.0.1:$PORT_one/v1/completions"

@@ -285,16 +285,15 @@ static ALWAYS_INLINE void bf16_tile(int64_t n, float *s, size_t ss, const uint8_
 }
 
 /* The tile entry of KERN: nr x nt (each 1..QT_TILE) in instances of up to
- * MR x MT (every shape a compile-time instance). */
+ * MR x MT (MR, MT: 2 or 4), every shape a compile-time instance; the
+ * branches for shapes beyond MR x MT fold away. */
 #define TILE_INSTANCE(KERN, R, T) KERN(n, s + t0 * ss + r0, ss, (const uint8_t *)vx + r0 * bx, bx, \
                                        (const uint8_t *)vy + t0 * by, by, R, T)
-#define TILE_TOKENS(KERN, R)                            \
-    switch (T) {                                        \
-    case 1: TILE_INSTANCE(KERN, R, 1); break;           \
-    case 2: TILE_INSTANCE(KERN, R, 2); break;           \
-    case 3: TILE_INSTANCE(KERN, R, 3); break;           \
-    default: TILE_INSTANCE(KERN, R, 4); break;          \
-    }
+#define TILE_TOKENS(KERN, R, MT)                                                                  \
+    if (T == 1) TILE_INSTANCE(KERN, R, 1);                                                        \
+    else if (T == 2 || MT == 2) TILE_INSTANCE(KERN, R, 2);                                        \
+    else if (T == 3) TILE_INSTANCE(KERN, R, 3);                                                   \
+    else TILE_INSTANCE(KERN, R, 4);
 #define DEFINE_TILE(TYPES, KERN, MR, MT)                                                          \
     void qt_tile_##TYPES##_avx2(int64_t n, float *s, size_t ss, const void *vx, size_t bx,        \
                                 const void *vy, size_t by, int nr, int nt)                        \
@@ -302,12 +301,10 @@ static ALWAYS_INLINE void bf16_tile(int64_t n, float *s, size_t ss, const uint8_
         for (int t0 = 0; t0 < nt; t0 += MT)                                                       \
             for (int r0 = 0; r0 < nr; r0 += MR) {                                                 \
                 const int R = nr - r0 < MR ? nr - r0 : MR, T = nt - t0 < MT ? nt - t0 : MT;       \
-                switch (R) {                                                                      \
-                case 1: TILE_TOKENS(KERN, 1) break;                                               \
-                case 2: TILE_TOKENS(KERN, 2) break;                                               \
-                case 3: TILE_TOKENS(KERN, 3) break;                                               \
-                default: TILE_TOKENS(KERN, 4) break;                                              \
-                }                                                                                 \
+                if (R == 1) { TILE_TOKENS(KERN, 1, MT) }                                          \
+                else if (R == 2 || MR == 2) { TILE_TOKENS(KERN, 2, MT) }                          \
+                else if (R == 3) { TILE_TOKENS(KERN, 3, MT) }                                     \
+                else { TILE_TOKENS(KERN, 4, MT) }                                                 \
             }                                                                                     \
     }
 /* A vec_dot that is KERN's 1 x 1 instance. */

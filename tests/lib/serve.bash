@@ -13,7 +13,9 @@
 #                          be equal
 #   passes_shared URL      /metrics at URL must show batch passes that carried several steps;
 #                          sets BATCH_SHARING to "STEPS steps in PASSES passes"
-# Needs B (the glimp binary).
+#   random_model FILE      mkmodel writes a random Q8_0 qwen3 model (4 layers x 256, demo
+#                          vocabulary, context 4096): generation runs to max_tokens
+# Needs B (the glimp binary) and, for random_model, SRC (the source tree).
 T=$(mktemp -d)
 PIDS=()
 cleanup() {
@@ -75,4 +77,10 @@ passes_shared() {
     [ -n "$passes" ] && [ "$steps" -gt "$passes" ] ||
         fail "no pass carried several steps: passes '$passes', steps '$steps'"
     BATCH_SHARING="$steps steps in $passes passes"
+}
+
+random_model() {
+    "$B" mkmodel -o "$1" --arch qwen3 --layers 4 --dim 256 --heads 4 --kv-heads 2 --head-dim 64 \
+        --ff 768 --type Q8_0 --vocab "$SRC/models/demo/slm.gguf" --ctx 4096 --quiet ||
+        fail "mkmodel"
 }
