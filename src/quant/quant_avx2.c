@@ -226,6 +226,24 @@ static ALWAYS_INLINE void q6_K_tile(int64_t n, float *s, size_t ss, const uint8_
  * exactly: two accumulator chains per output over 8-element steps (even
  * steps, and a last odd one, into chain 0), then a scalar tail; each
  * weight step is widened once per instance. */
+
+/* The 8-element step at i of an NR x NT instance into one chain. */
+static ALWAYS_INLINE void half_step(__m256 acc[QT_TILE][QT_TILE], const uint8_t *x, size_t bx,
+                                    const uint8_t *y, size_t by, int64_t i, const int NR,
+                                    const int NT, const bool bf16)
+{
+    __m256 wx[QT_TILE];
+    UNROLL for (int r = 0; r < NR; r++) {
+        const uint16_t *xr = (const uint16_t *)(x + r * bx) + i;
+        wx[r] = bf16 ? load8_bf16(xr) : load8_f16(xr);
+    }
+    UNROLL for (int t = 0; t < NT; t++) {
+        const __m256 wy = bf16 ? load8_bf16((const uint16_t *)(y + t * by) + i)
+                               : _mm256_loadu_ps((const float *)(y + t * by) + i);
+        UNROLL for (int r = 0; r < NR; r++) acc[r][t] = _mm256_fmadd_ps(wx[r], wy, acc[r][t]);
+    }
+}
+
 static ALWAYS_INLINE void half_tile(int64_t n, float *s, size_t ss, const uint8_t *x, size_t bx,
                                     const uint8_t *y, size_t by, const int NR, const int NT,
                                     const bool bf16)
@@ -235,31 +253,11 @@ static ALWAYS_INLINE void half_tile(int64_t n, float *s, size_t ss, const uint8_
         UNROLL for (int t = 0; t < NT; t++) acc[c][r][t] = _mm256_setzero_ps();
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        UNROLL for (int c = 0; c < 2; c++) {
-            __m256 wx[QT_TILE];
-            UNROLL for (int r = 0; r < NR; r++) {
-                const uint16_t *xr = (const uint16_t *)(x + r * bx) + i + 8 * c;
-                wx[r] = bf16 ? load8_bf16(xr) : load8_f16(xr);
-            }
-            UNROLL for (int t = 0; t < NT; t++) {
-                const __m256 wy = bf16 ? load8_bf16((const uint16_t *)(y + t * by) + i + 8 * c)
-                                       : _mm256_loadu_ps((const float *)(y + t * by) + i + 8 * c);
-                UNROLL for (int r = 0; r < NR; r++) acc[c][r][t] = _mm256_fmadd_ps(wx[r], wy, acc[c][r][t]);
-            }
-        }
+        half_step(acc[0], x, bx, y, by, i, NR, NT, bf16);
+        half_step(acc[1], x, bx, y, by, i + 8, NR, NT, bf16);
     }
-    const bool step = i + 8 <= n;
-    if (step) {
-        __m256 wx[QT_TILE];
-        UNROLL for (int r = 0; r < NR; r++) {
-            const uint16_t *xr = (const uint16_t *)(x + r * bx) + i;
-            wx[r] = bf16 ? load8_bf16(xr) : load8_f16(xr);
-        }
-        UNROLL for (int t = 0; t < NT; t++) {
-            const __m256 wy = bf16 ? load8_bf16((const uint16_t *)(y + t * by) + i)
-                                   : _mm256_loadu_ps((const float *)(y + t * by) + i);
-            UNROLL for (int r = 0; r < NR; r++) acc[0][r][t] = _mm256_fmadd_ps(wx[r], wy, acc[0][r][t]);
-        }
+    if (i + 8 <= n) {
+        half_step(acc[0], x, bx, y, by, i, NR, NT, bf16);
         i += 8;
     }
     UNROLL for (int r = 0; r < NR; r++) UNROLL for (int t = 0; t < NT; t++) {
