@@ -90,6 +90,37 @@ static void test_greedy_and_seed(void)
     glimp_sampler_free(c);
 }
 
+/* glimp_argmax against a plain scan (NaN as -inf, the lowest id wins ties)
+ * on every length 1..40 (the vectorised lanes and the tail) with the maximum
+ * placed at each position, twice (a tie), and on all-NaN / all -inf rows. */
+static void test_argmax_shapes(void)
+{
+    float l[40];
+    int bad = 0;
+    for (int n = 1; n <= 40 && !bad; n++)
+        for (int at = 0; at < n && !bad; at++)
+            for (int tie = 0; tie < 2 && !bad; tie++) {
+                for (int i = 0; i < n; i++)
+                    l[i] = i % 7 == 3 ? NAN : i % 5 == 1 ? -INFINITY : (float)((i * 13) % 11);
+                l[at] = 20.0f;
+                if (tie) l[n - 1] = 20.0f;
+                int32_t want = 0;
+                for (int i = 1; i < n; i++) {
+                    const float a = l[i] == l[i] ? l[i] : -INFINITY;
+                    const float b = l[want] == l[want] ? l[want] : -INFINITY;
+                    if (a > b) want = i;
+                }
+                bad = glimp_argmax(l, (size_t)n) != want;
+                CHECK(!bad, "argmax n=%d max at %d tie %d: got %d want %d", n, at, tie,
+                      glimp_argmax(l, (size_t)n), want);
+            }
+    for (int i = 0; i < 40; i++) l[i] = NAN;
+    CHECK(glimp_argmax(l, 40) == 0, "argmax of all-NaN logits is 0");
+    for (int i = 0; i < 40; i++) l[i] = -INFINITY;
+    l[0] = NAN;
+    CHECK(glimp_argmax(l, 40) == 0, "argmax of NaN and -inf logits is 0");
+}
+
 static void test_filters(void)
 {
     /* p = 0.40 0.25 0.15 0.10 0.06 0.04 */
@@ -235,6 +266,7 @@ static void test_errors(void)
 int main(void)
 {
     test_greedy_and_seed();
+    test_argmax_shapes();
     test_filters();
     test_entropy();
     test_errors();

@@ -80,8 +80,12 @@ glimp_stepper *glimp_stepper_create(const glimp_model *model, size_t max_tokens,
         free(b);
         return NULL;
     }
+    pthread_condattr_t ca; /* deadlines on the clock of now_s() */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&b->mu, NULL);
-    pthread_cond_init(&b->cv, NULL);
+    pthread_cond_init(&b->cv, &ca);
+    pthread_condattr_destroy(&ca);
     b->model = model;
     b->max_tokens = max_tokens;
     return b;
@@ -235,12 +239,20 @@ glimp_status glimp_stepper_append(glimp_stepper *b, glimp_session *sess, const i
             pthread_cond_broadcast(&b->cv);
             continue;
         }
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 500000; /* re-check the gather deadline every 0.5 ms */
-        ts.tv_sec += ts.tv_nsec / 1000000000L;
-        ts.tv_nsec %= 1000000000L;
-        pthread_cond_timedwait(&b->cv, &b->mu, &ts);
+        /* Woken by a pass's end or a member leaving; a member's submission
+         * is checked by the submitter itself. Only the gather deadline needs
+         * a clock, and not while a pass runs: timed polls of every waiting
+         * member during passes took the pass's threads' cores (serve at 16
+         * slots, bench/NOTES.md, issue 14). */
+        if (b->running || !b->head) {
+            pthread_cond_wait(&b->cv, &b->mu);
+        } else {
+            const double deadline = since + gather;
+            struct timespec ts = {.tv_sec = (time_t)deadline};
+            ts.tv_nsec = (long)((deadline - (double)ts.tv_sec) * 1e9);
+            if (ts.tv_nsec >= 1000000000L) ts.tv_nsec = 999999999L;
+            pthread_cond_timedwait(&b->cv, &b->mu, &ts);
+        }
     }
     pthread_mutex_unlock(&b->mu);
     if (me.st != GLIMP_OK && err) *err = me.err;
