@@ -1,8 +1,9 @@
 /* test_model_vecmath.c - the vectorised softmax and SwiGLU (src/model/
- * vecmath) against their scalar versions (libm expf): the AVX-512 exp
- * within 2 ulp of expf over the float range, results within a few ulp on
- * odd lengths (tails), exp's ends (0, subnormal, overflow to infinity, the
- * limits of silu) and NaN kept. Skips the AVX-512 part on CPUs without it. */
+ * vecmath, AVX2 and AVX-512) against their scalar versions (libm expf): the
+ * vector exp within a few ulp of exp in double over the float range,
+ * results within a few ulp on odd lengths (tails), exp's ends (0,
+ * subnormal, overflow to infinity, the limits of silu) and NaN kept. Each
+ * level is tested where the CPU runs it; skips when it runs neither. */
 /* test-links: model quant base */
 #include "base/cpu.h"
 #include "model/vecmath.h"
@@ -29,8 +30,15 @@ static double ulps(float a, float b)
     return d / (double)(nextafterf(m, INFINITY) - m);
 }
 
+/* One vector implementation of both functions. */
+typedef struct impl {
+    const char *name;
+    void (*softmax)(float *x, int64_t n, float scale);
+    void (*swiglu)(float *g, const float *u, int64_t n);
+} impl;
+
 /* SwiGLU on odd lengths against the scalar version, and at exp's ends. */
-static void test_swiglu(void)
+static void test_swiglu(const impl *im)
 {
     static const int64_t lens[] = {1, 15, 16, 17, 100, 4864};
     double worst = 0;
@@ -43,7 +51,7 @@ static void test_swiglu(void)
             u[i] = uniform(-3.0f, 3.0f);
         }
         vm_swiglu_scalar(g, u, n);
-        vm_swiglu_avx512(g2, u, n);
+        im->swiglu(g2, u, n);
         for (int64_t i = 0; i < n; i++) {
             const double e = ulps(g[i], g2[i]);
             if (e > worst) worst = e;
@@ -52,19 +60,20 @@ static void test_swiglu(void)
         free(g2);
         free(u);
     }
-    CHECK(worst <= 4, "swiglu: %g ulp from the scalar version", worst);
+    CHECK(worst <= 4, "%s swiglu: %g ulp from the scalar version", im->name, worst);
     /* the ends: silu(-200) = -0 or tiny, silu(200) = 200, NaN stays NaN */
     float g[5] = {-200.0f, 200.0f, NAN, -88.0f, 0.0f}, u[5] = {1, 1, 1, 1, 1};
-    vm_swiglu_avx512(g, u, 5);
+    im->swiglu(g, u, 5);
     bad_special += !(g[0] == 0.0f && g[1] == 200.0f && isnan(g[2]) && fabsf(g[3]) < 1e-30f &&
                      g[4] == 0.0f);
-    CHECK(bad_special == 0, "swiglu ends: %g %g %g %g %g", g[0], g[1], g[2], g[3], g[4]);
-    printf("swiglu: worst %.2f ulp\n", worst);
+    CHECK(bad_special == 0, "%s swiglu ends: %g %g %g %g %g", im->name, g[0], g[1], g[2], g[3],
+          g[4]);
+    printf("%s swiglu: worst %.2f ulp\n", im->name, worst);
 }
 
 /* exp over its range through softmax of two elements {x, 0} scaled by 1:
  * p0 = exp(x) / (exp(x) + 1) when x <= 0 (max 0). */
-static void test_softmax(void)
+static void test_softmax(const impl *im)
 {
     static const int64_t lens[] = {1, 2, 15, 16, 17, 333, 8192};
     double worst = 0;
@@ -73,7 +82,7 @@ static void test_softmax(void)
         float *a = malloc((size_t)n * 4), *b = malloc((size_t)n * 4);
         for (int64_t i = 0; i < n; i++) a[i] = b[i] = uniform(-30.0f, 30.0f);
         vm_softmax_scalar(a, n, 0.125f);
-        vm_softmax_avx512(b, n, 0.125f);
+        im->softmax(b, n, 0.125f);
         double sum = 0;
         for (int64_t i = 0; i < n; i++) {
             sum += b[i];
@@ -88,27 +97,43 @@ static void test_softmax(void)
         free(a);
         free(b);
     }
-    CHECK(worst <= 4, "softmax: %g ulp from the scalar version", worst);
+    CHECK(worst <= 4, "%s softmax: %g ulp from the scalar version", im->name, worst);
     /* exp of the whole useful range: x from -104 to 0 in softmax {x, 0} */
     double worst_exp = 0;
     for (float x = -87.0f; x <= 0.0f; x += 0.0137f) {
         float v[2] = {x, 0.0f};
-        vm_softmax_avx512(v, 2, 1.0f);
+        im->softmax(v, 2, 1.0f);
         const float want = (float)(exp((double)x) / (exp((double)x) + 1.0));
         const double e = ulps(v[0], want);
         if (e > worst_exp) worst_exp = e;
     }
-    CHECK(worst_exp <= 4, "exp through softmax: %g ulp from double", worst_exp);
-    printf("softmax: worst %.2f ulp (scalar), %.2f ulp (exp vs double)\n", worst, worst_exp);
+    CHECK(worst_exp <= 4, "%s exp through softmax: %g ulp from double", im->name, worst_exp);
+    printf("%s softmax: worst %.2f ulp (scalar), %.2f ulp (exp vs double)\n", im->name, worst,
+           worst_exp);
 }
 
 int main(void)
 {
-    if (!cpu_level_supported(CPU_LEVEL_AVX512)) {
-        printf("SKIP: no AVX-512 here, the scalar versions are the only ones\n");
+    static const struct {
+        cpu_level level;
+        impl im;
+    } levels[] = {
+        {CPU_LEVEL_AVX2, {"avx2", vm_softmax_avx2, vm_swiglu_avx2}},
+        {CPU_LEVEL_AVX512, {"avx512", vm_softmax_avx512, vm_swiglu_avx512}},
+    };
+    int ran = 0;
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+        if (!cpu_level_supported(levels[i].level)) {
+            printf("%s: not on this CPU\n", levels[i].im.name);
+            continue;
+        }
+        test_swiglu(&levels[i].im);
+        test_softmax(&levels[i].im);
+        ran++;
+    }
+    if (!ran) {
+        printf("SKIP: no vector level here, the scalar versions are the only ones\n");
         return 77;
     }
-    test_swiglu();
-    test_softmax();
     return test_finish();
 }

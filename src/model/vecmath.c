@@ -1,5 +1,5 @@
-/* vecmath.c - scalar softmax and SwiGLU, and the dispatch to the AVX-512
- * versions (see vecmath.h). */
+/* vecmath.c - scalar softmax and SwiGLU, and the dispatch to the AVX2 and
+ * AVX-512 versions (see vecmath.h). */
 #include "model/vecmath.h"
 #include "base/cpu.h"
 
@@ -36,6 +36,9 @@ static void pick(void)
     if (cpu_kernel_level() >= CPU_LEVEL_AVX512) {
         softmax_fn = vm_softmax_avx512;
         swiglu_fn = vm_swiglu_avx512;
+    } else if (cpu_kernel_level() >= CPU_LEVEL_AVX2) {
+        softmax_fn = vm_softmax_avx2;
+        swiglu_fn = vm_swiglu_avx2;
     }
 }
 
