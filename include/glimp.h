@@ -249,12 +249,17 @@ void glimp_stepper_leave(glimp_stepper *stepper);
  * GLIMP_ERR_ARG); errors are this session's alone, as for the session. */
 glimp_status glimp_stepper_append(glimp_stepper *stepper, glimp_session *s,
                                   const int32_t *tokens, size_t n, glimp_error *err);
+/* The same, keeping the logits of every position (glimp_session_append_all:
+ * a speculative verify pass batched with the other members' steps). */
+glimp_status glimp_stepper_append_all(glimp_stepper *stepper, glimp_session *s,
+                                      const int32_t *tokens, size_t n, glimp_error *err);
 /* glimp_session_sync through passes, the tokens after the kept prefix in
  * chunks that leave room for one token of every other member. */
 glimp_status glimp_stepper_sync(glimp_stepper *stepper, glimp_session *s, const int32_t *ids,
                                 size_t n, size_t *n_evaluated, glimp_error *err);
-/* The model it was created for. */
+/* The model it was created for, and the most tokens one pass carries. */
 const glimp_model *glimp_stepper_model(const glimp_stepper *stepper);
+size_t glimp_stepper_max_tokens(const glimp_stepper *stepper);
 /* Passes run as one batch so far, and the steps they carried. */
 void glimp_stepper_counts(glimp_stepper *stepper, unsigned long long *passes,
                           unsigned long long *steps);
@@ -708,8 +713,8 @@ typedef struct glimp_local_params {
     const glimp_tokenizer *tokenizer; /* required with model */
     /* Optional, a stepper of `model`: the backend's prefill and decoding
      * run through it (the backend joins it during each call), batched with
-     * the other backends' steps. Not used for speculation's verify passes
-     * or glimp_backend_score, which run on the session alone. */
+     * the other backends' steps, speculation's verify passes too. Not used
+     * by glimp_backend_score, which runs on the session alone. */
     glimp_stepper *stepper;
     glimp_kv_type kv_type;    /* KV cache type (default GLIMP_KV_F16) */
 } glimp_local_params;

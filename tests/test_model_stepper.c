@@ -3,9 +3,10 @@
  * Four threads, each driving its own session of one model through one
  * stepper (passes of at most 16 tokens, so the longer prompts go in
  * chunks): they sync prompts of different lengths and decode greedily, one
- * thread leaving early and one stepping without joining. Every session's
- * logits after every step must equal those of the same session alone (bit
- * for bit), whatever passes the steps shared. Then the refusals: a step
+ * thread leaving early and one stepping without joining, then each runs a
+ * verify step (glimp_stepper_append_all: logits at all of its 3 positions).
+ * Every session's logits after every step must equal those of the same
+ * session alone (bit for bit), whatever passes the steps shared. Then the refusals: a step
  * over max_tokens, a bad token id (the session unchanged), and a local
  * backend given a stepper of another model. Model: the demo LLM (in the
  * repository).
@@ -20,6 +21,7 @@
 #define N_THREADS 4
 #define N_STEPS 10
 #define PASS_TOKENS 16
+#define VERIFY 3 /* tokens of the last step, whose every position keeps logits */
 
 static const size_t prompt_len[N_THREADS] = {1, 9, 40, 70};
 
@@ -29,7 +31,8 @@ typedef struct worker {
     int q;
     bool member;
     int steps;              /* decoded steps (fewer for the one leaving early) */
-    float *rows;            /* (N_STEPS + 1, n_vocab) logits after each step */
+    float *rows;            /* (N_STEPS + 1 + VERIFY, n_vocab) logits after each step,
+                               then at each position of the verify step */
     size_t n_vocab;
     glimp_status status;
     glimp_error err;
@@ -75,6 +78,21 @@ static void *run(void *arg)
         st = w->st ? glimp_stepper_append(w->st, s, &next, 1, &err)
                    : glimp_session_decode(s, next, &err);
     }
+    if (st == GLIMP_OK) {
+        const int32_t g = argmax(glimp_session_logits(s), w->n_vocab);
+        const int32_t v[VERIFY] = {g, (int32_t)((g + 7) % w->n_vocab),
+                                   (int32_t)((g * 3 + 1) % w->n_vocab)};
+        st = w->st ? glimp_stepper_append_all(w->st, s, v, VERIFY, &err)
+                   : glimp_session_append_all(s, v, VERIFY, &err);
+        if (st == GLIMP_OK && glimp_session_n_logits(s) != VERIFY) {
+            st = GLIMP_ERR_ARG;
+            snprintf(err.msg, sizeof err.msg, "verify step kept %zu logit rows",
+                     glimp_session_n_logits(s));
+        }
+        for (int i = 0; st == GLIMP_OK && i < VERIFY; i++)
+            memcpy(w->rows + (size_t)(w->steps + 1 + i) * w->n_vocab,
+                   glimp_session_logits_at(s, (size_t)i), w->n_vocab * sizeof(float));
+    }
     if (w->member) glimp_stepper_leave(w->st);
     w->status = st;
     w->err = err;
@@ -89,7 +107,7 @@ static void run_all(worker *w, const glimp_model *m, glimp_stepper *st, size_t n
     for (int q = 0; q < N_THREADS; q++) {
         w[q] = (worker){.m = m, .st = st, .q = q, .member = st && q != 3,
                         .steps = q == 0 ? N_STEPS / 2 : N_STEPS, .n_vocab = n_vocab};
-        w[q].rows = calloc((size_t)(N_STEPS + 1) * n_vocab, sizeof *w[q].rows);
+        w[q].rows = calloc((size_t)(N_STEPS + 1 + VERIFY) * n_vocab, sizeof *w[q].rows);
         REQUIRE(w[q].rows, "oom");
         if (!st) run(&w[q]);
         else REQUIRE(pthread_create(&th[q], NULL, run, &w[q]) == 0, "pthread_create");
@@ -155,23 +173,24 @@ int main(void)
     run_all(alone, m, NULL, n_vocab);
     glimp_stepper *st = glimp_stepper_create(m, PASS_TOKENS, 2, &err);
     REQUIRE(st, "stepper: %s", err.msg);
-    CHECK(glimp_stepper_model(st) == m, "the stepper's model");
+    CHECK(glimp_stepper_model(st) == m && glimp_stepper_max_tokens(st) == PASS_TOKENS,
+          "the stepper's model and pass size");
     run_all(batched, m, st, n_vocab);
     for (int q = 0; q < N_THREADS; q++) {
         int differ = 0;
-        for (int t = 0; t <= alone[q].steps; t++)
+        for (int t = 0; t <= alone[q].steps + VERIFY; t++)
             if (memcmp(alone[q].rows + (size_t)t * n_vocab, batched[q].rows + (size_t)t * n_vocab,
                        n_vocab * sizeof(float)))
                 differ++;
         CHECK(differ == 0, "thread %d: %d of %d logit rows differ from the session alone", q,
-              differ, alone[q].steps + 1);
+              differ, alone[q].steps + 1 + VERIFY);
         free(alone[q].rows);
         free(batched[q].rows);
     }
     unsigned long long passes = 0, steps = 0;
     glimp_stepper_counts(st, &passes, &steps);
-    /* 1 + 1 + 3 + 5 prompt chunks, 5 + 3 x 10 tokens */
-    CHECK(steps == 45, "the passes carried %llu steps, not 45", steps);
+    /* 1 + 1 + 3 + 5 prompt chunks, 5 + 3 x 10 tokens, 4 verify steps */
+    CHECK(steps == 49, "the passes carried %llu steps, not 49", steps);
     printf("stepper: %llu steps in %llu passes\n", steps, passes);
     check_refusals(m, st, n_vocab, other);
     glimp_stepper_free(st);

@@ -17,7 +17,7 @@
  * Several backends can share one loaded model and tokenizer (each has its
  * own session), and a stepper of it: then prefill and decoding run in
  * passes batched with the other backends' calls (the backend is a member of
- * the stepper during probe and generate); speculation's verify passes and
+ * the stepper during probe and generate), speculation's verify passes too;
  * score's rows run on the session alone (and out of the stepper).
  *
  * Failure: model/tokenizer/template loading errors pass through from those
@@ -294,12 +294,10 @@ static glimp_status spec_rest(local *l, gen *g, const glimp_gen_params *p, int32
                       .keep_free = (size_t)p->keep_free,
                       .max_new = p->max_tokens - r->n_tokens,
                       .emit = spec_emit,
-                      .user = &sink};
+                      .user = &sink,
+                      .stepper = l->stepper};
     spec_stats stats = {0};
-    /* verify passes run on the session alone: out of the stepper meanwhile */
-    if (l->stepper) glimp_stepper_leave(l->stepper);
     st = spec_decode(l->sess, pending, &loop, &stats, err);
-    if (l->stepper) glimp_stepper_join(l->stepper);
     dr->free(dr);
     r->spec_drafted += stats.drafted;
     r->spec_accepted += stats.accepted;

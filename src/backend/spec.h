@@ -61,6 +61,9 @@ typedef struct spec_loop {
     int max_new;             /* tokens that may still be kept after the pending one */
     spec_emit_fn emit;
     void *user;
+    glimp_stepper *stepper;  /* optional, of the session's model: the passes run
+                                through it (the caller is a member), batched
+                                with other sessions' steps; NULL = alone */
 } spec_loop;
 
 typedef struct spec_stats {

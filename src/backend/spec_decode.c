@@ -6,7 +6,8 @@
  * guesses are checked in order (greedy: equal to the argmax; sampled: the
  * rejection rule of spec_verify.c) and kept while they pass; the first
  * failing position yields the target's own token instead, and when all pass
- * the last row yields one more. The KV cache is cut back to the kept tokens
+ * the last row yields one more (the pass runs through the loop's stepper
+ * when it has one, batched with other sessions). The KV cache is cut back to the kept tokens
  * (glimp_session_truncate only moves the end), and that one new token is the
  * next round's pending token. With nothing guessed a round is a plain decode.
  *
@@ -129,6 +130,8 @@ glimp_status spec_decode(glimp_session *s, int32_t pending, const spec_loop *L,
         long k = len, room = (long)n_ctx - (long)n - 1 - (long)L->keep_free;
         if (k > room) k = room;
         if (k > left - 1) k = left - 1;
+        if (L->stepper && k > (long)glimp_stepper_max_tokens(L->stepper) - 1)
+            k = (long)glimp_stepper_max_tokens(L->stepper) - 1;
         int got = 0;
         batch[0] = pending;
         if (k > 0 && backoff_draft(&bo)) {
@@ -141,7 +144,8 @@ glimp_status spec_decode(glimp_session *s, int32_t pending, const spec_loop *L,
                 break;
             }
         }
-        st = glimp_session_append_all(s, batch, (size_t)got + 1, err);
+        st = L->stepper ? glimp_stepper_append_all(L->stepper, s, batch, (size_t)got + 1, err)
+                        : glimp_session_append_all(s, batch, (size_t)got + 1, err);
         if (st != GLIMP_OK) break;
         stats->forwards++;
         stats->drafted += got;
@@ -183,7 +187,8 @@ glimp_status spec_decode(glimp_session *s, int32_t pending, const spec_loop *L,
         glimp_session_truncate(s, n + 1 + (size_t)kept, NULL);
         left--;
         if (st == GLIMP_OK && done && keep) {
-            st = glimp_session_decode(s, next, err);
+            st = L->stepper ? glimp_stepper_append(L->stepper, s, &next, 1, err)
+                            : glimp_session_decode(s, next, err);
             stats->forwards++;
         }
         if (done) break;

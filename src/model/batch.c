@@ -20,8 +20,9 @@ struct glimp_batch {
     glimp_session *carrier; /* scratch for max_tokens stacked rows, and the pool */
     size_t max_tokens;
     forward_seg *segs;      /* (segs_cap) */
-    float *logits;          /* (segs_cap, n_vocab) */
     int segs_cap;
+    float *logits;          /* (logits_cap, n_vocab) */
+    size_t logits_cap;
 };
 
 glimp_batch *glimp_batch_create(const glimp_model *model, size_t max_tokens, int n_threads,
@@ -96,9 +97,44 @@ static glimp_status check(const glimp_batch *b, glimp_session *const *sessions,
     return GLIMP_OK;
 }
 
-glimp_status glimp_batch_append(glimp_batch *b, glimp_session *const *sessions,
-                                const int32_t *const *tokens, const size_t *n, int n_seqs,
-                                glimp_error *err)
+/* Makes room for n_seqs segments and `rows` logit rows in the batch, and
+ * for the logit rows each session keeps (all[i]: n[i], else 1), so nothing
+ * fails once the pass runs. */
+static glimp_status reserve(glimp_batch *b, glimp_session *const *sessions, const size_t *n,
+                            const bool *all, int n_seqs, size_t rows, glimp_error *err)
+{
+    const size_t n_vocab = (size_t)b->carrier->model->hp.n_vocab;
+    if (n_seqs > b->segs_cap) {
+        forward_seg *segs = realloc(b->segs, (size_t)n_seqs * sizeof *segs);
+        if (!segs)
+            return glimp_error_set(err, GLIMP_ERR_NOMEM, "batch of %d: out of memory", n_seqs);
+        b->segs = segs;
+        b->segs_cap = n_seqs;
+    }
+    if (rows > b->logits_cap) {
+        float *logits = realloc(b->logits, rows * n_vocab * sizeof *logits);
+        if (!logits)
+            return glimp_error_set(err, GLIMP_ERR_NOMEM, "batch of %d: out of memory", n_seqs);
+        b->logits = logits;
+        b->logits_cap = rows;
+    }
+    for (int i = 0; i < n_seqs && all; i++) {
+        glimp_session *s = sessions[i];
+        if (!all[i] || (int64_t)n[i] <= s->logits_cap) continue;
+        float *l = malloc(n[i] * n_vocab * sizeof *l);
+        if (!l)
+            return glimp_error_set(err, GLIMP_ERR_NOMEM, "logits for %zu positions: out of "
+                                   "memory", n[i]);
+        free(s->logits);
+        s->logits = l;
+        s->logits_cap = (int64_t)n[i];
+    }
+    return GLIMP_OK;
+}
+
+glimp_status batch_append_rows(glimp_batch *b, glimp_session *const *sessions,
+                               const int32_t *const *tokens, const size_t *n, const bool *all,
+                               int n_seqs, glimp_error *err)
 {
     if (!b || !sessions || !tokens || !n || n_seqs < 0)
         return glimp_error_set(err, GLIMP_ERR_ARG, "batch append: NULL argument");
@@ -106,25 +142,29 @@ glimp_status glimp_batch_append(glimp_batch *b, glimp_session *const *sessions,
     glimp_status st = check(b, sessions, tokens, n, n_seqs, err);
     if (st != GLIMP_OK) return st;
     const size_t n_vocab = (size_t)b->carrier->model->hp.n_vocab;
-    if (n_seqs > b->segs_cap) {
-        forward_seg *segs = realloc(b->segs, (size_t)n_seqs * sizeof *segs);
-        if (segs) b->segs = segs;
-        float *logits = segs ? realloc(b->logits, (size_t)n_seqs * n_vocab * sizeof *logits) : NULL;
-        if (!logits)
-            return glimp_error_set(err, GLIMP_ERR_NOMEM, "batch of %d: out of memory", n_seqs);
-        b->logits = logits;
-        b->segs_cap = n_seqs;
-    }
+    size_t rows = 0;
+    for (int i = 0; i < n_seqs; i++) rows += all && all[i] ? n[i] : 1;
+    if ((st = reserve(b, sessions, n, all, n_seqs, rows, err)) != GLIMP_OK) return st;
     for (int i = 0; i < n_seqs; i++)
-        b->segs[i] = (forward_seg){.s = sessions[i], .tokens = tokens[i],
-                                   .n = (int64_t)n[i], .out_rows = 1};
+        b->segs[i] = (forward_seg){.s = sessions[i], .tokens = tokens[i], .n = (int64_t)n[i],
+                                   .out_rows = all && all[i] ? (int64_t)n[i] : 1};
     forward_segments(b->carrier, b->segs, n_seqs, b->logits);
+    const float *row = b->logits;
     for (int i = 0; i < n_seqs; i++) {
         glimp_session *s = sessions[i];
-        memcpy(s->logits, b->logits + (size_t)i * n_vocab, n_vocab * sizeof *b->logits);
-        s->n_logits = 1;
+        const int64_t out = b->segs[i].out_rows;
+        memcpy(s->logits, row, (size_t)out * n_vocab * sizeof *row);
+        row += (size_t)out * n_vocab;
+        s->n_logits = out;
         memcpy(s->tokens + s->n_tokens, tokens[i], n[i] * sizeof *tokens[i]);
         s->n_tokens += (int64_t)n[i];
     }
     return GLIMP_OK;
+}
+
+glimp_status glimp_batch_append(glimp_batch *b, glimp_session *const *sessions,
+                                const int32_t *const *tokens, const size_t *n, int n_seqs,
+                                glimp_error *err)
+{
+    return batch_append_rows(b, sessions, tokens, n, NULL, n_seqs, err);
 }

@@ -68,6 +68,13 @@ typedef struct forward_seg {
  * Does not update n_tokens. */
 void forward_segments(glimp_session *c, const forward_seg *segs, int n_segs, float *logits);
 
+/* glimp_batch_append, where sequence i keeps the logits of every one of its
+ * positions when all[i] (glimp_session_logits_at, as after
+ * glimp_session_append_all), else of its last; all may be NULL (none). */
+glimp_status batch_append_rows(glimp_batch *b, glimp_session *const *sessions,
+                               const int32_t *const *tokens, const size_t *n, const bool *all,
+                               int n_seqs, glimp_error *err);
+
 /* One output of a matmul: y (n, w->rows, row stride y_stride) = x W^T (+ b),
  * or y += x W^T when accumulate. */
 typedef struct matmul_out {

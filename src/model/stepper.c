@@ -39,6 +39,7 @@ struct step {
     glimp_session *sess;
     const int32_t *tokens;
     size_t n;
+    bool all;                 /* keep the logits of every position */
     double t_submit;
     bool done;
     glimp_status st;
@@ -117,6 +118,8 @@ void glimp_stepper_leave(glimp_stepper *b)
 
 const glimp_model *glimp_stepper_model(const glimp_stepper *b) { return b->model; }
 
+size_t glimp_stepper_max_tokens(const glimp_stepper *b) { return b->max_tokens; }
+
 void glimp_stepper_counts(glimp_stepper *b, unsigned long long *passes,
                           unsigned long long *steps)
 {
@@ -172,31 +175,35 @@ static bool run_pass(glimp_stepper *b, step **take, int k)
     glimp_session **sess = malloc((size_t)k * sizeof *sess);
     const int32_t **tok = malloc((size_t)k * sizeof *tok);
     size_t *n = malloc((size_t)k * sizeof *n);
+    bool *all = malloc((size_t)k * sizeof *all);
     glimp_error err = {0};
     glimp_status st = GLIMP_ERR_NOMEM;
-    if (sess && tok && n) {
+    if (sess && tok && n && all) {
         for (int i = 0; i < k; i++) {
             sess[i] = take[i]->sess;
             tok[i] = take[i]->tokens;
             n[i] = take[i]->n;
+            all[i] = take[i]->all;
         }
-        st = glimp_batch_append(b->batch, sess, tok, n, k, &err);
+        st = batch_append_rows(b->batch, sess, tok, n, all, k, &err);
     }
     for (int i = 0; i < k; i++) {
-        take[i]->st = st;
+        step *t = take[i];
+        t->st = st;
         /* refused as a whole: each step alone, so only a bad one fails */
         if (st != GLIMP_OK)
-            take[i]->st = glimp_session_append(take[i]->sess, take[i]->tokens, take[i]->n,
-                                               &take[i]->err);
+            t->st = t->all ? glimp_session_append_all(t->sess, t->tokens, t->n, &t->err)
+                           : glimp_session_append(t->sess, t->tokens, t->n, &t->err);
     }
     free(sess);
     free(tok);
     free(n);
+    free(all);
     return st == GLIMP_OK;
 }
 
-glimp_status glimp_stepper_append(glimp_stepper *b, glimp_session *sess, const int32_t *tokens,
-                                  size_t n, glimp_error *err)
+static glimp_status stepper_append(glimp_stepper *b, glimp_session *sess, const int32_t *tokens,
+                                   size_t n, bool all, glimp_error *err)
 {
     if (!b || !sess || !tokens)
         return glimp_error_set(err, GLIMP_ERR_ARG, "stepper append: NULL argument");
@@ -204,7 +211,7 @@ glimp_status glimp_stepper_append(glimp_stepper *b, glimp_session *sess, const i
     if (n > b->max_tokens)
         return glimp_error_set(err, GLIMP_ERR_ARG, "stepper: a step of %zu tokens exceeds the "
                                "%zu of a pass", n, b->max_tokens);
-    step me = {.sess = sess, .tokens = tokens, .n = n, .t_submit = now_s()};
+    step me = {.sess = sess, .tokens = tokens, .n = n, .all = all, .t_submit = now_s()};
     pthread_mutex_lock(&b->mu);
     if (b->tail) b->tail->next = &me;
     else b->head = &me;
@@ -257,6 +264,18 @@ glimp_status glimp_stepper_append(glimp_stepper *b, glimp_session *sess, const i
     pthread_mutex_unlock(&b->mu);
     if (me.st != GLIMP_OK && err) *err = me.err;
     return me.st;
+}
+
+glimp_status glimp_stepper_append(glimp_stepper *b, glimp_session *sess, const int32_t *tokens,
+                                  size_t n, glimp_error *err)
+{
+    return stepper_append(b, sess, tokens, n, false, err);
+}
+
+glimp_status glimp_stepper_append_all(glimp_stepper *b, glimp_session *sess,
+                                      const int32_t *tokens, size_t n, glimp_error *err)
+{
+    return stepper_append(b, sess, tokens, n, true, err);
 }
 
 glimp_status glimp_stepper_sync(glimp_stepper *b, glimp_session *sess, const int32_t *ids,

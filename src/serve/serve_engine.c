@@ -13,7 +13,12 @@
  * client of this server sees what an in-process run sees. Each token can
  * carry its top-K log-probabilities (legacy completions shape). With
  * several slots, prompt chunks and tokens run through the stepper, in one
- * forward pass with the other slots' steps (same results as alone).
+ * forward pass with the other slots' steps (same results as alone). With
+ * speculation (router.spec ngram), the tokens after the first come from
+ * spec_decode: prompt-lookup drafts verified in one pass (through the
+ * stepper too), the greedy answer unchanged, a sampled one drawn from the
+ * same distribution by rejection sampling (so with other draws than
+ * without speculation for the same seed).
  *
  * Failure: a prompt longer than the context is a 400
  * (context_length_exceeded); model errors are a 500, or an error event when
@@ -21,6 +26,9 @@
  */
 #include "serve/serve_impl.h"
 
+#include "backend/spec.h"
+#include "base/error.h"
+#include "backend/spec_drafter.h"
 #include "backend/stop_match.h"
 #include "text/utf8.h"
 
@@ -40,6 +48,7 @@ typedef struct gen {
     stop_match match;
     int n_prompt, n_cached, n_gen;
     const char *finish;      /* "stop" / "length" */
+    bool gone;               /* the client went away mid-stream */
     cJSON *lp_tokens, *lp_values, *lp_tops, *lp_offsets; /* whole answer (not streamed) */
     size_t text_pos;         /* bytes of raw pieces so far (text_offset) */
 } gen;
@@ -200,55 +209,114 @@ static int32_t *prompt_tokens(gen *g, int *n_ids, glimp_error *err)
                                 err);
 }
 
-/* The sampling loop; false when it failed (already answered). */
+/* Adds token t, drawn after `logits`, to the answer: its logprobs, the stop
+ * strings, the streamed text. *done: the answer ends with it (end of
+ * generation or a stop string: finish "stop"; max_tokens). GLIMP_OK, or
+ * GLIMP_ERR_CANCELLED when the client went away (g->gone), or an error. */
+static glimp_status take_token(gen *g, int32_t t, const float *logits, bool *done,
+                               glimp_error *err)
+{
+    const glimp_tokenizer *tok = g->s->tok;
+    const size_t n_vocab = glimp_session_n_vocab(g->slot->sess);
+    const bool want_lp = !g->chat && g->r->logprobs > 0;
+    glimp_probe pr = {0};
+    glimp_status st;
+    if (want_lp &&
+        (st = glimp_probe_summary(logits, n_vocab, g->r->logprobs, &pr, err)) != GLIMP_OK)
+        return st;
+    double lp = want_lp ? logits[t] - glimp_log_sum_exp(logits, n_vocab) : 0.0;
+    g->n_gen++;
+    char piece[256];
+    bool eog = glimp_token_is_eog(tok, t);
+    int n = eog ? 0 : piece_of(tok, t, piece, sizeof piece);
+    if (eog) piece[0] = '\0';
+    size_t before = g->match.emitted;
+    if ((st = stop_match_push(&g->match, piece, (size_t)n, err)) != GLIMP_OK) return st;
+    *done = eog || g->match.hit >= 0 || g->n_gen >= g->r->max_tokens;
+    size_t fin = stop_match_final_len(&g->match, *done);
+    if (!*done) fin -= text_utf8_incomplete_tail(g->match.text, fin);
+    if (fin < before) fin = before;
+    g->match.emitted = fin;
+    if (g->j->stream) {
+        if (!stream_token(g, g->match.text + before, fin - before, piece, lp, &pr)) {
+            g->gone = true;
+            return glimp_error_set(err, GLIMP_ERR_CANCELLED, "the client went away");
+        }
+    } else if (want_lp) {
+        add_token_logprobs(g, g->lp_tokens, g->lp_values, g->lp_tops, g->lp_offsets, piece, lp,
+                           &pr);
+    }
+    g->text_pos += (size_t)n;
+    if (eog || g->match.hit >= 0) g->finish = "stop";
+    return GLIMP_OK;
+}
+
+/* What spec_decode hands each kept token to. */
+static glimp_status spec_emit(void *user, int32_t t, const float *logits, bool *done, bool *keep,
+                              glimp_error *err)
+{
+    gen *g = user;
+    if (job_cancelled(g->j)) {
+        g->gone = true;
+        return glimp_error_set(err, GLIMP_ERR_CANCELLED, "cancelled");
+    }
+    *keep = !glimp_token_is_eog(g->s->tok, t);
+    return take_token(g, t, logits, done, err);
+}
+
+/* The tokens after `pending` (taken, not yet in the session) by speculative
+ * decoding: ngram drafts, the passes through the slots' stepper if any. */
+static glimp_status spec_rest(gen *g, int32_t pending, glimp_error *err)
+{
+    const glimp_router_params *rp = &g->s->p.router;
+    spec_drafter *dr = spec_ngram_create(err);
+    if (!dr) return err->status;
+    int draft_len = rp->draft_max;
+    spec_loop loop = {.drafter = dr,
+                      .sampling = {g->r->temperature, g->r->top_p},
+                      .seed = (uint64_t)g->r->seed ^ 0x5bd1e995u,
+                      .draft_min = rp->draft_min,
+                      .draft_max = rp->draft_max,
+                      .draft_len = &draft_len,
+                      .max_new = g->r->max_tokens - g->n_gen,
+                      .emit = spec_emit,
+                      .user = g,
+                      .stepper = g->s->stepper[0]};
+    spec_stats stats = {0};
+    glimp_status st = spec_decode(g->slot->sess, pending, &loop, &stats, err);
+    dr->free(dr);
+    metrics_spec(&g->s->metrics, stats.drafted, stats.accepted);
+    return st;
+}
+
+/* The sampling loop; false when it failed (already answered) or the client
+ * left. */
 static bool decode_loop(gen *g, glimp_sampler *smp)
 {
     glimp_session *sess = g->slot->sess;
-    const glimp_tokenizer *tok = g->s->tok;
     size_t n_vocab = glimp_session_n_vocab(sess);
     glimp_error err = {0};
-    bool want_lp = !g->chat && g->r->logprobs > 0;
+    glimp_status st = GLIMP_OK;
     g->finish = "length";
     while (g->n_gen < g->r->max_tokens) {
         if (job_cancelled(g->j)) return false;
         const float *logits = glimp_session_logits(sess);
-        glimp_probe pr = {0};
         int32_t t;
-        if (want_lp && glimp_probe_summary(logits, n_vocab, g->r->logprobs, &pr, &err) != GLIMP_OK)
+        bool done = false;
+        if ((st = glimp_sampler_sample(smp, logits, n_vocab, &t, &err)) != GLIMP_OK ||
+            (st = take_token(g, t, logits, &done, &err)) != GLIMP_OK)
             break;
-        if (glimp_sampler_sample(smp, logits, n_vocab, &t, &err) != GLIMP_OK) break;
-        double lp = want_lp ? logits[t] - glimp_log_sum_exp(logits, n_vocab) : 0.0;
-        g->n_gen++;
-        char piece[256];
-        bool eog = glimp_token_is_eog(tok, t);
-        int n = eog ? 0 : piece_of(tok, t, piece, sizeof piece);
-        if (eog) piece[0] = '\0';
-        size_t before = g->match.emitted;
-        if (stop_match_push(&g->match, piece, (size_t)n, &err) != GLIMP_OK) break;
-        bool done = eog || g->match.hit >= 0 || g->n_gen >= g->r->max_tokens;
-        size_t fin = stop_match_final_len(&g->match, done);
-        if (!done) fin -= text_utf8_incomplete_tail(g->match.text, fin);
-        if (fin < before) fin = before;
-        g->match.emitted = fin;
-        if (g->j->stream) {
-            if (!stream_token(g, g->match.text + before, fin - before, piece, lp, &pr)) return false;
-        } else if (want_lp) {
-            add_token_logprobs(g, g->lp_tokens, g->lp_values, g->lp_tops, g->lp_offsets, piece,
-                               lp, &pr);
+        if (done || glimp_session_n_tokens(sess) >= glimp_session_n_ctx(sess)) return true;
+        if (g->s->p.router.spec == GLIMP_SPEC_NGRAM) {
+            if ((st = spec_rest(g, t, &err)) == GLIMP_OK) return true;
+            break;
         }
-        g->text_pos += (size_t)n;
-        if (eog || g->match.hit >= 0) {
-            g->finish = "stop";
-            return true;
-        }
-        if (g->n_gen >= g->r->max_tokens) return true;
-        if (glimp_session_n_tokens(sess) >= glimp_session_n_ctx(sess)) return true;
-        glimp_status st = g->s->stepper[0]
-                              ? glimp_stepper_append(g->s->stepper[0], sess, &t, 1, &err)
+        st = g->s->stepper[0] ? glimp_stepper_append(g->s->stepper[0], sess, &t, 1, &err)
                               : glimp_session_decode(sess, t, &err);
         if (st != GLIMP_OK) break;
     }
-    if (g->n_gen >= g->r->max_tokens && !err.status) return true;
+    if (g->gone || job_cancelled(g->j)) return false;
+    if (g->n_gen >= g->r->max_tokens && st == GLIMP_OK) return true;
     fail(g, 500, "server_error", NULL, err.msg[0] ? err.msg : "generation failed");
     return false;
 }

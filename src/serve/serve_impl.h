@@ -40,6 +40,7 @@ typedef struct serve_metrics {
     unsigned long long tokens[2];     /* generated, by glimp_role (single model: SLM slot) */
     unsigned long long prompt_tokens, prefill_tokens;
     unsigned long long prefix_copied; /* prompt tokens copied from another slot */
+    unsigned long long spec_drafted, spec_accepted; /* speculation's draft tokens */
     unsigned long long steps[2];      /* routed: steps by glimp_role */
     unsigned long long latency[METRIC_N_BUCKETS]; /* cumulative counts per bucket */
     unsigned long long latency_count;
@@ -52,6 +53,7 @@ void metrics_request(serve_metrics *m, serve_endpoint ep, int status, double sec
 void metrics_tokens(serve_metrics *m, glimp_role role, int generated, int prompt, int prefill);
 void metrics_steps(serve_metrics *m, const int steps_by[2]);
 void metrics_prefix_copied(serve_metrics *m, size_t n);
+void metrics_spec(serve_metrics *m, int drafted, int accepted);
 /* Prometheus text exposition (malloc'd). `model`: the served model id that
  * labels the token counters in single-model mode; NULL for the routed pair
  * (labels "slm" and "llm"). batch_passes / batch_steps: the steppers' counts

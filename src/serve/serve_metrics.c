@@ -71,6 +71,14 @@ void metrics_prefix_copied(serve_metrics *m, size_t n)
     pthread_mutex_unlock(&m->mu);
 }
 
+void metrics_spec(serve_metrics *m, int drafted, int accepted)
+{
+    pthread_mutex_lock(&m->mu);
+    m->spec_drafted += (unsigned long long)drafted;
+    m->spec_accepted += (unsigned long long)accepted;
+    pthread_mutex_unlock(&m->mu);
+}
+
 typedef struct out {
     char *s;
     size_t len, cap;
@@ -158,6 +166,14 @@ char *metrics_render(serve_metrics *m, const char *model, int active, int queued
                 "# TYPE glimp_prefix_copied_tokens_total counter\n"
                 "glimp_prefix_copied_tokens_total %llu\n",
             m->prefix_copied);
+    if (m->spec_drafted)
+        put(&o, "# HELP glimp_spec_drafted_tokens_total Tokens speculative decoding drafted.\n"
+                "# TYPE glimp_spec_drafted_tokens_total counter\n"
+                "glimp_spec_drafted_tokens_total %llu\n"
+                "# HELP glimp_spec_accepted_tokens_total Of those, tokens the model kept.\n"
+                "# TYPE glimp_spec_accepted_tokens_total counter\n"
+                "glimp_spec_accepted_tokens_total %llu\n",
+            m->spec_drafted, m->spec_accepted);
     if (batch_passes)
         put(&o, "# HELP glimp_batch_passes_total Forward passes run for several slots at once.\n"
                 "# TYPE glimp_batch_passes_total counter\n"

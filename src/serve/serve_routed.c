@@ -257,6 +257,7 @@ static void count_tokens(serve_server *s, const glimp_router_result *res)
         metrics_tokens(&s->metrics, (glimp_role)role, res->tokens_by[role], prefill, prefill);
     }
     metrics_steps(&s->metrics, res->steps_by);
+    metrics_spec(&s->metrics, res->spec_drafted, res->spec_accepted);
 }
 
 void routed_run(serve_server *s, serve_slot *slot, serve_job *j, const api_request *r)

@@ -758,6 +758,11 @@ glimp_server *glimp_server_start(const glimp_serve_params *params, glimp_error *
                         "max connections %d must exceed parallel + queue (%d)", cap, busy);
         return NULL;
     }
+    if (single && params->router.spec == GLIMP_SPEC_MODEL) {
+        glimp_error_set(err, GLIMP_ERR_ARG, "speculation by a draft model needs a routed pair "
+                        "(the SLM drafts); one model speculates with ngram");
+        return NULL;
+    }
     if (params->api_key && !params->api_key[0]) {
         glimp_error_set(err, GLIMP_ERR_ARG, "the API key is empty");
         return NULL;

@@ -60,7 +60,9 @@ static void usage(FILE *out, const router_opts *ro)
 "  --model-name NAME      the id served in /v1/models (default: file name)\n"
 "  --template NAME        chat template (default: from the file; \"raw\")\n"
 "  --slm FILE, --llm FILE the routed pair (local GGUF files: a routed server does\n"
-"                         not take --slm URL / --slm-url)\n");
+"                         not take --slm URL / --slm-url)\n"
+"  (one model also takes --spec ngram, --draft-max and --draft-min below:\n"
+"  prompt-lookup drafts verified in one pass; greedy answers unchanged)\n");
     router_opts_usage(ro, true, out);
     fprintf(out, "\nrouting (pair; requests may override temperature, top_p, seed, max_tokens, stop):\n");
     router_opts_usage(ro, false, out);
