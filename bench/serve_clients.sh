@@ -4,8 +4,8 @@
 # on the same file, threads and context.
 #   bench/serve_clients.sh MODEL.gguf [CLIENTS...]     (default 1 2 4 8 16)
 # Environment: GLIMP (default build/glimp), THREADS (2), TOKENS per request
-# (128), CTX per slot (1024), LLAMA_SERVER (path to llama-server; skipped when
-# unset). Each client sends one greedy /v1/completions request of TOKENS
+# (128), CTX per slot (1024), GLIMP_ARGS (more glimp serve options, e.g.
+# "--spec ngram"), LLAMA_SERVER (path to llama-server; skipped when unset). Each client sends one greedy /v1/completions request of TOKENS
 # tokens (random-weight models rarely stop early; the figure counts the
 # tokens the answers report); the wall time runs from the first request to
 # the last answer. Prints one line per (server, N): aggregate tokens/s, its
@@ -73,7 +73,7 @@ bench_server() { # NAME START-COMMAND-PREFIX...
 PORT=$((20000 + RANDOM % 20000))
 echo "model $MODEL, $THREADS threads, $TOKENS tokens per request, context $CTX per slot; $(uptime)"
 glimp_start() { exec "$GLIMP" serve -m "$MODEL" --template raw --port "$PORT" -t "$THREADS" \
-    --ctx "$CTX" --queue "$1" --parallel "$1"; }
+    --ctx "$CTX" --queue "$1" --parallel "$1" ${GLIMP_ARGS:-}; }
 bench_server "glimp serve" glimp_start
 if [ -n "${LLAMA_SERVER:-}" ]; then
     llama_start() { exec "$LLAMA_SERVER" -m "$MODEL" --port "$PORT" -t "$THREADS" -c $(($1 * CTX)) \

@@ -4,8 +4,9 @@
  * Here: the float dots (F32 and F16 rows against F32 activations, BF16
  * against BF16, both widened; F32 with four accumulators to keep the FMA
  * units busy) and the tile kernels of Q8_0, Q5_0, Q4_K, Q6_K, F16 and
- * BF16 (below), whose vec_dots for Q8_0, Q5_0, F16 and BF16 are their
- * 1 x 1 instance. The other integer kernels come from quant_x86_int.h.
+ * BF16 (below), with the vec_dots of Q8_0 and Q5_0 (the tiles' float
+ * steps, 4 blocks at a time) and of F16 and BF16 (their 1 x 1 instance).
+ * The other integer kernels come from quant_x86_int.h.
  * Nothing here fails.
  */
 #define QT_SIMD(name) name##_avx2
@@ -40,61 +41,124 @@ void qt_dot_f32_f32_avx2(int64_t n, float *s, const void *vx, const void *vy)
 /* ---- tile kernels -----------------------------------------------------------
  * Each kernel is written once for an NR x NT tile (NR weight rows, NT
  * activation rows, compile-time constants after inlining) and instantiated
- * for every shape up to its maximum (4 x 2, 2 x 4 or 2 x 2: the 16 ymm
+ * for every shape up to its maximum (4 x 4, 2 x 4 or 2 x 2: the 16 ymm
  * registers hold the accumulators); each weight block is loaded and
  * unpacked once per instance, each activation block once per instance.
  * Every output has its own accumulators and sees the same operations in the
  * same order whatever the shape, and the vec_dot of the type is either the
- * 1 x 1 instance or (Q4_K, Q6_K in quant_x86_int.h) does the same integer
- * work and float steps, so a tile and vec_dot agree bit for bit. */
+ * 1 x 1 instance or (Q8_0, Q5_0 below; Q4_K, Q6_K in quant_x86_int.h) does
+ * the same integer work and float steps, so a tile and vec_dot agree bit
+ * for bit. */
 
 #define ALWAYS_INLINE __attribute__((always_inline)) inline
 #define UNROLL _Pragma("GCC unroll 4")
 
-/* Q8_0 and Q5_0 against Q8_0: one accumulator per output, each block's
- * term (dx * dy) * dot_s8s8(x, y) added in block order; the weight quants
- * (Q5_0: 0..31 - 16) are unpacked once per instance. */
+/* Q8_0 and Q5_0 against Q8_0: per output one float accumulator, to which
+ * each block's exact integer dot times (dx * dy) is added in block order by
+ * one fused multiply-add. The integer dots of 4 blocks (a tile's 4 rows, or
+ * vec_dot's next 4 blocks) are summed across their lanes together, 4 x 8
+ * lanes into 4 by unpacks and adds, before anything is rounded: a tile then
+ * converts and scales its 4 rows in one vector, where widening and scaling
+ * each row's 8 lanes apart cost a third of the kernel (bench/NOTES.md). */
+
+/* The exact integer dot of one weight block (quants qx, |qx| ax) with qy. */
+static ALWAYS_INLINE __m256i block_dot(__m256i ax, __m256i qx, __m256i qy)
+{
+    return dot_u8s8(_mm256_setzero_si256(), ax, _mm256_sign_epi8(qy, qx));
+}
+
+/* Lane k = the sum of the 8 lanes of p[k]. */
+static ALWAYS_INLINE __m128i sum4_lanes(const __m256i p[4])
+{
+    const __m256i a01 = _mm256_add_epi32(_mm256_unpacklo_epi32(p[0], p[1]),
+                                         _mm256_unpackhi_epi32(p[0], p[1]));
+    const __m256i a23 = _mm256_add_epi32(_mm256_unpacklo_epi32(p[2], p[3]),
+                                         _mm256_unpackhi_epi32(p[2], p[3]));
+    const __m256i h = _mm256_add_epi32(_mm256_unpacklo_epi64(a01, a23),
+                                       _mm256_unpackhi_epi64(a01, a23));
+    return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+}
+
+/* The quants of block i of a Q8_0 or Q5_0 row (Q5_0: 0..31 - 16) and its scale. */
+static ALWAYS_INLINE __m256i legacy_quants(const uint8_t *row, int64_t i, bool q5, uint16_t *d)
+{
+    if (q5) {
+        const block_q5_0 *b = (const block_q5_0 *)row + i;
+        *d = b->d;
+        return _mm256_sub_epi8(q5_quants(b->qs, b->qh), _mm256_set1_epi8(16));
+    }
+    const block_q8_0 *b = (const block_q8_0 *)row + i;
+    *d = b->d;
+    return _mm256_loadu_si256((const __m256i *)b->qs);
+}
+
 static ALWAYS_INLINE void legacy_tile(int64_t n, float *s, size_t ss, const uint8_t *x, size_t bx,
                                       const uint8_t *y, size_t by, const int NR, const int NT,
                                       const bool q5)
 {
-    __m256 acc[QT_TILE][QT_TILE];
-    UNROLL for (int r = 0; r < NR; r++) UNROLL for (int t = 0; t < NT; t++) acc[r][t] =
-        _mm256_setzero_ps();
+    __m128 acc[QT_TILE]; /* per token, lane r = row r */
+    UNROLL for (int t = 0; t < NT; t++) acc[t] = _mm_setzero_ps();
     for (int64_t i = 0; i < n / QK8_0; i++) {
-        __m256i qx[QT_TILE], ax[QT_TILE];
-        uint16_t dh[4] = {0, 0, 0, 0}; /* the rows' scales, widened together */
+        __m256i qx[4], ax[4];
+        uint16_t dh[4] = {0, 0, 0, 0};
         UNROLL for (int r = 0; r < NR; r++) {
-            if (q5) {
-                const block_q5_0 *b = (const block_q5_0 *)(x + r * bx) + i;
-                qx[r] = _mm256_sub_epi8(q5_quants(b->qs, b->qh), _mm256_set1_epi8(16));
-                dh[r] = b->d;
-            } else {
-                const block_q8_0 *b = (const block_q8_0 *)(x + r * bx) + i;
-                qx[r] = _mm256_loadu_si256((const __m256i *)b->qs);
-                dh[r] = b->d;
-            }
+            qx[r] = legacy_quants(x + r * bx, i, q5, &dh[r]);
             ax[r] = _mm256_sign_epi8(qx[r], qx[r]);
         }
         const __m128 dx = _mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)dh));
         UNROLL for (int t = 0; t < NT; t++) {
             const block_q8_0 *c = (const block_q8_0 *)(y + t * by) + i;
             const __m256i qy = _mm256_loadu_si256((const __m256i *)c->qs);
-            /* lane r: row r's dx * dy; one row (decode) multiplies as scalars,
-             * which gives the same product with fewer steps */
-            const __m128 dxy = _mm_mul_ps(dx, _mm_set1_ps(fp16(c->d)));
-            const __m256 dxy2 = _mm256_set_m128(dxy, dxy);
-            UNROLL for (int r = 0; r < NR; r++) {
-                /* = dot_s8s8(x, y) */
-                const __m256i p = dot_u8s8(_mm256_setzero_si256(), ax[r], _mm256_sign_epi8(qy, qx[r]));
-                const __m256 scale = NR == 1 ? _mm256_set1_ps(fp16(dh[0]) * fp16(c->d))
-                                             : _mm256_permutevar_ps(dxy2, _mm256_set1_epi32(r));
-                acc[r][t] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(p), acc[r][t]);
-            }
+            __m256i p[4];
+            UNROLL for (int r = 0; r < 4; r++) p[r] = r < NR ? block_dot(ax[r], qx[r], qy)
+                                                             : _mm256_setzero_si256();
+            acc[t] = _mm_fmadd_ps(_mm_mul_ps(dx, _mm_set1_ps(fp16(c->d))),
+                                  _mm_cvtepi32_ps(sum4_lanes(p)), acc[t]);
         }
     }
-    UNROLL for (int r = 0; r < NR; r++) UNROLL for (int t = 0; t < NT; t++) s[t * ss + r] =
-        hsum_ps256(acc[r][t]);
+    UNROLL for (int t = 0; t < NT; t++) {
+        float lanes[4];
+        _mm_storeu_ps(lanes, acc[t]);
+        UNROLL for (int r = 0; r < NR; r++) s[t * ss + r] = lanes[r];
+    }
+}
+
+/* vec_dot: 4 blocks' integer dots summed together, then added one by one
+ * (each as a tile adds it: fma(dx * dy, dot, acc), rounded once). */
+static ALWAYS_INLINE void legacy_dot(int64_t n, float *s, const uint8_t *x, const uint8_t *y,
+                                     const bool q5)
+{
+    const block_q8_0 *c = (const block_q8_0 *)y;
+    const int64_t nb = n / QK8_0;
+    __m128 acc = _mm_setzero_ps();
+    int64_t i = 0;
+    for (; i + 4 <= nb; i += 4) {
+        __m256i p[4];
+        uint16_t dh[4], dyh[4];
+        UNROLL for (int k = 0; k < 4; k++) {
+            const __m256i qx = legacy_quants(x, i + k, q5, &dh[k]);
+            p[k] = block_dot(_mm256_sign_epi8(qx, qx), qx,
+                             _mm256_loadu_si256((const __m256i *)c[i + k].qs));
+            dyh[k] = c[i + k].d;
+        }
+        const __m128 d = _mm_mul_ps(_mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)dh)),
+                                    _mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)dyh)));
+        const __m128 f = _mm_cvtepi32_ps(sum4_lanes(p));
+        acc = _mm_fmadd_ss(d, f, acc);
+        acc = _mm_fmadd_ss(_mm_shuffle_ps(d, d, 0x55), _mm_shuffle_ps(f, f, 0x55), acc);
+        acc = _mm_fmadd_ss(_mm_shuffle_ps(d, d, 0xAA), _mm_shuffle_ps(f, f, 0xAA), acc);
+        acc = _mm_fmadd_ss(_mm_shuffle_ps(d, d, 0xFF), _mm_shuffle_ps(f, f, 0xFF), acc);
+    }
+    for (; i < nb; i++) {
+        uint16_t dh;
+        const __m256i qx = legacy_quants(x, i, q5, &dh);
+        const __m256i p[4] = {block_dot(_mm256_sign_epi8(qx, qx), qx,
+                                        _mm256_loadu_si256((const __m256i *)c[i].qs)),
+                              _mm256_setzero_si256(), _mm256_setzero_si256(),
+                              _mm256_setzero_si256()};
+        acc = _mm_fmadd_ss(_mm_set_ss(fp16(dh) * fp16(c[i].d)), _mm_cvtepi32_ps(sum4_lanes(p)), acc);
+    }
+    *s = _mm_cvtss_f32(acc);
 }
 
 static ALWAYS_INLINE void q8_0_tile(int64_t n, float *s, size_t ss, const uint8_t *x, size_t bx,
@@ -305,6 +369,16 @@ static ALWAYS_INLINE void bf16_tile(int64_t n, float *s, size_t ss, const uint8_
                 else { TILE_TOKENS(KERN, 4, MT) }                                                 \
             }                                                                                     \
     }
+void qt_dot_q8_0_q8_0_avx2(int64_t n, float *s, const void *vx, const void *vy)
+{
+    legacy_dot(n, s, vx, vy, false);
+}
+
+void qt_dot_q5_0_q8_0_avx2(int64_t n, float *s, const void *vx, const void *vy)
+{
+    legacy_dot(n, s, vx, vy, true);
+}
+
 /* A vec_dot that is KERN's 1 x 1 instance. */
 #define DEFINE_DOT(TYPES, KERN)                                                                   \
     void qt_dot_##TYPES##_avx2(int64_t n, float *s, const void *vx, const void *vy)               \
@@ -314,10 +388,8 @@ static ALWAYS_INLINE void bf16_tile(int64_t n, float *s, size_t ss, const uint8_
         TILE_INSTANCE(KERN, 1, 1);                                                                \
     }
 
-DEFINE_TILE(q8_0_q8_0, q8_0_tile, 4, 2)
-DEFINE_DOT(q8_0_q8_0, q8_0_tile)
-DEFINE_TILE(q5_0_q8_0, q5_0_tile, 4, 2)
-DEFINE_DOT(q5_0_q8_0, q5_0_tile)
+DEFINE_TILE(q8_0_q8_0, q8_0_tile, 4, 4)
+DEFINE_TILE(q5_0_q8_0, q5_0_tile, 4, 4)
 DEFINE_TILE(f16_f32, f16_tile, 2, 2)
 DEFINE_DOT(f16_f32, f16_tile)
 DEFINE_TILE(bf16_bf16, bf16_tile, 2, 2)
