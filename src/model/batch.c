@@ -125,6 +125,8 @@ static glimp_status reserve(glimp_batch *b, glimp_session *const *sessions, cons
         if (!l)
             return glimp_error_set(err, GLIMP_ERR_NOMEM, "logits for %zu positions: out of "
                                    "memory", n[i]);
+        /* the rows it holds stay, should a later session's room fail */
+        memcpy(l, s->logits, (size_t)s->n_logits * n_vocab * sizeof *l);
         free(s->logits);
         s->logits = l;
         s->logits_cap = (int64_t)n[i];

@@ -27,9 +27,9 @@
 #include "serve/serve_impl.h"
 
 #include "backend/spec.h"
-#include "base/error.h"
 #include "backend/spec_drafter.h"
 #include "backend/stop_match.h"
+#include "base/error.h"
 #include "text/utf8.h"
 
 #include <math.h>
