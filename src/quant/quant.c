@@ -67,11 +67,12 @@ static const simd_dot simd_dots[] = {
     SIMD_DOT(QT_Q4_K, qt_dot_q4_K_q8_K),  SIMD_DOT(QT_Q5_K, qt_dot_q5_K_q8_K),
     SIMD_DOT(QT_Q6_K, qt_dot_q6_K_q8_K),
 };
-/* Tile kernels: AVX-512 (its register file holds a 4 x 4 tile) and AVX2 (2 x 2
- * instances). */
+/* Tile kernels: AVX-512 (its register file holds a 4 x 4 tile) and AVX2
+ * (instances of up to 4 x 4 or 2 x 4, by type). */
 static const struct { uint32_t type; cpu_level level; qt_tile_fn fn; } tiles[] = {
     {QT_Q8_0, CPU_LEVEL_AVX2, qt_tile_q8_0_q8_0_avx2},
     {QT_Q5_0, CPU_LEVEL_AVX2, qt_tile_q5_0_q8_0_avx2},
+    {QT_Q4_0, CPU_LEVEL_AVX2, qt_tile_q4_0_q8_0_avx2},
     {QT_F16, CPU_LEVEL_AVX2, qt_tile_f16_f32_avx2},
     {QT_BF16, CPU_LEVEL_AVX2, qt_tile_bf16_bf16_avx2},
     {QT_Q4_K, CPU_LEVEL_AVX2, qt_tile_q4_K_q8_K_avx2},

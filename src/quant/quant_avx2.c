@@ -3,9 +3,9 @@
  *
  * Here: the float dots (F32 and F16 rows against F32 activations, BF16
  * against BF16, both widened; F32 with four accumulators to keep the FMA
- * units busy) and the tile kernels of Q8_0, Q5_0, Q4_K, Q6_K, F16 and
- * BF16 (below), with the vec_dots of Q8_0 and Q5_0 (the tiles' float
- * steps, 4 blocks at a time) and of F16 and BF16 (their 1 x 1 instance).
+ * units busy) and the tile kernels of Q8_0, Q5_0, Q4_0, Q4_K, Q6_K, F16
+ * and BF16 (below), with the vec_dots of Q8_0, Q5_0 and Q4_0 (the tiles'
+ * float steps, 4 blocks at a time) and of F16 and BF16 (their 1 x 1 instance).
  * The other integer kernels come from quant_x86_int.h.
  * Nothing here fails.
  */
@@ -46,14 +46,14 @@ void qt_dot_f32_f32_avx2(int64_t n, float *s, const void *vx, const void *vy)
  * unpacked once per instance, each activation block once per instance.
  * Every output has its own accumulators and sees the same operations in the
  * same order whatever the shape, and the vec_dot of the type is either the
- * 1 x 1 instance or (Q8_0, Q5_0 below; Q4_K, Q6_K in quant_x86_int.h) does
+ * 1 x 1 instance or (Q8_0, Q5_0, Q4_0 below; Q4_K, Q6_K in quant_x86_int.h) does
  * the same integer work and float steps, so a tile and vec_dot agree bit
  * for bit. */
 
 #define ALWAYS_INLINE __attribute__((always_inline)) inline
 #define UNROLL _Pragma("GCC unroll 4")
 
-/* Q8_0 and Q5_0 against Q8_0: per output one float accumulator, to which
+/* Q8_0, Q5_0 and Q4_0 against Q8_0: per output one float accumulator, to which
  * each block's exact integer dot times (dx * dy) is added in block order by
  * one fused multiply-add. The integer dots of 4 blocks (a tile's 4 rows, or
  * vec_dot's next 4 blocks) are summed across their lanes together, 4 x 8
@@ -79,13 +79,22 @@ static ALWAYS_INLINE __m128i sum4_lanes(const __m256i p[4])
     return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
 }
 
-/* The quants of block i of a Q8_0 or Q5_0 row (Q5_0: 0..31 - 16) and its scale. */
-static ALWAYS_INLINE __m256i legacy_quants(const uint8_t *row, int64_t i, bool q5, uint16_t *d)
+enum legacy_kind { LEGACY_Q8_0, LEGACY_Q5_0, LEGACY_Q4_0 };
+
+/* The quants of block i of a Q8_0, Q5_0 (0..31 - 16) or Q4_0 (0..15 - 8)
+ * row as signed bytes, and its scale. */
+static ALWAYS_INLINE __m256i legacy_quants(const uint8_t *row, int64_t i,
+                                           const enum legacy_kind kind, uint16_t *d)
 {
-    if (q5) {
+    if (kind == LEGACY_Q5_0) {
         const block_q5_0 *b = (const block_q5_0 *)row + i;
         *d = b->d;
         return _mm256_sub_epi8(q5_quants(b->qs, b->qh), _mm256_set1_epi8(16));
+    }
+    if (kind == LEGACY_Q4_0) {
+        const block_q4_0 *b = (const block_q4_0 *)row + i;
+        *d = b->d;
+        return q4_0_bytes(b->qs);
     }
     const block_q8_0 *b = (const block_q8_0 *)row + i;
     *d = b->d;
@@ -94,7 +103,7 @@ static ALWAYS_INLINE __m256i legacy_quants(const uint8_t *row, int64_t i, bool q
 
 static ALWAYS_INLINE void legacy_tile(int64_t n, float *s, size_t ss, const uint8_t *x, size_t bx,
                                       const uint8_t *y, size_t by, const int NR, const int NT,
-                                      const bool q5)
+                                      const enum legacy_kind kind)
 {
     __m128 acc[QT_TILE]; /* per token, lane r = row r */
     UNROLL for (int t = 0; t < NT; t++) acc[t] = _mm_setzero_ps();
@@ -102,7 +111,7 @@ static ALWAYS_INLINE void legacy_tile(int64_t n, float *s, size_t ss, const uint
         __m256i qx[4], ax[4];
         uint16_t dh[4] = {0, 0, 0, 0};
         UNROLL for (int r = 0; r < NR; r++) {
-            qx[r] = legacy_quants(x + r * bx, i, q5, &dh[r]);
+            qx[r] = legacy_quants(x + r * bx, i, kind, &dh[r]);
             ax[r] = _mm256_sign_epi8(qx[r], qx[r]);
         }
         const __m128 dx = _mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)dh));
@@ -126,7 +135,7 @@ static ALWAYS_INLINE void legacy_tile(int64_t n, float *s, size_t ss, const uint
 /* vec_dot: 4 blocks' integer dots summed together, then added one by one
  * (each as a tile adds it: fma(dx * dy, dot, acc), rounded once). */
 static ALWAYS_INLINE void legacy_dot(int64_t n, float *s, const uint8_t *x, const uint8_t *y,
-                                     const bool q5)
+                                     const enum legacy_kind kind)
 {
     const block_q8_0 *c = (const block_q8_0 *)y;
     const int64_t nb = n / QK8_0;
@@ -136,7 +145,7 @@ static ALWAYS_INLINE void legacy_dot(int64_t n, float *s, const uint8_t *x, cons
         __m256i p[4];
         uint16_t dh[4], dyh[4];
         UNROLL for (int k = 0; k < 4; k++) {
-            const __m256i qx = legacy_quants(x, i + k, q5, &dh[k]);
+            const __m256i qx = legacy_quants(x, i + k, kind, &dh[k]);
             p[k] = block_dot(_mm256_sign_epi8(qx, qx), qx,
                              _mm256_loadu_si256((const __m256i *)c[i + k].qs));
             dyh[k] = c[i + k].d;
@@ -151,7 +160,7 @@ static ALWAYS_INLINE void legacy_dot(int64_t n, float *s, const uint8_t *x, cons
     }
     for (; i < nb; i++) {
         uint16_t dh;
-        const __m256i qx = legacy_quants(x, i, q5, &dh);
+        const __m256i qx = legacy_quants(x, i, kind, &dh);
         const __m256i p[4] = {block_dot(_mm256_sign_epi8(qx, qx), qx,
                                         _mm256_loadu_si256((const __m256i *)c[i].qs)),
                               _mm256_setzero_si256(), _mm256_setzero_si256(),
@@ -164,13 +173,19 @@ static ALWAYS_INLINE void legacy_dot(int64_t n, float *s, const uint8_t *x, cons
 static ALWAYS_INLINE void q8_0_tile(int64_t n, float *s, size_t ss, const uint8_t *x, size_t bx,
                                     const uint8_t *y, size_t by, const int NR, const int NT)
 {
-    legacy_tile(n, s, ss, x, bx, y, by, NR, NT, false);
+    legacy_tile(n, s, ss, x, bx, y, by, NR, NT, LEGACY_Q8_0);
 }
 
 static ALWAYS_INLINE void q5_0_tile(int64_t n, float *s, size_t ss, const uint8_t *x, size_t bx,
                                     const uint8_t *y, size_t by, const int NR, const int NT)
 {
-    legacy_tile(n, s, ss, x, bx, y, by, NR, NT, true);
+    legacy_tile(n, s, ss, x, bx, y, by, NR, NT, LEGACY_Q5_0);
+}
+
+static ALWAYS_INLINE void q4_0_tile(int64_t n, float *s, size_t ss, const uint8_t *x, size_t bx,
+                                    const uint8_t *y, size_t by, const int NR, const int NT)
+{
+    legacy_tile(n, s, ss, x, bx, y, by, NR, NT, LEGACY_Q4_0);
 }
 
 /* Q4_K against Q8_K, as qt_dot_q4_K_q8_K: per super-block the minimums'
@@ -371,12 +386,17 @@ static ALWAYS_INLINE void bf16_tile(int64_t n, float *s, size_t ss, const uint8_
     }
 void qt_dot_q8_0_q8_0_avx2(int64_t n, float *s, const void *vx, const void *vy)
 {
-    legacy_dot(n, s, vx, vy, false);
+    legacy_dot(n, s, vx, vy, LEGACY_Q8_0);
 }
 
 void qt_dot_q5_0_q8_0_avx2(int64_t n, float *s, const void *vx, const void *vy)
 {
-    legacy_dot(n, s, vx, vy, true);
+    legacy_dot(n, s, vx, vy, LEGACY_Q5_0);
+}
+
+void qt_dot_q4_0_q8_0_avx2(int64_t n, float *s, const void *vx, const void *vy)
+{
+    legacy_dot(n, s, vx, vy, LEGACY_Q4_0);
 }
 
 /* A vec_dot that is KERN's 1 x 1 instance. */
@@ -390,6 +410,7 @@ void qt_dot_q5_0_q8_0_avx2(int64_t n, float *s, const void *vx, const void *vy)
 
 DEFINE_TILE(q8_0_q8_0, q8_0_tile, 4, 4)
 DEFINE_TILE(q5_0_q8_0, q5_0_tile, 4, 4)
+DEFINE_TILE(q4_0_q8_0, q4_0_tile, 4, 4)
 DEFINE_TILE(f16_f32, f16_tile, 2, 2)
 DEFINE_DOT(f16_f32, f16_tile)
 DEFINE_TILE(bf16_bf16, bf16_tile, 2, 2)

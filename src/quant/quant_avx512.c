@@ -2,7 +2,7 @@
  * those flags only; called only when cpu_kernel_level() is
  * CPU_LEVEL_AVX512).
  *
- * The integer kernels come from quant_x86_int.h, where VNNI turns each
+ * The integer kernels come from quant_x86_int.h (Q4_0's is below), where VNNI turns each
  * byte dot into one vpdpbusd and each scaled word dot into one vpdpwssd.
  * The float types' kernels are in quant_float_avx512.c. Q8_0, Q5_0, Q4_K, Q5_K and
  * Q6_K have tile kernels (below): up to 4 weight rows x 4 activation rows
@@ -13,6 +13,28 @@
 #define QT_SIMD(name) name##_avx512
 #define QT_ZMM_K_QUANTS /* quant_x86_int.h leaves Q4_K, Q5_K, Q6_K to this file */
 #include "quant/quant_x86_int.h"
+
+/* Q4_0 rows dot Q8_0 (no tile at this level). */
+void qt_dot_q4_0_q8_0_avx512(int64_t n, float *s, const void *vx, const void *vy)
+{
+    const block_q4_0 *x = vx;
+    const block_q8_0 *y = vy;
+    const int64_t nb = n / QK4_0;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 1 < nb; i += 2) {
+        __m256i p0 = dot_s8s8(q4_0_bytes(x[i].qs), _mm256_loadu_si256((const __m256i *)y[i].qs));
+        __m256i p1 = dot_s8s8(q4_0_bytes(x[i + 1].qs), _mm256_loadu_si256((const __m256i *)y[i + 1].qs));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(fp16(x[i].d) * fp16(y[i].d)), _mm256_cvtepi32_ps(p0), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(fp16(x[i + 1].d) * fp16(y[i + 1].d)),
+                               _mm256_cvtepi32_ps(p1), acc1);
+    }
+    if (i < nb) {
+        __m256i p0 = dot_s8s8(q4_0_bytes(x[i].qs), _mm256_loadu_si256((const __m256i *)y[i].qs));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(fp16(x[i].d) * fp16(y[i].d)), _mm256_cvtepi32_ps(p0), acc0);
+    }
+    *s = hsum_ps256(_mm256_add_ps(acc0, acc1));
+}
 
 /* ---- tile kernels -----------------------------------------------------------
  * Each kernel below is written once for an NR x NT tile (NR weight rows, NT

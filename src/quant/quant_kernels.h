@@ -84,6 +84,7 @@ QT_DECLARE_SIMD(avx512);
               const void *y, size_t y_stride, int nr, int nt)
 QT_DECLARE_TILE(qt_tile_q8_0_q8_0_avx2);
 QT_DECLARE_TILE(qt_tile_q5_0_q8_0_avx2);
+QT_DECLARE_TILE(qt_tile_q4_0_q8_0_avx2);
 QT_DECLARE_TILE(qt_tile_f16_f32_avx2);
 QT_DECLARE_TILE(qt_tile_bf16_bf16_avx2);
 QT_DECLARE_TILE(qt_tile_q4_K_q8_K_avx2);

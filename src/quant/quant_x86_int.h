@@ -4,8 +4,8 @@
  * products become single vpdpbusd / vpdpwssd instructions). Each includer
  * defines QT_SIMD(name) to give the functions its level suffix.
  *
- * Kernels: Q4_0 rows dot Q8_0 (Q8_0 and Q5_0 rows dot Q8_0 live with each
- * level's tile kernels); Q4_1 and Q5_1 rows dot
+ * Kernels: the unpacking of Q4_0 and Q5_0 quants (Q8_0, Q4_0 and Q5_0 rows
+ * dot Q8_0 live with each level's tile kernels); Q4_1 and Q5_1 rows dot
  * Q8_1; Q2_K, Q3_K, Q4_K, Q5_K and Q6_K rows dot Q8_K (an includer
  * defining QT_ZMM_K_QUANTS supplies its own Q4_K, Q5_K and Q6_K);
  * F32 -> Q8_0 and F32 -> Q8_K quantizers. Integer partial sums are exact
@@ -135,7 +135,7 @@ void QT_SIMD(qt_quant_q8_K)(const float *x, void *vy, int64_t n)
     }
 }
 
-/* ---- Q8_0, Q4_0 and Q5_0 rows dot Q8_0 ----------------------------------- */
+/* ---- Q4_0 and Q5_0 quants ---------------------------------------------------- */
 
 /* 32 bytes, byte j = 0x10 where bit j of the 32-bit little-endian qh is
  * set, else 0 (bit 4 of the quants of Q5_0 / Q5_1). */
@@ -173,27 +173,6 @@ static inline __m256i q5_quants(const uint8_t *qs, const uint8_t *qh)
 static inline __m256i q4_0_bytes(const uint8_t *qs)
 {
     return _mm256_sub_epi8(q4_nibbles(qs), _mm256_set1_epi8(8));
-}
-
-void QT_SIMD(qt_dot_q4_0_q8_0)(int64_t n, float *s, const void *vx, const void *vy)
-{
-    const block_q4_0 *x = vx;
-    const block_q8_0 *y = vy;
-    const int64_t nb = n / QK4_0;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 1 < nb; i += 2) {
-        __m256i p0 = dot_s8s8(q4_0_bytes(x[i].qs), _mm256_loadu_si256((const __m256i *)y[i].qs));
-        __m256i p1 = dot_s8s8(q4_0_bytes(x[i + 1].qs), _mm256_loadu_si256((const __m256i *)y[i + 1].qs));
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(fp16(x[i].d) * fp16(y[i].d)), _mm256_cvtepi32_ps(p0), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(fp16(x[i + 1].d) * fp16(y[i + 1].d)),
-                               _mm256_cvtepi32_ps(p1), acc1);
-    }
-    if (i < nb) {
-        __m256i p0 = dot_s8s8(q4_0_bytes(x[i].qs), _mm256_loadu_si256((const __m256i *)y[i].qs));
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(fp16(x[i].d) * fp16(y[i].d)), _mm256_cvtepi32_ps(p0), acc0);
-    }
-    *s = hsum_ps256(_mm256_add_ps(acc0, acc1));
 }
 
 /* ---- Q4_1 and Q5_1 rows dot Q8_1 ----------------------------------------- */
