@@ -61,7 +61,7 @@ void qt_dot_f32_f32_avx2(int64_t n, float *s, const void *vx, const void *vy)
  * converts and scales its 4 rows in one vector, where widening and scaling
  * each row's 8 lanes apart cost a third of the kernel (bench/NOTES.md). */
 
-/* The exact integer dot of one weight block (quants qx, |qx| ax) with qy. */
+/* dot_s8s8(qx, qy) with |qx| (ax) given, for a tile that reuses it over tokens. */
 static ALWAYS_INLINE __m256i block_dot(__m256i ax, __m256i qx, __m256i qy)
 {
     return dot_u8s8(_mm256_setzero_si256(), ax, _mm256_sign_epi8(qy, qx));
@@ -145,9 +145,8 @@ static ALWAYS_INLINE void legacy_dot(int64_t n, float *s, const uint8_t *x, cons
         __m256i p[4];
         uint16_t dh[4], dyh[4];
         UNROLL for (int k = 0; k < 4; k++) {
-            const __m256i qx = legacy_quants(x, i + k, kind, &dh[k]);
-            p[k] = block_dot(_mm256_sign_epi8(qx, qx), qx,
-                             _mm256_loadu_si256((const __m256i *)c[i + k].qs));
+            p[k] = dot_s8s8(legacy_quants(x, i + k, kind, &dh[k]),
+                            _mm256_loadu_si256((const __m256i *)c[i + k].qs));
             dyh[k] = c[i + k].d;
         }
         const __m128 d = _mm_mul_ps(_mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)dh)),
@@ -160,9 +159,8 @@ static ALWAYS_INLINE void legacy_dot(int64_t n, float *s, const uint8_t *x, cons
     }
     for (; i < nb; i++) {
         uint16_t dh;
-        const __m256i qx = legacy_quants(x, i, kind, &dh);
-        const __m256i p[4] = {block_dot(_mm256_sign_epi8(qx, qx), qx,
-                                        _mm256_loadu_si256((const __m256i *)c[i].qs)),
+        const __m256i p[4] = {dot_s8s8(legacy_quants(x, i, kind, &dh),
+                                       _mm256_loadu_si256((const __m256i *)c[i].qs)),
                               _mm256_setzero_si256(), _mm256_setzero_si256(),
                               _mm256_setzero_si256()};
         acc = _mm_fmadd_ss(_mm_set_ss(fp16(dh) * fp16(c[i].d)), _mm_cvtepi32_ps(sum4_lanes(p)), acc);
