@@ -1365,15 +1365,16 @@ typedef struct glimp_eval_models {
     int n_ctx;                    /* local models' context; 0: the model's */
     const char *reward_url;       /* rsd's process reward model server, or NULL */
     const char *reward_model;     /* its model name, or a GGUF judge; NULL: the LLM */
+    glimp_kv_type kv_type;        /* local models' KV cache type */
 } glimp_eval_models;
 
 /* The settings of a routed run that change its results, as a JSON object
  * for glimp_eval_params.config: each model (a GGUF file by its size and an
  * FNV-1a hash of its first 8 MiB and last 1 MiB, not by path or mtime; a
- * server by URL and model name), templates, n_ctx, the reward model when
- * one is given (as a model is) and every router parameter except policy,
- * tau and seed (set per item; speccot's N is part of the policy); the
- * paths go to "about". malloc'd; NULL + err (GLIMP_ERR_IO) when a file cannot be read. */
+ * server by URL and model name), templates, n_ctx, the KV cache type when
+ * not F16, the reward model when one is given (as a model is) and every
+ * router parameter except policy, tau and seed (set per item; speccot's N
+ * is part of the policy); the paths go to "about". malloc'd; NULL + err (GLIMP_ERR_IO) when a file cannot be read. */
 char *glimp_eval_router_config(const glimp_eval_models *models,
                                const glimp_router_params *params, glimp_error *err);
 

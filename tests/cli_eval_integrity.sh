@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # cli_eval_integrity.sh - `glimp eval --out DIR` never mixes or duplicates
 # records, on the demo pair (models/demo) and small datasets written here:
-# a rerun with another seed, temperature, template or data is refused naming
-# what differs, while more policies or problems resume; --force-new moves
-# the old records to DIR/previous-1; records without run.json are refused;
+# a rerun with another seed, temperature, template, KV cache type or data is
+# refused naming what differs, while more policies or problems resume;
+# --force-new moves the old records to DIR/previous-1; records without
+# run.json are refused;
 # a run refuses a DIR whose lock another process holds and takes over a
 # lock left by a dead one; duplicate problem ids and over-long lines are
 # errors naming the lines.
@@ -39,6 +40,10 @@ eval_rc --data "$dir/four.jsonl" --limit 2 --policy llm,slm --seed 1 --temp 0.2 
 [ $rc -eq 1 ] || fail "other temperature: exit $rc"
 grep -q 'delimiter: "\\n\\n" there, "\\n" now; temperature: 0.6 there, 0.2 now' "$dir/err.txt" \
   || fail "other temperature: $(cat "$dir/err.txt")"
+eval_rc --data "$dir/four.jsonl" --limit 2 --policy llm,slm --seed 1 --kv-type q8_0
+[ $rc -eq 1 ] || fail "other KV cache type: exit $rc"
+grep -q 'other settings: kv: (absent) there, "q8_0" now' "$dir/err.txt" \
+  || fail "other KV cache type: $(cat "$dir/err.txt")"
 mkdir -p "$dir/e" # four.jsonl again (the same name), problem 2 reworded
 sed -e '2s/"question": "/"question": "Now: /' "$dir/four.jsonl" > "$dir/e/four.jsonl"
 eval_rc --data "$dir/e/four.jsonl" --limit 2 --policy llm,slm --seed 1

@@ -423,7 +423,7 @@ static void test_lock(glimp_dataset *ds)
 static char *slm_identity(const char *path, const char *tmpl)
 {
     glimp_eval_models m = {{path, "http://127.0.0.1:9/v1"}, {NULL, "big"}, {tmpl, "qwen3"}, 0,
-                           NULL, NULL};
+                           NULL, NULL, GLIMP_KV_F16};
     glimp_router_params rp = glimp_router_default_params();
     glimp_error err = {0};
     char *json = glimp_eval_router_config(&m, &rp, &err);
@@ -472,7 +472,8 @@ static void test_fingerprint(void)
     free(idb);
     free(idc);
     free(bytes);
-    glimp_eval_models m = {{"/nonexistent/x.gguf", "/nonexistent/y.gguf"}, {0}, {0}, 0, NULL, NULL};
+    glimp_eval_models m = {{"/nonexistent/x.gguf", "/nonexistent/y.gguf"}, {0}, {0}, 0, NULL, NULL,
+                           GLIMP_KV_F16};
     glimp_router_params rp = glimp_router_default_params();
     glimp_error err = {0};
     CHECK(!glimp_eval_router_config(&m, &rp, &err) && err.status == GLIMP_ERR_IO &&
@@ -480,9 +481,9 @@ static void test_fingerprint(void)
           "missing model: '%s'", err.msg);
     /* rsd's reward model: absent by default, else known as a model is */
     const char *want[3] = {NULL, "server http://127.0.0.1:9, model prm", NULL};
-    glimp_eval_models rm[3] = {{{a, a}, {0}, {0}, 0, NULL, NULL},
-                               {{a, a}, {0}, {0}, 0, "http://127.0.0.1:9", "prm"},
-                               {{a, a}, {0}, {0}, 0, NULL, a}};
+    glimp_eval_models rm[3] = {{{a, a}, {0}, {0}, 0, NULL, NULL, GLIMP_KV_F16},
+                               {{a, a}, {0}, {0}, 0, "http://127.0.0.1:9", "prm", GLIMP_KV_F16},
+                               {{a, a}, {0}, {0}, 0, NULL, a, GLIMP_KV_Q8_0}};
     for (int k = 0; k < 3; k++) {
         char *json = glimp_eval_router_config(&rm[k], &rp, &err);
         cJSON *o = cJSON_Parse(json);
@@ -491,6 +492,9 @@ static void test_fingerprint(void)
         if (k == 2) want[2] = slm; /* the same file as the SLM: the same identity */
         CHECK(json && (want[k] ? reward && !strcmp(reward, want[k]) : !reward),
               "reward %d: '%s'", k, reward ? reward : "(absent)");
+        /* the KV cache type: absent for F16 (run.json as before the option) */
+        const char *kv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "kv"));
+        CHECK(k == 2 ? kv && !strcmp(kv, "q8_0") : !kv, "kv %d: '%s'", k, kv ? kv : "(absent)");
         cJSON_Delete(o);
         free(json);
     }

@@ -110,6 +110,8 @@ char *glimp_eval_router_config(const glimp_eval_models *m, const glimp_router_pa
         cJSON_AddStringToObject(about, "reward", m->reward_url ? m->reward_url : m->reward_model);
     }
     cJSON_AddNumberToObject(o, "ctx", m->n_ctx);
+    if (m->kv_type != GLIMP_KV_F16) /* absent for F16, as before the option existed */
+        cJSON_AddStringToObject(o, "kv", glimp_kv_type_name(m->kv_type));
     if (p->entropy == GLIMP_ENTROPY_EXACT) snprintf(text, sizeof text, "exact");
     else snprintf(text, sizeof text, "topk:%d", p->entropy_top_k);
     cJSON_AddStringToObject(o, "entropy", text);

@@ -268,13 +268,13 @@ int cmd_eval(int argc, char **argv)
     glimp_local_params lp = glimp_local_default_params();
     lp.n_threads = o.ro.n_threads;
     lp.n_ctx = o.ro.n_ctx;
-    glimp_local_params lp_llm = lp;
     lp.kv_type = o.ro.kv_type;
+    glimp_local_params lp_llm = lp;
     glimp_error err = {0};
     /* what the records depend on: DIR/run.json (docs/eval.md, "Resuming") */
     const glimp_eval_models models = {{o.slm_path, o.llm_path}, {o.slm_model, o.llm_model},
                                       {tmpl_slm, tmpl_llm}, o.ro.n_ctx, o.ro.reward_url,
-                                      o.ro.reward_model};
+                                      o.ro.reward_model, o.ro.kv_type};
     if (!(config = glimp_eval_router_config(&models, &o.ro.router, &err))) {
         fprintf(stderr, "glimp eval: %s\n", err.msg);
         goto done;
