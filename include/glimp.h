@@ -264,6 +264,37 @@ size_t glimp_stepper_max_tokens(const glimp_stepper *stepper);
 void glimp_stepper_counts(glimp_stepper *stepper, unsigned long long *passes,
                           unsigned long long *steps);
 
+/* A prefix pool lets sessions of one model lend each other prompt
+ * prefixes: before a member prefills, the longest start of its tokens that
+ * another member holds and has settled (a shared system prompt, the same
+ * question under another policy) is copied (glimp_session_copy_prefix)
+ * instead of computed. Members announce what stays put: claim before the
+ * session changes below what it settled, settle once a length is final.
+ * Thread-safe, each session used by its own thread; owned by the caller
+ * (glimp_prefix_pool_free, after every member was removed). */
+typedef struct glimp_prefix_pool glimp_prefix_pool;
+
+glimp_prefix_pool *glimp_prefix_pool_create(glimp_error *err); /* NULL + GLIMP_ERR_NOMEM */
+void glimp_prefix_pool_free(glimp_prefix_pool *pool);           /* NULL-safe */
+/* s becomes a member with nothing settled (GLIMP_ERR_ARG when it is one
+ * already, GLIMP_ERR_NOMEM) / stops being one, once no member copies from
+ * it. Functions below do nothing for a NULL pool or a non-member. */
+glimp_status glimp_prefix_pool_add(glimp_prefix_pool *pool, glimp_session *s, glimp_error *err);
+void glimp_prefix_pool_remove(glimp_prefix_pool *pool, glimp_session *s);
+/* s is about to change: nothing of it is settled any more; returns once no
+ * member copies from it. */
+void glimp_prefix_pool_claim(glimp_prefix_pool *pool, glimp_session *s);
+/* s's first n tokens stay as they are until its next claim. */
+void glimp_prefix_pool_settle(glimp_prefix_pool *pool, glimp_session *s, size_t n);
+/* Copies into s (claimed) the longest start of ids[0..n) that another
+ * member of s's model has settled, when longer than what s holds of it;
+ * returns the rows copied (0: none; a failed copy counts as none). s then
+ * needs at least its last prompt token appended (glimp_session_sync). */
+size_t glimp_prefix_pool_borrow(glimp_prefix_pool *pool, glimp_session *s, const int32_t *ids,
+                                size_t n);
+/* Rows copied by borrow so far, all members together. */
+unsigned long long glimp_prefix_pool_copied(glimp_prefix_pool *pool);
+
 size_t glimp_session_n_tokens(const glimp_session *s);
 /* The token history (n_tokens ids), owned by the session; valid until the
  * next append, decode, truncate or free. */
@@ -716,6 +747,12 @@ typedef struct glimp_local_params {
      * the other backends' steps, speculation's verify passes too. Not used
      * by glimp_backend_score, which runs on the session alone. */
     glimp_stepper *stepper;
+    /* Optional, a prefix pool the backend's session joins (for the
+     * backend's life; the pool outlives it): each prompt first borrows the
+     * longest prefix another member has settled, and lends its own once
+     * computed (whole history between calls). Backends that share `model`
+     * share their prompts' prefixes this way. */
+    glimp_prefix_pool *prefixes;
     glimp_kv_type kv_type;    /* KV cache type (default GLIMP_KV_F16) */
 } glimp_local_params;
 

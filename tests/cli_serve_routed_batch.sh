@@ -6,7 +6,9 @@
 # the LLM's. Five concurrent greedy requests (one streamed) must get exactly
 # the answers each gets alone from a one-slot server (timings and prefill
 # counts aside), and
-# /metrics must show passes that carried several steps.
+# /metrics must show passes that carried several steps. Then the five again,
+# one at a time: each lands on the first slot, which copies the question
+# (and the steps) from the slot that computed it, and answers the same.
 set -u
 B=${GLIMP_BIN:?}
 SRC=${GLIMP_SRC:-..}
@@ -47,4 +49,15 @@ for i in "${!questions[@]}"; do
         fail "request $i alone: $(head -c 300 "$T/alone.$i")"
 done
 passes_shared "http://127.0.0.1:$PORT_four"
-echo "cli_serve_routed_batch: 5 concurrent routed requests equal to alone; $BATCH_SHARING"
+for i in "${!questions[@]}"; do
+    curl -sN "http://127.0.0.1:$PORT_four/v1/chat/completions" -d "$(body_of "$i")" |
+        strip_answer >"$T/again.$i"
+    cmp -s "$T/alone.$i" "$T/again.$i" ||
+        fail "request $i again differs: $(diff "$T/alone.$i" "$T/again.$i" | head -c 600)"
+done
+# at most two of the five ran on the first slot, which keeps one: three or more were copied
+copied=$(curl -s "http://127.0.0.1:$PORT_four/metrics" |
+    sed -n 's/^glimp_prefix_copied_tokens_total //p')
+[ -n "$copied" ] && [ "$copied" -gt 0 ] || fail "no prompt tokens copied between slots: '$copied'"
+echo "cli_serve_routed_batch: 5 concurrent routed requests equal to alone; $BATCH_SHARING;" \
+    "again one by one: $copied prompt tokens copied between slots"

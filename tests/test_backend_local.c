@@ -11,7 +11,11 @@
  * - stop strings end the text before the stop; max_tokens; EOS (bigram
  *   model with an end-of-turn rule);
  * - score equals log-softmax sums from a fresh session (append_all);
- * - same seed, same text.
+ * - same seed, same text;
+ * - two backends on one loaded model with a prefix pool: the second takes
+ *   the prompt the first computed (prefills only its last token) and still
+ *   writes llama.cpp's continuation; its probe after the first's text
+ *   equals a fresh session's.
  */
 #include "test_router_models.h"
 #include "test_util.h"
@@ -256,6 +260,63 @@ static void test_stories(const char *path, const char *expected)
     glimp_backend_free(b);
 }
 
+static void test_shared_prefixes(const char *path, const char *expected)
+{
+    glimp_error err = {0};
+    glimp_model *m = glimp_model_load(path, NULL, &err);
+    glimp_tokenizer *tok = m ? glimp_tokenizer_load(path, &err) : NULL;
+    glimp_prefix_pool *pool = tok ? glimp_prefix_pool_create(&err) : NULL;
+    REQUIRE(pool, "model, tokenizer, pool: %s", err.msg);
+    glimp_local_params lp = glimp_local_default_params();
+    lp.model_path = path;
+    lp.template_name = "raw";
+    lp.n_threads = 1;
+    lp.model = m;
+    lp.tokenizer = tok;
+    lp.prefixes = pool;
+    glimp_backend *a = glimp_backend_local_create(&lp, &err);
+    glimp_backend *b = a ? glimp_backend_local_create(&lp, &err) : NULL;
+    REQUIRE(b, "backends: %s", err.msg);
+    const char *prompt = "Once upon a time";
+    glimp_gen_params gp = glimp_gen_default_params();
+    gp.max_tokens = 64;
+    gp.temperature = 0.0f;
+    glimp_gen_result r;
+    REQUIRE(glimp_backend_generate(a, prompt, &gp, &r, &err) == GLIMP_OK, "a: %s", err.msg);
+    CHECK(r.prefill_tokens == 5 && !strcmp(r.text, expected), "a computes its prompt (%d)",
+          r.prefill_tokens);
+    glimp_gen_result_clear(&r);
+    REQUIRE(glimp_backend_generate(b, prompt, &gp, &r, &err) == GLIMP_OK, "b: %s", err.msg);
+    CHECK(r.prefill_tokens == 1, "b takes a's prompt, runs its last token only (ran %d)",
+          r.prefill_tokens);
+    CHECK(!strcmp(r.text, expected), "b's greedy text\n got: '%s'\nwant: '%s'", r.text,
+          expected);
+    CHECK(glimp_prefix_pool_copied(pool) == 5, "copied %llu", glimp_prefix_pool_copied(pool));
+    char *cont = malloc(strlen(prompt) + strlen(r.text) + 1);
+    REQUIRE(cont, "oom");
+    sprintf(cont, "%s%s", prompt, r.text);
+    glimp_gen_result_clear(&r);
+    glimp_token_dist d;
+    int prefill = -1;
+    glimp_backend_free(b); /* a's session lends alone now */
+    b = glimp_backend_local_create(&lp, &err);
+    REQUIRE(b, "backend: %s", err.msg);
+    CHECK(glimp_backend_probe(b, cont, 20, &d, &prefill, &err) == GLIMP_OK, "probe: %s",
+          err.msg);
+    glimp_probe ref;
+    fresh_probe(path, cont, 20, &ref);
+    CHECK(prefill <= 1, "a fresh backend takes a's history (ran %d)", prefill);
+    CHECK(fabs(d.entropy_exact - ref.entropy_full) < 1e-6 && d.top_id[0] == ref.ids[0],
+          "probe on a borrowed history = fresh session (H %.9f vs %.9f)", d.entropy_exact,
+          ref.entropy_full);
+    free(cont);
+    glimp_backend_free(a);
+    glimp_backend_free(b);
+    glimp_prefix_pool_free(pool);
+    glimp_tokenizer_free(tok);
+    glimp_model_free(m);
+}
+
 /* Bigram model with the qwen3 vocabulary: "\n" -> " Hello" -> " world" ->
  * <|im_end|>: EOS stops generation and is not in the text. */
 static void test_eos(const char *vocab, const char *dir)
@@ -314,6 +375,7 @@ int main(void)
     char *expected = read_expected_gen_text(epath);
     REQUIRE(expected, "gen_text in %s", epath);
     test_stories(spath, expected);
+    test_shared_prefixes(spath, expected);
     const char *dir = getenv("GLIMP_BUILD");
     test_eos(vpath, dir ? dir : ".");
     free(expected);

@@ -18,7 +18,11 @@
  * own session), and a stepper of it: then prefill and decoding run in
  * passes batched with the other backends' calls (the backend is a member of
  * the stepper during probe and generate), speculation's verify passes too;
- * score's rows run on the session alone (and out of the stepper).
+ * score's rows run on the session alone (and out of the stepper). With a
+ * prefix pool, a prompt first borrows the longest start another member
+ * (another backend's session of the same model) has settled, and the
+ * session lends its prompt once computed and its whole history between
+ * calls; speculation claims the draft backend's session while it drafts.
  *
  * Failure: model/tokenizer/template loading errors pass through from those
  * modules (GLIMP_ERR_IO/FORMAT/UNSUPPORTED/NOT_FOUND); a prompt longer than
@@ -49,6 +53,7 @@ typedef struct local {
     const glimp_model *model;
     const glimp_tokenizer *tok;
     glimp_stepper *stepper;     /* optional: prefill and decode batched */
+    glimp_prefix_pool *prefixes;/* optional: the pool sess is a member of */
     glimp_session *sess;
     const glimp_template *tmpl;
     glimp_prompt rendered;      /* the last prompt render() gave, with its markup */
@@ -70,6 +75,7 @@ static void local_destroy(void *impl)
 {
     local *l = impl;
     if (!l) return;
+    glimp_prefix_pool_remove(l->prefixes, l->sess);
     glimp_session_free(l->sess);
     glimp_prompt_clear(&l->rendered);
     glimp_tokenizer_free(l->own_tok);
@@ -91,16 +97,27 @@ static glimp_status local_render(void *impl, const char *question, const char *c
                    : glimp_error_set(err, GLIMP_ERR_NOMEM, "local backend: out of memory");
 }
 
-/* The session holds ids[0..n) and the logits after them; *prefill = tokens run. */
+/* The session holds ids[0..n) and the logits after them; *prefill = tokens
+ * run. With a pool, the session is claimed, borrows what another member
+ * settled, and settles ids once they are in. */
 static glimp_status sync_tokens(local *l, const int32_t *ids, size_t n, int *prefill,
                                 glimp_error *err)
 {
     size_t ran = 0;
+    glimp_prefix_pool_claim(l->prefixes, l->sess);
+    glimp_prefix_pool_borrow(l->prefixes, l->sess, ids, n);
     glimp_status st = l->stepper ? glimp_stepper_sync(l->stepper, l->sess, ids, n, &ran, err)
                                  : glimp_session_sync(l->sess, ids, n, &ran, err);
     if (st != GLIMP_OK) glimp_error_prefix(err, "local backend");
+    else glimp_prefix_pool_settle(l->prefixes, l->sess, n);
     *prefill = (int)ran;
     return st;
+}
+
+/* Between calls the whole history stays as it is: lend it. */
+static void lend_history(local *l)
+{
+    glimp_prefix_pool_settle(l->prefixes, l->sess, glimp_session_n_tokens(l->sess));
 }
 
 /* Tokens of `text[0..len)` (BOS by the vocabulary's rule): with the last
@@ -160,6 +177,7 @@ static glimp_status local_probe(void *impl, const char *prompt, int top, glimp_t
     if (l->stepper) glimp_stepper_join(l->stepper);
     glimp_status st = sync_prompt(l, prompt, prefill_tokens, err);
     if (l->stepper) glimp_stepper_leave(l->stepper);
+    lend_history(l);
     if (st != GLIMP_OK) return st;
     return fill_dist(l, glimp_session_logits(l->sess), top, dist, err);
 }
@@ -278,11 +296,16 @@ static glimp_status spec_rest(local *l, gen *g, const glimp_gen_params *p, int32
     glimp_status st = local_spec_check(l, &p->spec, err);
     if (st != GLIMP_OK) return st;
     const glimp_spec_params *sp = &p->spec;
-    spec_drafter *dr = sp->mode == GLIMP_SPEC_NGRAM
-                           ? spec_ngram_create(err)
-                           : spec_model_create(((local *)backend_impl_of(sp->draft, &local_ops))
-                                                   ->sess, l->n_vocab, sp->draft_max, err);
-    if (!dr) return err ? err->status : GLIMP_ERR_NOMEM;
+    /* the draft's session follows this context while drafting: claimed meanwhile */
+    local *d = sp->mode == GLIMP_SPEC_MODEL ? (local *)backend_impl_of(sp->draft, &local_ops)
+                                            : NULL;
+    if (d) glimp_prefix_pool_claim(d->prefixes, d->sess);
+    spec_drafter *dr = d ? spec_model_create(d->sess, l->n_vocab, sp->draft_max, err)
+                         : spec_ngram_create(err);
+    if (!dr) {
+        if (d) lend_history(d);
+        return err ? err->status : GLIMP_ERR_NOMEM;
+    }
     int draft_len = sp->draft_max; /* per call, so a seed gives the same output */
     spec_sink sink = {l, g, p, r};
     spec_loop loop = {.drafter = dr,
@@ -299,6 +322,7 @@ static glimp_status spec_rest(local *l, gen *g, const glimp_gen_params *p, int32
     spec_stats stats = {0};
     st = spec_decode(l->sess, pending, &loop, &stats, err);
     dr->free(dr);
+    if (d) lend_history(d);
     r->spec_drafted += stats.drafted;
     r->spec_accepted += stats.accepted;
     r->n_forwards += stats.forwards;
@@ -351,6 +375,7 @@ static glimp_status local_generate(void *impl, const char *prompt, const glimp_g
         if (st != GLIMP_OK) break;
     }
     if (l->stepper) glimp_stepper_leave(l->stepper);
+    lend_history(l);
     if (st == GLIMP_OK) st = stream(&g, p, true, err);
     if (st == GLIMP_OK) {
         r->len = g.match.len;
@@ -402,6 +427,7 @@ static glimp_status local_score(void *impl, const char *prompt, const char *cont
             r->prefill_tokens += (int)(n_cont - 1);
             r->n_tokens = (int)n_cont;
         }
+        lend_history(l);
     }
     free(p_ids);
     free(f_ids);
@@ -466,6 +492,10 @@ glimp_backend *glimp_backend_local_create(const glimp_local_params *params, glim
         l->sess = glimp_session_create(l->model, &sp, err);
         l->n_vocab = glimp_model_n_vocab(l->model);
         ok = l->sess != NULL;
+    }
+    if (ok && params->prefixes) {
+        ok = glimp_prefix_pool_add(params->prefixes, l->sess, err) == GLIMP_OK;
+        if (ok) l->prefixes = params->prefixes;
     }
     if (!ok) {
         local_destroy(l);

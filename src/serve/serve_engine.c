@@ -7,7 +7,7 @@
  * /v1/chat/completions (message content is plain text, so "<|im_end|>" in
  * a message cannot end its turn). The session keeps the longest token prefix
  * it already holds, or a longer one copied from another slot
- * (serve_prefix.c), and prefills the rest (both reported as
+ * (the server's prefix pool), and prefills the rest (both reported as
  * usage.prompt_tokens_details.cached_tokens). Tokens are sampled as the local
  * backend does (same sampler, same raw pieces, same stop matching), so a
  * client of this server sees what an in-process run sees. Each token can
@@ -329,7 +329,7 @@ void engine_run(serve_server *s, serve_slot *slot, serve_job *j, const api_reque
     g.id = ++s->next_id;
     pthread_mutex_unlock(&s->mu);
     stop_match_init(&g.match, r->stop, r->n_stop);
-    prefix_claim(s, slot);
+    glimp_prefix_pool_claim(s->prefixes[0], slot->sess);
     int n_ids = 0;
     int32_t *ids = prompt_tokens(&g, &n_ids, &err);
     glimp_sampler *smp = NULL;
@@ -351,7 +351,7 @@ void engine_run(serve_server *s, serve_slot *slot, serve_job *j, const api_reque
     sp.temperature = r->temperature;
     sp.top_p = r->top_p;
     sp.seed = r->seed;
-    prefix_borrow(s, slot, ids, (size_t)n_ids);
+    glimp_prefix_pool_borrow(s->prefixes[0], slot->sess, ids, (size_t)n_ids);
     glimp_status synced = s->stepper[0] ? glimp_stepper_sync(s->stepper[0], slot->sess, ids,
                                                              (size_t)n_ids, &prefill, &err)
                                         : glimp_session_sync(slot->sess, ids, (size_t)n_ids,
@@ -362,7 +362,7 @@ void engine_run(serve_server *s, serve_slot *slot, serve_job *j, const api_reque
         goto out;
     }
     g.n_cached = n_ids - (int)prefill;
-    prefix_settle(s, slot, (size_t)n_ids);
+    glimp_prefix_pool_settle(s->prefixes[0], slot->sess, (size_t)n_ids);
     if (!j->stream && !g.chat && r->logprobs > 0) {
         g.lp_tokens = cJSON_CreateArray();
         g.lp_values = cJSON_CreateArray();
@@ -391,7 +391,7 @@ void engine_run(serve_server *s, serve_slot *slot, serve_job *j, const api_reque
         }
     }
 out:
-    prefix_settle(s, slot, glimp_session_n_tokens(slot->sess));
+    glimp_prefix_pool_settle(s->prefixes[0], slot->sess, glimp_session_n_tokens(slot->sess));
     free(ids);
     glimp_sampler_free(smp);
     stop_match_free(&g.match);

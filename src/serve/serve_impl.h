@@ -6,8 +6,7 @@
  *   serve_job.c   the job: refcount, byte channel, cancellation, slot wait;
  *   serve_api.c   OpenAI request validation and response/chunk JSON;
  *   serve_engine.c single-model generation on a slot's session (prefix
- *                 reuse, per-token top logprobs);
- *   serve_prefix.c prompt prefixes shared across slots (KV rows copied);
+ *                 reuse, prefixes shared across slots, per-token top logprobs);
  *   serve_routed.c routed pair (model "glimprouter") over glimp_router;
  *   serve_metrics.c Prometheus counters;
  *   serve_conns.c  open connections: read deadline, displacing idle ones;
@@ -39,7 +38,6 @@ typedef struct serve_metrics {
     unsigned long long requests[EP_COUNT][METRIC_N_STATUS]; /* by serve_metric_statuses[] */
     unsigned long long tokens[2];     /* generated, by glimp_role (single model: SLM slot) */
     unsigned long long prompt_tokens, prefill_tokens;
-    unsigned long long prefix_copied; /* prompt tokens copied from another slot */
     unsigned long long spec_drafted, spec_accepted; /* speculation's draft tokens */
     unsigned long long steps[2];      /* routed: steps by glimp_role */
     unsigned long long latency[METRIC_N_BUCKETS]; /* cumulative counts per bucket */
@@ -52,15 +50,15 @@ void metrics_destroy(serve_metrics *m);
 void metrics_request(serve_metrics *m, serve_endpoint ep, int status, double seconds);
 void metrics_tokens(serve_metrics *m, glimp_role role, int generated, int prompt, int prefill);
 void metrics_steps(serve_metrics *m, const int steps_by[2]);
-void metrics_prefix_copied(serve_metrics *m, size_t n);
 void metrics_spec(serve_metrics *m, int drafted, int accepted);
 /* Prometheus text exposition (malloc'd). `model`: the served model id that
  * labels the token counters in single-model mode; NULL for the routed pair
  * (labels "slm" and "llm"). batch_passes / batch_steps: the steppers' counts
- * (glimp_stepper_counts), shown when there were passes. */
+ * (glimp_stepper_counts), shown when there were passes; prefix_copied: the
+ * prefix pools' (glimp_prefix_pool_copied). */
 char *metrics_render(serve_metrics *m, const char *model, int active, int queued, int parallel,
                      int queue_max, unsigned long long batch_passes,
-                     unsigned long long batch_steps);
+                     unsigned long long batch_steps, unsigned long long prefix_copied);
 
 /* ---- the job (serve_job.c) ------------------------------------------------ */
 
@@ -140,9 +138,6 @@ typedef struct serve_slot {
     glimp_session *sess;
     glimp_backend *slm, *llm;
     glimp_router *router;
-    size_t n_settled;         /* single model: first tokens of sess that stay as they
-                                 are, for other slots to copy (under mu) */
-    int pins;                 /* other slots copying from sess now (under mu) */
 } serve_slot;
 
 struct glimp_server {
@@ -156,6 +151,8 @@ struct glimp_server {
     serve_slot *slots;        /* (parallel) */
     glimp_stepper *stepper[2];/* parallel > 1: the slots step together; single
                                  model: [0]; routed: by glimp_role */
+    glimp_prefix_pool *prefixes[2]; /* parallel > 1: the slots' sessions share
+                                 prompt prefixes; indexed as stepper */
     glimp_model *pair[2];     /* routed: each model, loaded once (by role) */
     glimp_tokenizer *pair_tok[2];
     bool *slot_busy;          /* (parallel) */
@@ -186,18 +183,6 @@ int server_take_slot(serve_server *s, serve_job *j);
 void server_job_answered(serve_server *s, serve_job *j);
 void server_release_slot(serve_server *s, serve_job *j);
 
-/* ---- shared prompt prefixes (serve_prefix.c) --------------------------------- */
-
-/* The request on `slot` is about to change its session: nothing of it is
- * settled any more; waits until no other slot copies from it. */
-void prefix_claim(serve_server *s, serve_slot *slot);
-/* Copies into slot's session the longest start of ids[0..n) that another
- * slot has settled, when that is longer than what the session holds;
- * returns the tokens copied (0 when none). */
-size_t prefix_borrow(serve_server *s, serve_slot *slot, const int32_t *ids, size_t n);
-/* The first n tokens of slot's session stay as they are until the next
- * prefix_claim. */
-void prefix_settle(serve_server *s, serve_slot *slot, size_t n);
 
 /* ---- request validation and answers (serve_api.c) ---------------------------- */
 

@@ -64,13 +64,6 @@ void metrics_steps(serve_metrics *m, const int steps_by[2])
     pthread_mutex_unlock(&m->mu);
 }
 
-void metrics_prefix_copied(serve_metrics *m, size_t n)
-{
-    pthread_mutex_lock(&m->mu);
-    m->prefix_copied += n;
-    pthread_mutex_unlock(&m->mu);
-}
-
 void metrics_spec(serve_metrics *m, int drafted, int accepted)
 {
     pthread_mutex_lock(&m->mu);
@@ -121,7 +114,7 @@ static void put_label(out *o, const char *v)
 
 char *metrics_render(serve_metrics *m, const char *model, int active, int queued, int parallel,
                      int queue_max, unsigned long long batch_passes,
-                     unsigned long long batch_steps)
+                     unsigned long long batch_steps, unsigned long long prefix_copied)
 {
     out o = {.s = malloc(4096), .cap = 4096};
     if (!o.s) return NULL;
@@ -160,12 +153,11 @@ char *metrics_render(serve_metrics *m, const char *model, int active, int queued
             "# TYPE glimp_prefill_tokens_total counter\n"
             "glimp_prefill_tokens_total %llu\n",
         m->prompt_tokens, m->prefill_tokens);
-    if (model)
-        put(&o, "# HELP glimp_prefix_copied_tokens_total Prompt tokens whose cache entries were "
-                "copied from another slot instead of computed.\n"
-                "# TYPE glimp_prefix_copied_tokens_total counter\n"
-                "glimp_prefix_copied_tokens_total %llu\n",
-            m->prefix_copied);
+    put(&o, "# HELP glimp_prefix_copied_tokens_total Prompt tokens whose cache entries were "
+            "copied from another slot's session instead of computed (routed: both models).\n"
+            "# TYPE glimp_prefix_copied_tokens_total counter\n"
+            "glimp_prefix_copied_tokens_total %llu\n",
+        prefix_copied);
     if (m->spec_drafted)
         put(&o, "# HELP glimp_spec_drafted_tokens_total Tokens speculative decoding drafted.\n"
                 "# TYPE glimp_spec_drafted_tokens_total counter\n"

@@ -377,15 +377,16 @@ static enum MHD_Result get_route(serve_server *s, struct MHD_Connection *c, serv
         int active = s->active, waiting = s->waiting;
         pthread_mutex_unlock(&s->mu);
         metrics_request(&s->metrics, ep, 200, serve_now() - t0); /* counts this scrape */
-        unsigned long long passes = 0, steps = 0;
+        unsigned long long passes = 0, steps = 0, copied = 0;
         for (int r = 0; r < 2; r++) {
             unsigned long long p = 0, n = 0;
             if (s->stepper[r]) glimp_stepper_counts(s->stepper[r], &p, &n);
             passes += p;
             steps += n;
+            copied += glimp_prefix_pool_copied(s->prefixes[r]);
         }
         body = metrics_render(&s->metrics, s->routed ? NULL : s->model_name, active, waiting,
-                              s->p.parallel, s->p.queue, passes, steps);
+                              s->p.parallel, s->p.queue, passes, steps, copied);
         type = "text/plain; version=0.0.4";
         if (!body) return MHD_NO;
         enum MHD_Result r = respond(c, 200, type, body);
@@ -610,8 +611,9 @@ static char *stem_of(const char *path)
 }
 
 /* Routed pair: each model and tokenizer loaded once for every slot, and
- * with several slots a stepper per model, so the steps of different
- * requests on the same model share forward passes. */
+ * with several slots a stepper and a prefix pool per model, so the steps of
+ * different requests on the same model share forward passes and their
+ * prompts' common starts are computed once. */
 static bool load_pair(serve_server *s, glimp_error *err)
 {
     const char *paths[2] = {s->p.slm_path, s->p.llm_path};
@@ -638,7 +640,8 @@ static bool make_slots(serve_server *s, glimp_error *err)
         sp.n_batch = pass;
         for (int r = 0; r < (s->routed ? 2 : 1); r++)
             if (!(s->stepper[r] = glimp_stepper_create(s->routed ? s->pair[r] : s->model, pass,
-                                                       s->p.n_threads, err)))
+                                                       s->p.n_threads, err)) ||
+                !(s->prefixes[r] = glimp_prefix_pool_create(err)))
                 return false;
     }
     sp.kv_type = s->p.kv_type;
@@ -646,6 +649,8 @@ static bool make_slots(serve_server *s, glimp_error *err)
         serve_slot *sl = &s->slots[i];
         if (!s->routed) {
             if (!(sl->sess = glimp_session_create(s->model, &sp, err))) return false;
+            if (s->prefixes[0] && glimp_prefix_pool_add(s->prefixes[0], sl->sess, err) != GLIMP_OK)
+                return false;
             continue;
         }
         glimp_local_params lp = glimp_local_default_params();
@@ -657,12 +662,14 @@ static bool make_slots(serve_server *s, glimp_error *err)
         lp.model = s->pair[GLIMP_ROLE_SLM];
         lp.tokenizer = s->pair_tok[GLIMP_ROLE_SLM];
         lp.stepper = s->stepper[GLIMP_ROLE_SLM];
+        lp.prefixes = s->prefixes[GLIMP_ROLE_SLM];
         if (!(sl->slm = glimp_backend_local_create(&lp, err))) return false;
         lp.model_path = s->p.llm_path;
         lp.template_name = s->p.llm_template;
         lp.model = s->pair[GLIMP_ROLE_LLM];
         lp.tokenizer = s->pair_tok[GLIMP_ROLE_LLM];
         lp.stepper = s->stepper[GLIMP_ROLE_LLM];
+        lp.prefixes = s->prefixes[GLIMP_ROLE_LLM];
         if (!(sl->llm = glimp_backend_local_create(&lp, err))) return false;
     }
     return true;
@@ -671,6 +678,7 @@ static bool make_slots(serve_server *s, glimp_error *err)
 static void free_server(serve_server *s)
 {
     for (int i = 0; s->slots && i < s->p.parallel; i++) {
+        glimp_prefix_pool_remove(s->prefixes[0], s->slots[i].sess);
         glimp_session_free(s->slots[i].sess);
         glimp_backend_free(s->slots[i].slm);
         glimp_backend_free(s->slots[i].llm);
@@ -678,6 +686,7 @@ static void free_server(serve_server *s)
     free(s->slots);
     free(s->slot_busy);
     for (int r = 0; r < 2; r++) {
+        glimp_prefix_pool_free(s->prefixes[r]);
         glimp_stepper_free(s->stepper[r]);
         glimp_tokenizer_free(s->pair_tok[r]);
         glimp_model_free(s->pair[r]);

@@ -188,12 +188,15 @@ static glimp_reward **open_rewards(const router_opts *ro, char **policies, int n
     return rewards;
 }
 
-/* A local model loaded once for every worker, with a stepper when several
- * workers step it at once (their steps then share forward passes). */
+/* A local model loaded once for every worker, with a stepper and a prefix
+ * pool when several workers run it at once (their steps then share forward
+ * passes, and a prompt start one worker computed, such as the question
+ * another policy is on, is copied by the others). */
 typedef struct shared_model {
     glimp_model *model;
     glimp_tokenizer *tok;
     glimp_stepper *stepper;
+    glimp_prefix_pool *prefixes;
 } shared_model;
 
 /* Loads `path` into sm and points lp at it; a server URL is left alone. */
@@ -204,16 +207,19 @@ static bool share_model(const char *path, int workers, shared_model *sm, glimp_l
     if (!(sm->model = glimp_model_load(path, NULL, err)) ||
         !(sm->tok = glimp_tokenizer_load(path, err)))
         return false;
-    if (workers > 1 && !(sm->stepper = glimp_stepper_create(sm->model, 512, lp->n_threads, err)))
+    if (workers > 1 && (!(sm->stepper = glimp_stepper_create(sm->model, 512, lp->n_threads, err)) ||
+                        !(sm->prefixes = glimp_prefix_pool_create(err))))
         return false;
     lp->model = sm->model;
     lp->tokenizer = sm->tok;
     lp->stepper = sm->stepper;
+    lp->prefixes = sm->prefixes;
     return true;
 }
 
 static void shared_model_free(shared_model *sm)
 {
+    glimp_prefix_pool_free(sm->prefixes);
     glimp_stepper_free(sm->stepper);
     glimp_tokenizer_free(sm->tok);
     glimp_model_free(sm->model);
@@ -296,6 +302,7 @@ int cmd_eval(int argc, char **argv)
         lp_llm.model = lp.model;
         lp_llm.tokenizer = lp.tokenizer;
         lp_llm.stepper = lp.stepper;
+        lp_llm.prefixes = lp.prefixes;
     }
     for (int w = 0; w < nw; w++) {
         slm[w] = glimp_eval_open_backend(o.slm_path, o.slm_model, tmpl_slm, &lp, &err);
@@ -345,7 +352,9 @@ int cmd_eval(int argc, char **argv)
         if (!sm[r].stepper) continue;
         glimp_stepper_counts(sm[r].stepper, &passes, &steps);
         fprintf(stderr, "glimp eval: %s: %d workers on one copy, %llu steps in %llu forward "
-                "passes\n", r == GLIMP_ROLE_SLM ? o.slm_path : o.llm_path, nw, steps, passes);
+                "passes, %llu prompt tokens copied between workers\n",
+                r == GLIMP_ROLE_SLM ? o.slm_path : o.llm_path, nw, steps, passes,
+                glimp_prefix_pool_copied(sm[r].prefixes));
     }
     eval_cli_print_summary(ep->out_dir);
     rc = 0;
