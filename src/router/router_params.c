@@ -203,8 +203,8 @@ glimp_status glimp_router_set_option(glimp_router_params *params, const char *na
     const glimp_router_option *o = &router_options[i];
     glimp_error inner = {0};
     glimp_status st = GLIMP_OK;
-    double d;
-    long n;
+    double d = 0; /* set by option_number on success; gcc -O3 cannot tell */
+    long n = 0;
     switch (i) {
     case OPTION_POLICY:
         return option_text(o, glimp_router_parse_policy(value, params, &inner), &inner, err);
