@@ -320,7 +320,8 @@ static void test_tiles(void)
 {
     enum { ROWS = 9, TOKS = 7 };
     static const int64_t block_counts[] = {1, 2, 3, 5, 28};
-    static const int64_t float_lens[] = {1, 5, 16, 33, 47, 64, 100}; /* steps of 16 and 32, tails */
+    /* steps of 8 and tails; past 512: the F16/BF16 AVX2 chains' block rounds, whole and partial */
+    static const int64_t float_lens[] = {1, 5, 16, 33, 47, 64, 100, 520, 1000, 2059};
     int tiles_run = 0;
     for (int lv = CPU_LEVEL_AVX2; lv <= CPU_LEVEL_TOP; lv++) {
         if (!cpu_level_supported((cpu_level)lv)) continue;

@@ -5,7 +5,8 @@
  * against BF16, both widened; F32 with four accumulators to keep the FMA
  * units busy) and the tile kernels of Q8_0, Q5_0, Q4_0, Q4_K, Q6_K, F16
  * and BF16 (below), with the vec_dots of Q8_0, Q5_0 and Q4_0 (the tiles'
- * float steps, 4 blocks at a time) and of F16 and BF16 (their 1 x 1 instance).
+ * float steps, 4 blocks at a time) and of F16 and BF16 (the tiles' chains
+ * side by side).
  * The other integer kernels come from quant_x86_int.h.
  * Nothing here fails.
  */
@@ -300,63 +301,153 @@ static ALWAYS_INLINE void q6_K_tile(int64_t n, float *s, size_t ss, const uint8_
 }
 
 /* F16 rows against F32 activations and BF16 against BF16, both widened
- * exactly: two accumulator chains per output over 8-element steps (even
- * steps, and a last odd one, into chain 0), then a scalar tail; each
- * weight step is widened once per instance. */
+ * exactly. An output's n / 8 steps of 8 elements go to HALF_CHAINS
+ * accumulator chains in blocks of HALF_BLOCK steps, round robin (step s to
+ * chain s / HALF_BLOCK % HALF_CHAINS), each chain summing its steps in
+ * order; the chains are added pairwise ((c0 + c1) + (c2 + c3)) and across
+ * lanes, then the scalar tail in order. vec_dot runs the chains side by
+ * side (independent FMA chains: one would wait on the FMA latency); a tile
+ * runs block after block over up to 4 rows x HALF_MT tokens at once (a
+ * weight step widened once per row and used for every token), each block
+ * into its chain's accumulators, kept in memory between blocks. Both read
+ * the rows front to back (contiguous quarters instead of blocks: decode
+ * streamed 21% slower), and give the same bits. 4 x 2 outputs: 8
+ * accumulators, 2 token steps and a weight step in registers (4 x 3
+ * spilled, and a 4-token tile left a 4 x 1 rest). */
+#define HALF_CHAINS 4
+#define HALF_BLOCK 16
+#define HALF_MT 2
 
-/* The 8-element step at i of an NR x NT instance into one chain. */
-static ALWAYS_INLINE void half_step(__m256 acc[QT_TILE][QT_TILE], const uint8_t *x, size_t bx,
-                                    const uint8_t *y, size_t by, int64_t i, const int NR,
-                                    const int NT, const bool bf16)
+static ALWAYS_INLINE __m256 half_x(const uint8_t *x, int64_t i, const bool bf16)
 {
-    __m256 wx[QT_TILE];
-    UNROLL for (int r = 0; r < NR; r++) {
-        const uint16_t *xr = (const uint16_t *)(x + r * bx) + i;
-        wx[r] = bf16 ? load8_bf16(xr) : load8_f16(xr);
-    }
-    UNROLL for (int t = 0; t < NT; t++) {
-        const __m256 wy = bf16 ? load8_bf16((const uint16_t *)(y + t * by) + i)
-                               : _mm256_loadu_ps((const float *)(y + t * by) + i);
-        UNROLL for (int r = 0; r < NR; r++) acc[r][t] = _mm256_fmadd_ps(wx[r], wy, acc[r][t]);
+    return bf16 ? load8_bf16((const uint16_t *)x + i) : load8_f16((const uint16_t *)x + i);
+}
+
+static ALWAYS_INLINE __m256 half_y(const uint8_t *y, int64_t i, const bool bf16)
+{
+    return bf16 ? load8_bf16((const uint16_t *)y + i) : _mm256_loadu_ps((const float *)y + i);
+}
+
+static ALWAYS_INLINE float half_scalar(const uint8_t *x, const uint8_t *y, int64_t k,
+                                       const bool bf16)
+{
+    return bf16 ? qt_bf16_to_f32(((const uint16_t *)x)[k]) * qt_bf16_to_f32(((const uint16_t *)y)[k])
+                : fp16(((const uint16_t *)x)[k]) * ((const float *)y)[k];
+}
+
+/* The chains' sum for one output, then its scalar tail. */
+static ALWAYS_INLINE float half_finish(const __m256 c[HALF_CHAINS], const uint8_t *x,
+                                       const uint8_t *y, int64_t n, const bool bf16)
+{
+    float sum = hsum_ps256(_mm256_add_ps(_mm256_add_ps(c[0], c[1]), _mm256_add_ps(c[2], c[3])));
+    for (int64_t k = n / 8 * 8; k < n; k++) sum += half_scalar(x, y, k, bf16);
+    return sum;
+}
+
+/* Steps [b, e) of an NR x NT instance into acc. */
+static ALWAYS_INLINE void half_block(__m256 acc[4][HALF_MT], const uint8_t *x, size_t bx,
+                                     const uint8_t *y, size_t by, int64_t b, int64_t e,
+                                     const int NR, const int NT, const bool bf16)
+{
+    for (int64_t st = b; st < e; st++) {
+        __m256 wy[HALF_MT];
+        UNROLL for (int t = 0; t < NT; t++) wy[t] = half_y(y + t * by, st * 8, bf16);
+        UNROLL for (int r = 0; r < NR; r++) {
+            const __m256 wx = half_x(x + r * bx, st * 8, bf16);
+            UNROLL for (int t = 0; t < NT; t++) acc[r][t] = _mm256_fmadd_ps(wx, wy[t], acc[r][t]);
+        }
     }
 }
 
+/* Block by block front to back, each into its chain's accumulators (kept
+ * in memory between blocks). */
+static ALWAYS_INLINE void half_instance(int64_t n, float *s, size_t ss, const uint8_t *x,
+                                        size_t bx, const uint8_t *y, size_t by, const int NR,
+                                        const int NT, const bool bf16)
+{
+    const int64_t n_steps = n / 8;
+    __m256 c[4][HALF_MT][HALF_CHAINS];
+    UNROLL for (int r = 0; r < NR; r++) UNROLL for (int t = 0; t < NT; t++)
+        for (int k = 0; k < HALF_CHAINS; k++) c[r][t][k] = _mm256_setzero_ps();
+    for (int64_t b = 0, k = 0; b < n_steps; b += HALF_BLOCK, k = (k + 1) % HALF_CHAINS) {
+        __m256 acc[4][HALF_MT];
+        UNROLL for (int r = 0; r < NR; r++) UNROLL for (int t = 0; t < NT; t++)
+            acc[r][t] = c[r][t][k];
+        half_block(acc, x, bx, y, by, b, b + HALF_BLOCK < n_steps ? b + HALF_BLOCK : n_steps,
+                   NR, NT, bf16);
+        UNROLL for (int r = 0; r < NR; r++) UNROLL for (int t = 0; t < NT; t++)
+            c[r][t][k] = acc[r][t];
+    }
+    UNROLL for (int r = 0; r < NR; r++) UNROLL for (int t = 0; t < NT; t++)
+        s[t * ss + r] = half_finish(c[r][t], x + r * bx, y + t * by, n, bf16);
+}
+
+/* nr x nt (each 1..QT_TILE): instances of up to 4 rows x HALF_MT tokens,
+ * every shape a compile-time instance. */
+#define HALF_ROWS(R, bf16)                                                                        \
+    if (T == 1) half_instance(n, st, ss, xr, bx, yt, by, R, 1, bf16);                             \
+    else half_instance(n, st, ss, xr, bx, yt, by, R, 2, bf16);
 static ALWAYS_INLINE void half_tile(int64_t n, float *s, size_t ss, const uint8_t *x, size_t bx,
-                                    const uint8_t *y, size_t by, const int NR, const int NT,
+                                    const uint8_t *y, size_t by, int nr, int nt, const bool bf16)
+{
+    for (int t0 = 0; t0 < nt; t0 += HALF_MT) {
+        const int T = nt - t0 < HALF_MT ? nt - t0 : HALF_MT;
+        for (int r0 = 0; r0 < nr; r0 += 4) {
+            const int R = nr - r0 < 4 ? nr - r0 : 4;
+            float *st = s + t0 * ss + r0;
+            const uint8_t *xr = x + r0 * bx, *yt = y + t0 * by;
+            if (R == 1) { HALF_ROWS(1, bf16) }
+            else if (R == 2) { HALF_ROWS(2, bf16) }
+            else if (R == 3) { HALF_ROWS(3, bf16) }
+            else { HALF_ROWS(4, bf16) }
+        }
+    }
+}
+
+/* The chains side by side, block round after block round (in the last,
+ * partial round the chains whose block ended drop out). */
+static ALWAYS_INLINE float half_dot(int64_t n, const uint8_t *x, const uint8_t *y,
                                     const bool bf16)
 {
-    __m256 acc[2][QT_TILE][QT_TILE];
-    UNROLL for (int c = 0; c < 2; c++) UNROLL for (int r = 0; r < NR; r++)
-        UNROLL for (int t = 0; t < NT; t++) acc[c][r][t] = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        half_step(acc[0], x, bx, y, by, i, NR, NT, bf16);
-        half_step(acc[1], x, bx, y, by, i + 8, NR, NT, bf16);
+    const int64_t n_steps = n / 8;
+    __m256 c[HALF_CHAINS];
+    for (int k = 0; k < HALF_CHAINS; k++) c[k] = _mm256_setzero_ps();
+    for (int64_t st = 0; st < n_steps; st += HALF_CHAINS * HALF_BLOCK) {
+        int64_t len[HALF_CHAINS];
+        for (int k = 0; k < HALF_CHAINS; k++) {
+            const int64_t left = n_steps - st - k * HALF_BLOCK;
+            len[k] = left < 0 ? 0 : left < HALF_BLOCK ? left : HALF_BLOCK;
+        }
+        for (int64_t j = 0; j < len[0]; j++)
+            UNROLL for (int k = 0; k < HALF_CHAINS; k++) {
+                if (j >= len[k]) break;
+                const int64_t i = (st + k * HALF_BLOCK + j) * 8;
+                c[k] = _mm256_fmadd_ps(half_x(x, i, bf16), half_y(y, i, bf16), c[k]);
+            }
     }
-    if (i + 8 <= n) {
-        half_step(acc[0], x, bx, y, by, i, NR, NT, bf16);
-        i += 8;
-    }
-    UNROLL for (int r = 0; r < NR; r++) UNROLL for (int t = 0; t < NT; t++) {
-        const uint16_t *xr = (const uint16_t *)(x + r * bx);
-        float sum = hsum_ps256(_mm256_add_ps(acc[0][r][t], acc[1][r][t]));
-        for (int64_t k = i; k < n; k++)
-            sum += bf16 ? qt_bf16_to_f32(xr[k]) * qt_bf16_to_f32(((const uint16_t *)(y + t * by))[k])
-                        : fp16(xr[k]) * ((const float *)(y + t * by))[k];
-        s[t * ss + r] = sum;
-    }
+    return half_finish(c, x, y, n, bf16);
 }
 
-static ALWAYS_INLINE void f16_tile(int64_t n, float *s, size_t ss, const uint8_t *x, size_t bx,
-                                   const uint8_t *y, size_t by, const int NR, const int NT)
+void qt_tile_f16_f32_avx2(int64_t n, float *s, size_t ss, const void *vx, size_t bx,
+                          const void *vy, size_t by, int nr, int nt)
 {
-    half_tile(n, s, ss, x, bx, y, by, NR, NT, false);
+    half_tile(n, s, ss, vx, bx, vy, by, nr, nt, false);
 }
 
-static ALWAYS_INLINE void bf16_tile(int64_t n, float *s, size_t ss, const uint8_t *x, size_t bx,
-                                    const uint8_t *y, size_t by, const int NR, const int NT)
+void qt_dot_f16_f32_avx2(int64_t n, float *s, const void *vx, const void *vy)
 {
-    half_tile(n, s, ss, x, bx, y, by, NR, NT, true);
+    *s = half_dot(n, vx, vy, false);
+}
+
+void qt_tile_bf16_bf16_avx2(int64_t n, float *s, size_t ss, const void *vx, size_t bx,
+                            const void *vy, size_t by, int nr, int nt)
+{
+    half_tile(n, s, ss, vx, bx, vy, by, nr, nt, true);
+}
+
+void qt_dot_bf16_bf16_avx2(int64_t n, float *s, const void *vx, const void *vy)
+{
+    *s = half_dot(n, vx, vy, true);
 }
 
 /* The tile entry of KERN: nr x nt (each 1..QT_TILE) in instances of up to
@@ -397,21 +488,8 @@ void qt_dot_q4_0_q8_0_avx2(int64_t n, float *s, const void *vx, const void *vy)
     legacy_dot(n, s, vx, vy, LEGACY_Q4_0);
 }
 
-/* A vec_dot that is KERN's 1 x 1 instance. */
-#define DEFINE_DOT(TYPES, KERN)                                                                   \
-    void qt_dot_##TYPES##_avx2(int64_t n, float *s, const void *vx, const void *vy)               \
-    {                                                                                             \
-        const int t0 = 0, r0 = 0;                                                                 \
-        const size_t ss = 0, bx = 0, by = 0;                                                      \
-        TILE_INSTANCE(KERN, 1, 1);                                                                \
-    }
-
 DEFINE_TILE(q8_0_q8_0, q8_0_tile, 4, 4)
 DEFINE_TILE(q5_0_q8_0, q5_0_tile, 4, 4)
 DEFINE_TILE(q4_0_q8_0, q4_0_tile, 4, 4)
-DEFINE_TILE(f16_f32, f16_tile, 2, 2)
-DEFINE_DOT(f16_f32, f16_tile)
-DEFINE_TILE(bf16_bf16, bf16_tile, 2, 2)
-DEFINE_DOT(bf16_bf16, bf16_tile)
 DEFINE_TILE(q4_K_q8_K, q4_K_tile, 2, 4)
 DEFINE_TILE(q6_K_q8_K, q6_K_tile, 2, 4)
