@@ -44,10 +44,11 @@ SHAPES = {
     "slm": dict(n_embd=128, n_layer=3, n_head=4, n_head_kv=2, head_dim=32, n_ff=384),
     "llm": dict(n_embd=256, n_layer=8, n_head=8, n_head_kv=2, head_dim=32, n_ff=768),
 }
-TRAIN = {  # batch in examples; warmup + cosine decay over the steps (see stage_train)
-    "slm": dict(batch=32, steps=600, lr=3e-3),
-    "llm": dict(batch=32, steps=900, lr=2.5e-3),
+TRAIN = {  # batch in examples; cycles of (steps, peak lr), each a warmup + cosine decay
+    "slm": dict(batch=32, cycles=[(600, 3e-3)]),
+    "llm": dict(batch=32, cycles=[(900, 2.5e-3), (900, 1.25e-3)]),
 }
+WARMUP = 100  # steps at the start of each cycle
 N_TRAIN, N_HELDOUT, N_BENCH, N_MERGES = 60000, 256, 500, 1000
 
 
@@ -141,24 +142,28 @@ def length_batches(seqs, rng, n, batch, group=64):
 # ---- train ------------------------------------------------------------------------------------
 
 def stage_train(kind, seed):
-    """Train one model: TRAIN[kind]'s steps of AdamW (betas 0.9/0.95, weight decay 0.1 on
-    matrices, gradient clip 1.0), 100 warmup steps, then cosine decay to 10% of the peak lr;
-    data order from numpy RandomState(seed).
+    """Train one model: AdamW (betas 0.9/0.95, weight decay 0.1 on matrices, gradient clip
+    1.0) over TRAIN[kind]'s cycles, each WARMUP steps of warmup to its peak lr, then cosine decay
+    to 10% of that peak (a later cycle is a warm restart); data order from numpy
+    RandomState(seed).
 
     The checkpoint models/demo/work/<kind>.pt (weights, optimiser, data order and position,
-    torch RNG) is written every 100 steps; a rerun resumes from it exactly where it stopped.
+    torch RNG) is written every 100 steps; a rerun resumes from it exactly where it stopped,
+    also when cycles were appended to TRAIN[kind] since (the schedule of a step depends only on
+    the cycles up to it, so the result is that of one uninterrupted run).
     """
     d, tok = load_data()
     cfg = make_config(kind, tok)
     hp = TRAIN[kind]
-    steps, peak = hp["steps"], hp["lr"]
+    steps = sum(n for n, _ in hp["cycles"])
     path = os.path.join(WORK, f"{kind}.pt")
     torch.manual_seed(seed)
     model = Qwen3(cfg)
     decay = [p for p in model.parameters() if p.dim() == 2]
     other = [p for p in model.parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1},
-                             {"params": other, "weight_decay": 0.0}], lr=peak, betas=(0.9, 0.95))
+                             {"params": other, "weight_decay": 0.0}],
+                            lr=hp["cycles"][0][1], betas=(0.9, 0.95))
     seqs, starts, slips = d["seqs"], d["starts"], d["slips"]
     n_train = len(seqs) - N_HELDOUT
     held = list(range(n_train, len(seqs)))
@@ -168,7 +173,7 @@ def stage_train(kind, seed):
     batches, pos = length_batches(seqs, rng, n_train, hp["batch"]), 0
     if os.path.exists(path):
         ck = torch.load(path, weights_only=False)
-        if ck["cfg"] == cfg.as_dict() and ck["hp"] == hp:
+        if ck["cfg"] == cfg.as_dict() and resumable(ck["hp"], hp):
             model.load_state_dict(ck["state"])
             opt.load_state_dict(ck["opt"])
             rng.set_state(ck["rng"])
@@ -177,10 +182,10 @@ def stage_train(kind, seed):
             batches, pos = ck["batches"], ck["pos"]
             log(f"train {kind}: resuming after step {done}")
     log(f"train {kind}: {model.n_params()} params, {steps} steps x {hp['batch']} examples, "
-        f"peak lr {peak}")
+        f"cycles (steps, peak lr) {hp['cycles']}")
     t0 = time.time() - train_s
     for step in range(done + 1, steps + 1):
-        lr = peak * min(1.0, step / 100) * (0.1 + 0.45 * (1 + math.cos(math.pi * step / steps)))
+        lr = scheduled_lr(hp["cycles"], step)
         for g in opt.param_groups:
             g["lr"] = lr
         if pos == len(batches):
@@ -201,12 +206,41 @@ def stage_train(kind, seed):
         curve.append(row)
         if step % 100 == 0 or step == steps:
             tmp = path + ".tmp"
-            torch.save({"cfg": cfg.as_dict(), "hp": hp, "state": model.state_dict(),
+            torch.save({"cfg": cfg.as_dict(), "hp": dict(hp, cycles=cycles_until(hp, step)),
+                        "state": model.state_dict(),
                         "opt": opt.state_dict(), "rng": rng.get_state(),
                         "torch_rng": torch.get_rng_state(), "batches": batches, "pos": pos,
                         "curve": curve, "train_s": row["time_s"], "steps_done": step,
                         "n_params": model.n_params()}, tmp)
             os.replace(tmp, path)
+
+
+def scheduled_lr(cycles, step):
+    """The lr of step (1-based): warmup, then cosine decay to 10% of the peak, cycle by cycle."""
+    for n, peak in cycles:
+        if step <= n:
+            warm = min(1.0, step / WARMUP)
+            return peak * warm * (0.1 + 0.45 * (1 + math.cos(math.pi * step / n)))
+        step -= n
+    raise ValueError("step beyond the last cycle")
+
+
+def cycles_until(hp, step):
+    """The cycles that step (1-based) has started: what a checkpoint at that step has seen."""
+    out, end = [], 0
+    for c in hp["cycles"]:
+        if end >= step:
+            break
+        out.append(c)
+        end += c[0]
+    return out
+
+
+def resumable(saved, hp):
+    """A checkpoint trained with saved continues under hp: same batch, saved's cycles a prefix
+    of hp's (a finished run resumes into cycles appended since)."""
+    cyc = [tuple(c) for c in saved["cycles"]]
+    return saved["batch"] == hp["batch"] and cyc == [tuple(c) for c in hp["cycles"][:len(cyc)]]
 
 
 @torch.no_grad()
