@@ -36,8 +36,10 @@
 #include <unistd.h>
 
 #define WAIT_SLICE_MS 50
-/* Connections MHD may hold beyond the cap while dropped ones close. */
-#define CONN_SLACK 64
+/* Connections MHD may hold beyond the cap while dropped ones close: a burst
+ * of connections displaces them faster than their threads exit, and MHD
+ * refuses newcomers at this limit. */
+#define CONN_SLACK 256
 /* After the workers end at shutdown, how long answers may take to go out. */
 #define DELIVERY_WAIT_S 5.0
 
