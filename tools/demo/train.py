@@ -46,7 +46,7 @@ SHAPES = {
 }
 TRAIN = {  # batch in examples; cycles of (steps, peak lr), each a warmup + cosine decay
     "slm": dict(batch=32, cycles=[(600, 3e-3)]),
-    "llm": dict(batch=32, cycles=[(900, 2.5e-3), (900, 1.25e-3)]),
+    "llm": dict(batch=32, cycles=[(900, 2.5e-3)]),
 }
 WARMUP = 100  # steps at the start of each cycle
 N_TRAIN, N_HELDOUT, N_BENCH, N_MERGES = 60000, 256, 500, 1000
