@@ -23,8 +23,11 @@ trap 'rm -rf "$tmp"' EXIT
 
 # llama_run MODEL THREADS -> "pp_ts tg_ts rss_kib" (0 for a skipped test)
 llama_run() {
+  # -d only when asked: llama-bench builds older than its depth option refuse it
+  local d=()
+  [ "$depth" = 0 ] || d=(-d "$depth")
   /usr/bin/time -f %M -o "$tmp/rss" "$LLAMA_BENCH" -m "$1" -t "$2" -p "$p" -n "$n" -r "$r" \
-    -d "$depth" -o csv >"$tmp/csv" 2>"$tmp/err" || { cat "$tmp/err" >&2; return 1; }
+    "${d[@]}" -o csv >"$tmp/csv" 2>"$tmp/err" || { cat "$tmp/err" >&2; return 1; }
   # CSV header names the columns; n_prompt > 0 marks the prefill row, n_gen > 0 the decode row.
   awk -F, -v rss="$(tail -n 1 "$tmp/rss")" '
     NR == 1 { for (i = 1; i <= NF; i++) { gsub(/"/, "", $i); col[$i] = i }; next }
