@@ -82,6 +82,12 @@ static ALWAYS_INLINE __m128i sum4_lanes(const __m256i p[4])
 
 enum legacy_kind { LEGACY_Q8_0, LEGACY_Q5_0, LEGACY_Q4_0 };
 
+static ALWAYS_INLINE size_t legacy_block_bytes(const enum legacy_kind kind)
+{
+    return kind == LEGACY_Q5_0 ? sizeof(block_q5_0)
+           : kind == LEGACY_Q4_0 ? sizeof(block_q4_0) : sizeof(block_q8_0);
+}
+
 /* The quants of block i of a Q8_0, Q5_0 (0..31 - 16) or Q4_0 (0..15 - 8)
  * row as signed bytes, and its scale. */
 static ALWAYS_INLINE __m256i legacy_quants(const uint8_t *row, int64_t i,
@@ -113,6 +119,7 @@ static ALWAYS_INLINE void legacy_tile(int64_t n, float *s, size_t ss, const uint
         uint16_t dh[4] = {0, 0, 0, 0};
         UNROLL for (int r = 0; r < NR; r++) {
             qx[r] = legacy_quants(x + r * bx, i, kind, &dh[r]);
+            if (NR > 1) qt_prefetch_ahead(x + r * bx + i * legacy_block_bytes(kind), 1);
             ax[r] = _mm256_sign_epi8(qx[r], qx[r]);
         }
         const __m128 dx = _mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)dh));
@@ -205,6 +212,7 @@ static ALWAYS_INLINE void q4_K_tile(int64_t n, float *s, size_t ss, const uint8_
         __m256i sc[QT_TILE], sumi[QT_TILE][QT_TILE];
         UNROLL for (int r = 0; r < NR; r++) {
             const block_q4_K *b = (const block_q4_K *)(x + r * bx) + i;
+            if (NR > 1) qt_prefetch_ahead(b, sizeof *b);
             const __m256i sm = k_scales_mins(b->scales);
             const float dmin = fp16(b->dmin);
             UNROLL for (int t = 0; t < NT; t++) {
@@ -257,6 +265,7 @@ static ALWAYS_INLINE void q6_K_tile(int64_t n, float *s, size_t ss, const uint8_
         __m256i sumi[QT_TILE][QT_TILE];
         UNROLL for (int r = 0; r < NR; r++) {
             const block_q6_K *b = (const block_q6_K *)(x + r * bx) + i;
+            if (NR > 1) qt_prefetch_ahead(b, sizeof *b);
             const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
             UNROLL for (int t = 0; t < NT; t++) {
                 const block_q8_K *c = (const block_q8_K *)(y + t * by) + i;
@@ -354,6 +363,7 @@ static ALWAYS_INLINE void half_block(__m256 acc[4][HALF_MT], const uint8_t *x, s
         UNROLL for (int t = 0; t < NT; t++) wy[t] = half_y(y + t * by, st * 8, bf16);
         UNROLL for (int r = 0; r < NR; r++) {
             const __m256 wx = half_x(x + r * bx, st * 8, bf16);
+            if (NR > 1 && st % 4 == 0) qt_prefetch_ahead(x + r * bx + st * 16, 1);
             UNROLL for (int t = 0; t < NT; t++) acc[r][t] = _mm256_fmadd_ps(wx, wy[t], acc[r][t]);
         }
     }

@@ -121,6 +121,7 @@ static inline __m512i q5_0_pair(const block_q5_0 *a, const block_q5_0 *b)
         UNROLL for (int r = 0; r < NR; r++) {                                                     \
             const BT *b = (const BT *)(x + r * bx) + i;                                           \
             const BT *b1 = odd ? &ZERO : b + 1;                                                   \
+            if (NR > 1) qt_prefetch_ahead(b, 2 * sizeof(BT));                                     \
             u[r] = PAIR(b, b1);                                                                   \
             dx[r] = join_scales(b->d, b1->d);                                                     \
         }                                                                                         \
@@ -179,6 +180,7 @@ static ALWAYS_INLINE void k_affine_tile(int64_t n, float *s, size_t ss, const ui
         UNROLL for (int r = 0; r < NR; r++) {
             /* Q4_K and Q5_K share d, dmin, scales at the same offsets */
             const block_q4_K *b = (const block_q4_K *)(x + r * bx + i * bsz);
+            if (NR > 1) qt_prefetch_ahead(b, bsz);
             const __m256i sm = k_scales_mins(b->scales);
             sc[r] = _mm512_castsi256_si512(sm);
             d[r] = fp16(b->d);
@@ -255,6 +257,7 @@ static ALWAYS_INLINE void q6_K_tile(int64_t n, float *s, size_t ss, const uint8_
         __m512i sumi[QT_TILE][QT_TILE];
         UNROLL for (int r = 0; r < NR; r++) {
             const block_q6_K *b = (const block_q6_K *)(x + r * bx) + i;
+            if (NR > 1) qt_prefetch_ahead(b, sizeof *b);
             sc16[r] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
             UNROLL for (int t = 0; t < NT; t++) {
                 const block_q8_K *c = (const block_q8_K *)(y + t * by) + i;

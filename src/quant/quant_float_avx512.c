@@ -55,7 +55,10 @@ static ALWAYS_INLINE void float_step(__m512 acc[QT_TILE][QT_TILE], const uint8_t
                                      const int NR, const int NT, const bool f16)
 {
     __m512 w[QT_TILE];
-    UNROLL for (int r = 0; r < NR; r++) w[r] = load_w(x + r * bx, i, m, f16);
+    UNROLL for (int r = 0; r < NR; r++) {
+        w[r] = load_w(x + r * bx, i, m, f16);
+        if (NR > 1) qt_prefetch_ahead(x + r * bx + i * (f16 ? 2 : 4), 1);
+    }
     UNROLL for (int t = 0; t < NT; t++) {
         const __m512 a = _mm512_maskz_loadu_ps(m, (const float *)(y + t * by) + i);
         UNROLL for (int r = 0; r < NR; r++) acc[r][t] = _mm512_fmadd_ps(w[r], a, acc[r][t]);
@@ -85,8 +88,10 @@ static ALWAYS_INLINE void bf16_step(__m512 acc[QT_TILE][QT_TILE], const uint8_t 
                                     const int NR, const int NT)
 {
     __m512bh w[QT_TILE];
-    UNROLL for (int r = 0; r < NR; r++) w[r] =
-        (__m512bh)_mm512_maskz_loadu_epi16(m, (const uint16_t *)(x + r * bx) + i);
+    UNROLL for (int r = 0; r < NR; r++) {
+        w[r] = (__m512bh)_mm512_maskz_loadu_epi16(m, (const uint16_t *)(x + r * bx) + i);
+        if (NR > 1) qt_prefetch_ahead(x + r * bx + i * 2, 1);
+    }
     UNROLL for (int t = 0; t < NT; t++) {
         const __m512bh a = (__m512bh)_mm512_maskz_loadu_epi16(m, (const uint16_t *)(y + t * by) + i);
         UNROLL for (int r = 0; r < NR; r++) acc[r][t] = _mm512_dpbf16_ps(acc[r][t], w[r], a);
