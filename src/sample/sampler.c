@@ -5,7 +5,8 @@
  * whose mass reaches top_p of what is left, min-p the tokens with
  * w_i >= min_p. Top-p without top-k sorts only the tokens above a weight
  * threshold, lowering it until the prefix is found, so a 150k vocabulary is
- * not sorted per token. Failure: GLIMP_ERR_ARG for bad parameters or an
+ * rarely sorted per token, and a radix sort when it is (a flat
+ * distribution). Failure: GLIMP_ERR_ARG for bad parameters or an
  * empty / all -inf distribution, GLIMP_ERR_NOMEM when scratch cannot grow.
  */
 #include <math.h>
@@ -13,6 +14,7 @@
 
 #include "base/error.h"
 #include "glimp.h"
+#include "sample/rank.h"
 #include "sample/rng.h"
 #include "sample/topk.h"
 
@@ -29,6 +31,7 @@ struct glimp_sampler {
     glimp_sampler_params p;
     sample_rng rng;
     cand *c;         /* (cap) candidates */
+    uint64_t *keys;  /* (2 cap) rank keys and the sort's scratch */
     int32_t *ids;    /* (TOPK_SELECT_MAX) top-k selection */
     size_t cap;
 };
@@ -65,20 +68,17 @@ void glimp_sampler_free(glimp_sampler *s)
 {
     if (!s) return;
     free(s->c);
+    free(s->keys);
     free(s->ids);
     free(s);
 }
 
 void glimp_sampler_reseed(glimp_sampler *s, uint64_t seed) { sample_rng_seed(&s->rng, seed); }
 
-static int cand_cmp(const void *a, const void *b)
-{
-    const cand *x = a, *y = b;
-    if (x->l != y->l) return x->l > y->l ? -1 : 1;
-    return (x->id > y->id) - (x->id < y->id);
-}
-
-/* Candidates with weight >= thr, sorted most likely first; returns count. */
+/* Candidates with weight >= thr, sorted most likely first (larger logit,
+ * then lower id: a radix sort of rank keys, so a flat distribution whose
+ * every token passes the threshold costs linear time, not a comparison
+ * sort of the vocabulary); returns count. */
 static size_t collect_sorted(glimp_sampler *s, const float *logits, size_t n, float mx,
                              double inv_t, double thr)
 {
@@ -86,9 +86,14 @@ static size_t collect_sorted(glimp_sampler *s, const float *logits, size_t n, fl
     for (size_t i = 0; i < n; i++) {
         const float l = sample_logit(logits, i);
         const double w = exp(((double)l - mx) * inv_t);
-        if (w > 0.0 && w >= thr) s->c[nc++] = (cand){l, (int32_t)i, w};
+        if (w > 0.0 && w >= thr) s->keys[nc++] = rank_key(l, (int32_t)i);
     }
-    qsort(s->c, nc, sizeof *s->c, cand_cmp);
+    rank_sort(s->keys, s->keys + nc, nc);
+    for (size_t i = 0; i < nc; i++) {
+        const int32_t id = rank_id(s->keys[i]);
+        const float l = sample_logit(logits, (size_t)id);
+        s->c[i] = (cand){l, id, exp(((double)l - mx) * inv_t)};
+    }
     return nc;
 }
 
@@ -118,8 +123,10 @@ glimp_status glimp_sampler_sample(glimp_sampler *s, const float *logits, size_t 
     }
     if (s->cap < n_vocab) {
         cand *c = realloc(s->c, n_vocab * sizeof *c);
-        if (!c) return glimp_error_set(err, GLIMP_ERR_NOMEM, "sampler: out of memory");
-        s->c = c;
+        if (c) s->c = c;
+        uint64_t *k = c ? realloc(s->keys, 2 * n_vocab * sizeof *k) : NULL;
+        if (k) s->keys = k;
+        if (!c || !k) return glimp_error_set(err, GLIMP_ERR_NOMEM, "sampler: out of memory");
         s->cap = n_vocab;
     }
     const double inv_t = 1.0 / s->p.temperature;
