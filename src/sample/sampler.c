@@ -22,7 +22,6 @@
 #define TOPK_SELECT_MAX 256
 
 typedef struct cand {
-    float l;    /* logit */
     int32_t id;
     double w;   /* exp((l - l_max) / T) */
 } cand;
@@ -92,7 +91,7 @@ static size_t collect_sorted(glimp_sampler *s, const float *logits, size_t n, fl
     for (size_t i = 0; i < nc; i++) {
         const int32_t id = rank_id(s->keys[i]);
         const float l = sample_logit(logits, (size_t)id);
-        s->c[i] = (cand){l, id, exp(((double)l - mx) * inv_t)};
+        s->c[i] = (cand){id, exp(((double)l - mx) * inv_t)};
     }
     return nc;
 }
@@ -139,7 +138,7 @@ glimp_status glimp_sampler_sample(glimp_sampler *s, const float *logits, size_t 
             for (size_t i = 0; i < k; i++) {
                 const float l = sample_logit(logits, (size_t)s->ids[i]);
                 const double w = exp(((double)l - mx) * inv_t);
-                if (w > 0.0) s->c[nc++] = (cand){l, s->ids[i], w};
+                if (w > 0.0) s->c[nc++] = (cand){s->ids[i], w};
             }
         } else {
             nc = collect_sorted(s, logits, n_vocab, mx, inv_t, 0.0);
@@ -170,7 +169,7 @@ glimp_status glimp_sampler_sample(glimp_sampler *s, const float *logits, size_t 
         for (size_t i = 0; i < n_vocab; i++) {
             const float l = sample_logit(logits, i);
             const double w = exp(((double)l - mx) * inv_t);
-            if (w > 0.0) s->c[nc++] = (cand){l, (int32_t)i, w};
+            if (w > 0.0) s->c[nc++] = (cand){(int32_t)i, w};
         }
     }
     /* min-p: relative to the best token, whose weight is 1 */
