@@ -41,7 +41,7 @@ static const float q_logits[V] = {0.1f, 2.2f, 1.4f, 0.3f, -1.0f, 0.5f, 1.9f, -0.
 static void test_rejection(float temp, float top_p)
 {
     spec_sampling s = {temp, top_p};
-    spec_dist_scratch scr = {0};
+    rank_scratch scr = {0};
     float p[V], q[V];
     glimp_error err = {0};
     REQUIRE(spec_dist(p_logits, V, &s, p, &scr, &err) == GLIMP_OK, "%s", err.msg);
@@ -77,14 +77,14 @@ static void test_rejection(float temp, float top_p)
     x = chi2(pm, p, DRAWS, &df, &outside);
     CHECK(outside == 0 && x < chi2_crit[df], "point mass, T %g top-p %g: chi2 %.2f (df %d)",
           temp, top_p, x, df);
-    spec_dist_scratch_free(&scr);
+    rank_scratch_free(&scr);
 }
 
 /* spec_dist is what glimp_sampler draws from. */
 static void test_dist_matches_sampler(float temp, float top_p)
 {
     spec_sampling s = {temp, top_p};
-    spec_dist_scratch scr = {0};
+    rank_scratch scr = {0};
     float p[V];
     REQUIRE(spec_dist(p_logits, V, &s, p, &scr, NULL) == GLIMP_OK, "spec_dist");
     glimp_sampler_params sp = glimp_sampler_default_params();
@@ -105,13 +105,13 @@ static void test_dist_matches_sampler(float temp, float top_p)
     CHECK(outside == 0 && x < chi2_crit[df], "sampler vs spec_dist T %g top-p %g: chi2 %.2f",
           temp, top_p, x);
     glimp_sampler_free(smp);
-    spec_dist_scratch_free(&scr);
+    rank_scratch_free(&scr);
 }
 
 static void test_greedy_dist(void)
 {
     spec_sampling s = {0.0f, 0.9f};
-    spec_dist_scratch scr = {0};
+    rank_scratch scr = {0};
     float p[V];
     REQUIRE(spec_dist(p_logits, V, &s, p, &scr, NULL) == GLIMP_OK, "spec_dist greedy");
     CHECK(p[0] == 1.0f && p[1] == 0.0f, "greedy is a point mass on the argmax");
@@ -119,7 +119,7 @@ static void test_greedy_dist(void)
                            -INFINITY, -INFINITY, -INFINITY, -INFINITY};
     glimp_error err = {0};
     CHECK(spec_dist(dead, V, &s, p, &scr, &err) == GLIMP_ERR_ARG, "all -inf is an error");
-    spec_dist_scratch_free(&scr);
+    rank_scratch_free(&scr);
 }
 
 static void test_ngram(void)

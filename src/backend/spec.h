@@ -7,6 +7,7 @@
 #define GLIMP_BACKEND_SPEC_H
 
 #include "glimp.h"
+#include "sample/rank.h"
 #include "sample/rng.h"
 
 /* How tokens are drawn: temperature <= 0 is greedy (argmax, lowest id on
@@ -16,20 +17,13 @@ typedef struct spec_sampling {
     float top_p;
 } spec_sampling;
 
-/* Scratch of spec_dist (a candidate list that grows to the vocabulary). */
-typedef struct spec_dist_scratch {
-    void *cand;
-    size_t cap;
-} spec_dist_scratch;
-
 /* probs[0..n) = the distribution glimp_sampler draws from for these
  * logits (temperature > 0): weights exp((l - max) / T), cut to the shortest
  * most-likely-first prefix whose mass reaches top_p, normalised; 0 elsewhere.
  * GLIMP_ERR_ARG when every logit is -inf/NaN, GLIMP_ERR_NOMEM when the
- * scratch cannot grow. */
+ * scratch (a candidate list that grows to the vocabulary) cannot grow. */
 glimp_status spec_dist(const float *logits, size_t n, const spec_sampling *s, float *probs,
-                       spec_dist_scratch *scratch, glimp_error *err);
-void spec_dist_scratch_free(spec_dist_scratch *scratch);
+                       rank_scratch *scratch, glimp_error *err);
 
 /* Draws an index from probs[0..n) (summing to ~1). */
 int32_t spec_draw(const float *probs, size_t n, sample_rng *rng);

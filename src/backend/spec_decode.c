@@ -35,7 +35,7 @@ typedef struct round_state {
     size_t n_vocab;
     bool greedy;
     float *p;                 /* (n_vocab) target distribution of one position */
-    spec_dist_scratch scratch;
+    rank_scratch scratch;
     sample_rng rng;
 } round_state;
 
@@ -197,6 +197,6 @@ glimp_status spec_decode(glimp_session *s, int32_t pending, const spec_loop *L,
     *L->draft_len = len;
     free(hist);
     free(r.p);
-    spec_dist_scratch_free(&r.scratch);
+    rank_scratch_free(&r.scratch);
     return st;
 }

@@ -4,40 +4,21 @@
  * and the draft's q can be compared token by token.
  *
  * Top-p sorts only the tokens above a weight threshold, widening it until
- * the sorted prefix holds the mass, as the sampler does.
+ * they hold the mass, and collects them as the sampler does (rank_collect).
  * Failure: GLIMP_ERR_ARG for an all -inf/NaN row, GLIMP_ERR_NOMEM.
  */
 #include "backend/spec.h"
 
 #include "base/error.h"
+#include "sample/rank.h"
 #include "sample/topk.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct cand {
-    float l;
-    int32_t id;
-    double w;
-} cand;
-
-static int cand_cmp(const void *a, const void *b)
-{
-    const cand *x = a, *y = b;
-    if (x->l != y->l) return x->l > y->l ? -1 : 1;
-    return (x->id > y->id) - (x->id < y->id);
-}
-
-void spec_dist_scratch_free(spec_dist_scratch *scratch)
-{
-    free(scratch->cand);
-    scratch->cand = NULL;
-    scratch->cap = 0;
-}
-
 glimp_status spec_dist(const float *logits, size_t n, const spec_sampling *s, float *probs,
-                       spec_dist_scratch *scratch, glimp_error *err)
+                       rank_scratch *scratch, glimp_error *err)
 {
     const int32_t best = glimp_argmax(logits, n);
     const float mx = n ? sample_logit(logits, (size_t)best) : -INFINITY;
@@ -56,31 +37,18 @@ glimp_status spec_dist(const float *logits, size_t n, const spec_sampling *s, fl
             probs[i] = (float)(exp(((double)sample_logit(logits, i) - mx) * inv_t) / z);
         return GLIMP_OK;
     }
-    if (scratch->cap < n) {
-        cand *c = realloc(scratch->cand, n * sizeof *c);
-        if (!c) return glimp_error_set(err, GLIMP_ERR_NOMEM, "speculation: out of memory");
-        scratch->cand = c;
-        scratch->cap = n;
-    }
-    cand *c = scratch->cand;
+    if (!rank_reserve(scratch, n))
+        return glimp_error_set(err, GLIMP_ERR_NOMEM, "speculation: out of memory");
     for (size_t i = 0; i < n; i++) z += exp(((double)sample_logit(logits, i) - mx) * inv_t);
     const double target = s->top_p * z;
     size_t nc = 0;
     for (double cut = 16.0;; cut *= 2.0) {
         const double thr = cut > 700.0 ? 0.0 : exp(-cut);
-        nc = 0;
-        double cum = 0.0;
-        for (size_t i = 0; i < n; i++) {
-            const float l = sample_logit(logits, i);
-            const double w = exp(((double)l - mx) * inv_t);
-            if (w > 0.0 && w >= thr) {
-                c[nc++] = (cand){l, (int32_t)i, w};
-                cum += w;
-            }
-        }
+        double cum;
+        nc = rank_collect(scratch, logits, n, mx, inv_t, thr, &cum);
         if (cum >= target || thr == 0.0) break;
     }
-    qsort(c, nc, sizeof *c, cand_cmp);
+    const rank_cand *c = scratch->c;
     double kept = 0.0;
     size_t k = 0;
     while (k < nc && kept < target) kept += c[k++].w;

@@ -23,7 +23,7 @@ typedef struct model_drafter {
     float *q;                /* (k_max, n_vocab) distributions of the last proposal */
     float *dq;               /* (n_vocab_draft) one distribution over the draft vocabulary */
     bool sampled;            /* the last proposal was drawn (q rows valid) */
-    spec_dist_scratch scratch;
+    rank_scratch scratch;
 } model_drafter;
 
 static int model_propose(spec_drafter *base, const int32_t *hist, size_t n, int k,
@@ -73,7 +73,7 @@ static void model_free(spec_drafter *base)
     if (!m) return;
     free(m->q);
     free(m->dq);
-    spec_dist_scratch_free(&m->scratch);
+    rank_scratch_free(&m->scratch);
     free(m);
 }
 

@@ -21,18 +21,11 @@
 /* top_k up to this uses the insertion selection; larger ones sort. */
 #define TOPK_SELECT_MAX 256
 
-typedef struct cand {
-    int32_t id;
-    double w;   /* exp((l - l_max) / T) */
-} cand;
-
 struct glimp_sampler {
     glimp_sampler_params p;
     sample_rng rng;
-    cand *c;         /* (cap) candidates */
-    uint64_t *keys;  /* (2 cap) rank keys and the sort's scratch */
+    rank_scratch r;  /* candidates */
     int32_t *ids;    /* (TOPK_SELECT_MAX) top-k selection */
-    size_t cap;
 };
 
 glimp_sampler_params glimp_sampler_default_params(void)
@@ -66,38 +59,15 @@ glimp_sampler *glimp_sampler_create(const glimp_sampler_params *params, glimp_er
 void glimp_sampler_free(glimp_sampler *s)
 {
     if (!s) return;
-    free(s->c);
-    free(s->keys);
+    rank_scratch_free(&s->r);
     free(s->ids);
     free(s);
 }
 
 void glimp_sampler_reseed(glimp_sampler *s, uint64_t seed) { sample_rng_seed(&s->rng, seed); }
 
-/* Candidates with weight >= thr, sorted most likely first (larger logit,
- * then lower id: a radix sort of rank keys, so a flat distribution whose
- * every token passes the threshold costs linear time, not a comparison
- * sort of the vocabulary); returns count. */
-static size_t collect_sorted(glimp_sampler *s, const float *logits, size_t n, float mx,
-                             double inv_t, double thr)
-{
-    size_t nc = 0;
-    for (size_t i = 0; i < n; i++) {
-        const float l = sample_logit(logits, i);
-        const double w = exp(((double)l - mx) * inv_t);
-        if (w > 0.0 && w >= thr) s->keys[nc++] = rank_key(l, (int32_t)i);
-    }
-    rank_sort(s->keys, s->keys + nc, nc);
-    for (size_t i = 0; i < nc; i++) {
-        const int32_t id = rank_id(s->keys[i]);
-        const float l = sample_logit(logits, (size_t)id);
-        s->c[i] = (cand){id, exp(((double)l - mx) * inv_t)};
-    }
-    return nc;
-}
-
 /* Shortest prefix of the sorted candidates whose weight reaches `target`. */
-static size_t top_p_prefix(const cand *c, size_t nc, double target)
+static size_t top_p_prefix(const rank_cand *c, size_t nc, double target)
 {
     double cum = 0.0;
     for (size_t i = 0; i < nc; i++) {
@@ -120,14 +90,9 @@ glimp_status glimp_sampler_sample(glimp_sampler *s, const float *logits, size_t 
         *token = best;
         return GLIMP_OK;
     }
-    if (s->cap < n_vocab) {
-        cand *c = realloc(s->c, n_vocab * sizeof *c);
-        if (c) s->c = c;
-        uint64_t *k = c ? realloc(s->keys, 2 * n_vocab * sizeof *k) : NULL;
-        if (k) s->keys = k;
-        if (!c || !k) return glimp_error_set(err, GLIMP_ERR_NOMEM, "sampler: out of memory");
-        s->cap = n_vocab;
-    }
+    if (!rank_reserve(&s->r, n_vocab))
+        return glimp_error_set(err, GLIMP_ERR_NOMEM, "sampler: out of memory");
+    rank_cand *c = s->r.c;
     const double inv_t = 1.0 / s->p.temperature;
     size_t nc;
     if (s->p.top_k > 0 && (size_t)s->p.top_k < n_vocab) {
@@ -138,16 +103,16 @@ glimp_status glimp_sampler_sample(glimp_sampler *s, const float *logits, size_t 
             for (size_t i = 0; i < k; i++) {
                 const float l = sample_logit(logits, (size_t)s->ids[i]);
                 const double w = exp(((double)l - mx) * inv_t);
-                if (w > 0.0) s->c[nc++] = (cand){s->ids[i], w};
+                if (w > 0.0) c[nc++] = (rank_cand){s->ids[i], w};
             }
         } else {
-            nc = collect_sorted(s, logits, n_vocab, mx, inv_t, 0.0);
+            nc = rank_collect(&s->r, logits, n_vocab, mx, inv_t, 0.0, NULL);
             if (nc > k) nc = k;
         }
         if (s->p.top_p < 1.0f) {
             double z = 0.0;
-            for (size_t i = 0; i < nc; i++) z += s->c[i].w;
-            nc = top_p_prefix(s->c, nc, s->p.top_p * z);
+            for (size_t i = 0; i < nc; i++) z += c[i].w;
+            nc = top_p_prefix(c, nc, s->p.top_p * z);
         }
     } else if (s->p.top_p < 1.0f) {
         double z = 0.0;
@@ -157,38 +122,38 @@ glimp_status glimp_sampler_sample(glimp_sampler *s, const float *logits, size_t 
         /* widen the weight threshold until the sorted prefix holds the mass */
         for (double cut = 16.0;; cut *= 2.0) {
             const double thr = cut > 700.0 ? 0.0 : exp(-cut);
-            nc = collect_sorted(s, logits, n_vocab, mx, inv_t, thr);
+            nc = rank_collect(&s->r, logits, n_vocab, mx, inv_t, thr, NULL);
             double cum = 0.0;
-            for (size_t i = 0; i < nc; i++) cum += s->c[i].w;
+            for (size_t i = 0; i < nc; i++) cum += c[i].w;
             if (cum >= target || thr == 0.0) break;
         }
-        nc = top_p_prefix(s->c, nc, target);
+        nc = top_p_prefix(c, nc, target);
     } else {
         /* plain temperature: every token, in id order */
         nc = 0;
         for (size_t i = 0; i < n_vocab; i++) {
             const float l = sample_logit(logits, i);
             const double w = exp(((double)l - mx) * inv_t);
-            if (w > 0.0) s->c[nc++] = (cand){(int32_t)i, w};
+            if (w > 0.0) c[nc++] = (rank_cand){(int32_t)i, w};
         }
     }
     /* min-p: relative to the best token, whose weight is 1 */
     double z = 0.0;
     size_t kept = 0;
     for (size_t i = 0; i < nc; i++) {
-        if (s->c[i].w < (double)s->p.min_p) continue;
-        s->c[kept++] = s->c[i];
-        z += s->c[i].w;
+        if (c[i].w < (double)s->p.min_p) continue;
+        c[kept++] = c[i];
+        z += c[i].w;
     }
     const double r = sample_rng_uniform(&s->rng) * z;
     double cum = 0.0;
     for (size_t i = 0; i < kept; i++) {
-        cum += s->c[i].w;
+        cum += c[i].w;
         if (r < cum) {
-            *token = s->c[i].id;
+            *token = c[i].id;
             return GLIMP_OK;
         }
     }
-    *token = s->c[kept - 1].id; /* rounding: r landed on the total */
+    *token = c[kept - 1].id; /* rounding: r landed on the total */
     return GLIMP_OK;
 }
