@@ -13,6 +13,7 @@
 #define QT_SIMD(name) name##_avx512
 #define QT_ZMM_K_QUANTS /* quant_x86_int.h leaves Q4_K, Q5_K, Q6_K to this file */
 #include "quant/quant_x86_int.h"
+#include "quant/quant_sum_avx512.h"
 
 /* Q4_0 rows dot Q8_0 (no tile at this level). */
 void qt_dot_q4_0_q8_0_avx512(int64_t n, float *s, const void *vx, const void *vy)
@@ -70,7 +71,6 @@ static inline __m512 join_scales(uint16_t a, uint16_t b)
     return _mm512_insertf32x8(_mm512_set1_ps(fp16(a)), _mm256_set1_ps(fp16(b)), 1);
 }
 
-static inline float hsum_512(__m512 v) { return _mm512_reduce_add_ps(v); }
 
 /* ---- Q8_0 and Q5_0 against Q8_0: two blocks per zmm --------------------------
  * The weights enter vpdpbusd as unsigned bytes u = x + bias (Q8_0: x + 128,
@@ -138,8 +138,7 @@ static inline __m512i q5_0_pair(const block_q5_0 *a, const block_q5_0 *b)
             }                                                                                     \
         }                                                                                         \
     }                                                                                             \
-    UNROLL for (int r = 0; r < NR; r++) UNROLL for (int t = 0; t < NT; t++) s[t * ss + r] =       \
-        hsum_512(acc[r][t])
+    qt_sum_tile(acc, s, ss, NR, NT)
 
 static ALWAYS_INLINE void q8_0_tile(int64_t n, float *s, size_t ss, const uint8_t *x, size_t bx,
                                     const uint8_t *y, size_t by, const int NR, const int NT)
@@ -224,7 +223,7 @@ static ALWAYS_INLINE void k_affine_tile(int64_t n, float *s, size_t ss, const ui
             acc[r][t] = _mm512_fmadd_ps(_mm512_set1_ps(c->d * d[r]), _mm512_cvtepi32_ps(sumi[r][t]), acc[r][t]);
         }
     }
-    UNROLL for (int r = 0; r < NR; r++) UNROLL for (int t = 0; t < NT; t++) s[t * ss + r] = hsum_512(acc[r][t]);
+    qt_sum_tile(acc, s, ss, NR, NT);
 }
 
 static ALWAYS_INLINE void q4_K_tile(int64_t n, float *s, size_t ss, const uint8_t *x, size_t bx,
@@ -290,7 +289,7 @@ static ALWAYS_INLINE void q6_K_tile(int64_t n, float *s, size_t ss, const uint8_
             acc[r][t] = _mm512_fmadd_ps(_mm512_set1_ps(c->d * fp16(b->d)), _mm512_cvtepi32_ps(sumi[r][t]), acc[r][t]);
         }
     }
-    UNROLL for (int r = 0; r < NR; r++) UNROLL for (int t = 0; t < NT; t++) s[t * ss + r] = hsum_512(acc[r][t]);
+    qt_sum_tile(acc, s, ss, NR, NT);
 }
 
 /* ---- entry points --------------------------------------------------------- */

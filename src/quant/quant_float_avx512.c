@@ -27,6 +27,7 @@
  */
 #include "quant/quant.h"
 #include "quant/quant_kernels.h"
+#include "quant/quant_sum_avx512.h"
 
 #include <immintrin.h>
 #include <stdbool.h>
@@ -77,8 +78,7 @@ static ALWAYS_INLINE void float_tile(int64_t n, float *s, size_t ss, const uint8
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) float_step(acc, x, bx, y, by, i, 0xFFFF, NR, NT, f16);
     if (i < n) float_step(acc, x, bx, y, by, i, tail16(n - i), NR, NT, f16);
-    UNROLL for (int r = 0; r < NR; r++) UNROLL for (int t = 0; t < NT; t++) s[t * ss + r] =
-        _mm512_reduce_add_ps(acc[r][t]);
+    qt_sum_tile(acc, s, ss, NR, NT);
 }
 
 /* The same for BF16 rows x BF16 activation rows with vdpbf16ps, 32 pairs
@@ -107,8 +107,7 @@ static ALWAYS_INLINE void bf16_tile(int64_t n, float *s, size_t ss, const uint8_
     int64_t i = 0;
     for (; i + 32 <= n; i += 32) bf16_step(acc, x, bx, y, by, i, 0xFFFFFFFFu, NR, NT);
     if (i < n) bf16_step(acc, x, bx, y, by, i, tail32(n - i), NR, NT);
-    UNROLL for (int r = 0; r < NR; r++) UNROLL for (int t = 0; t < NT; t++) s[t * ss + r] =
-        _mm512_reduce_add_ps(acc[r][t]);
+    qt_sum_tile(acc, s, ss, NR, NT);
 }
 
 /* One instantiation per tile shape, picked at run time. */
@@ -198,7 +197,7 @@ void qt_dot_bf16_bf16_avx512(int64_t n, float *s, const void *vx, const void *vy
         const __mmask16 m = tail16(n - i);
         a0 = _mm512_fmadd_ps(widen_bf16(x + i, m), widen_bf16(y + i, m), a0);
     }
-    *s = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+    *s = qt_sum16(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
 }
 
 /* 16 floats to BF16 as qt_f32_to_bf16: (x + 0x7FFF + lsb) >> 16, NaN -> quiet. */
