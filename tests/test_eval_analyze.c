@@ -137,7 +137,7 @@ static void test_demo_pair(void)
         {"pplstep", 1000, EVAL_SIG_PPL_STEP},
         {"specreason", 0, EVAL_SIG_JUDGE},
     };
-    size_t checked = 0, disagree = 0;
+    size_t checked = 0, disagree = 0, with_markup = 0;
     for (size_t q = 0; q < 2; q++)
         for (size_t k = 0; k < 3; k++) {
             cJSON *t = trace_of(slm, llm, runs[k].policy, runs[k].tau, questions[q]);
@@ -157,6 +157,14 @@ static void test_demo_pair(void)
             for (int i = 0; i < n && before + (size_t)i < glimp_analyzer_n_steps(a); i++) {
                 const cJSON *s = cJSON_GetArrayItem(steps, i);
                 const eval_step_signals *r = &a->v[before + (size_t)i];
+                /* A sampled step can hold a control token ("<think>"): its
+                 * writer scored the token, the analysis reads the step as
+                 * text (as every later prompt does), so their figures differ. */
+                if (strstr(texts[i], "<think>") || strstr(texts[i], "</think>") ||
+                    strstr(texts[i], "<|im_")) {
+                    with_markup++;
+                    continue;
+                }
                 double want = cJSON_GetObjectItem(cJSON_GetObjectItem(s, "draft"), "score")
                                   ->valuedouble;
                 double h = cJSON_GetObjectItem(cJSON_GetObjectItem(s, "h_init"), "topk")
@@ -180,7 +188,8 @@ static void test_demo_pair(void)
             free(texts);
             cJSON_Delete(t);
         }
-    CHECK(checked >= 20, "only %zu steps", checked);
+    CHECK(checked >= 20 && with_markup * 4 < checked, "%zu steps checked, %zu with control-token text",
+          checked, with_markup);
     printf("%zu steps match the router's scores; %zu where the LLM's first token differs\n",
            checked, disagree);
     /* Not JSON, or no steps: refused. */

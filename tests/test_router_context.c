@@ -9,6 +9,10 @@
  *  - a question the context cannot hold with its answer: GLIMP_ERR_RANGE
  *    saying so, no result;
  *  - the answer ends at a stop string (not part of it), named in the JSON;
+ *  - thinking the model closed itself ("...\n</think>"): the last step
+ *    keeps no newline of that markup, so the answer's prompt is the
+ *    model's own text plus "\n\n" (one token prefilled), not
+ *    "...\n\n</think>", a format the model never saw;
  *  - a run cancelled by a callback hands back the partial result with the
  *    tokens generated so far.
  */
@@ -167,6 +171,25 @@ static void test_answer_stop(const char *src)
     free_pair(p);
 }
 
+static void test_closed_thinking(const char *src)
+{
+    pair p = load_pair(src, 0);
+    glimp_router_params rp = greedy(GLIMP_POLICY_LLM, 64);
+    glimp_router_result *res = NULL;
+    glimp_error err = {0};
+    glimp_status st = run(p, &rp, NULL, &res, &err);
+    REQUIRE(st == GLIMP_OK, "%s", err.msg);
+    REQUIRE(res->think_end == GLIMP_THINK_CLOSED && res->n_steps > 0, "think_end %d",
+            (int)res->think_end);
+    const char *last = res->steps[res->n_steps - 1].text;
+    size_t n = strlen(last);
+    CHECK(n > 0 && last[n - 1] != '\n', "last step ends with a newline: '%s'", last);
+    CHECK(res->answer_prefill == 1, "answer prefilled %d tokens (\"\\n\\n\" after </think>)",
+          res->answer_prefill);
+    glimp_router_result_free(res);
+    free_pair(p);
+}
+
 static int pieces_left;
 /* Cancels at the n-th piece of a step, or at the answer's first piece (-1). */
 static bool cancel_at_piece(void *user, int index, glimp_role model, const char *piece,
@@ -216,6 +239,7 @@ int main(void)
     test_question_leaves_little_room(src);
     test_no_room_for_answer(src);
     test_answer_stop(src);
+    test_closed_thinking(src);
     test_cancel_keeps_counts(src);
     return test_finish();
 }

@@ -76,7 +76,7 @@ static glimp_status push(glimp_analyzer *a, const eval_step_signals *s, glimp_er
 static eval_step_end step_end(const char *end, const char *delimiter)
 {
     if (!strcmp(end, "delimiter")) return (eval_step_end){delimiter, false};
-    if (!strcmp(end, "think_end")) return (eval_step_end){"</think>", true};
+    if (!strcmp(end, "think_end")) return (eval_step_end){"\n</think>", true};
     return (eval_step_end){"", false};
 }
 

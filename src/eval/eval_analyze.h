@@ -50,7 +50,7 @@ typedef struct eval_step_signals {
 } eval_step_signals;
 
 /* What ended a step, as its writer produced it after the step's text: the
- * delimiter (content), "</think>" (markup: a control token where the
+ * delimiter (content), "\n</think>" (markup: a control token where the
  * vocabulary has one), or nothing (end of sequence, token limit, context). */
 typedef struct eval_step_end {
     const char *text;

@@ -122,6 +122,13 @@ static int answer_room(const glimp_router *r, glimp_role role)
     return tokens + GLIMP_ROUTER_ANSWER_SLACK;
 }
 
+void router_step_stops(const glimp_router *r, const char *stops[ROUTER_STEP_STOPS])
+{
+    stops[0] = r->delimiter;
+    stops[1] = "\n</think>";
+    stops[2] = "</think>";
+}
+
 /* One generate call for the current step by `role`, after the rendered
  * prompt of the finished steps plus `extra` (n_extra 0 or 1, the draft). The
  * SLM's first token goes through the hook; pieces stream when `stream`. */
@@ -134,12 +141,13 @@ glimp_status router_write_step(run *x, glimp_role role, bool stream, glimp_gen_r
     glimp_status st = glimp_backend_render(r->be[role], x->question, x->texts, s->index,
                                            GLIMP_TEMPLATE_PHASE_THINK, &prompt, err);
     if (st != GLIMP_OK) return st;
-    const char *stops[2] = {r->delimiter, "</think>"};
+    const char *stops[ROUTER_STEP_STOPS];
+    router_step_stops(r, stops);
     glimp_gen_params gp = glimp_gen_default_params();
     int left = r->p.think_budget - x->res->tokens_by[0] - x->res->tokens_by[1];
     gp.max_tokens = left < r->p.max_step_tokens ? left : r->p.max_step_tokens;
     gp.stop = stops;
-    gp.n_stop = 2;
+    gp.n_stop = ROUTER_STEP_STOPS;
     gp.temperature = r->p.temperature;
     gp.top_p = r->p.top_p;
     gp.seed = call_seed(r->p.seed, s->index, role == GLIMP_ROLE_SLM ? SEED_SLM : SEED_LLM) ^

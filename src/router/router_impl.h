@@ -51,6 +51,16 @@ bool router_on_piece(void *user, const char *piece, size_t len);
 /* GLIMP_ERR_CANCELLED with its message. */
 glimp_status router_cancelled(glimp_error *err);
 
+/* The stop strings of a thinking step, by the stop_index a generate call
+ * reports: the delimiter, then the end of the thinking with the newline
+ * that the template's markup puts before it and without. So a step's text
+ * never keeps that newline, in the stream or in the result: the answer's
+ * prompt adds "\n</think>" itself, and a kept newline made it read
+ * "...\n\n</think>", a format the model never wrote (the demo LLM then
+ * repeated a step as its answer). */
+enum { ROUTER_STEP_STOPS = 3 };
+void router_step_stops(const glimp_router *r, const char *stops[ROUTER_STEP_STOPS]);
+
 /* One generate call for the current step by `role` after the rendered
  * finished steps; the SLM's first token goes through the first-token hook;
  * pieces stream when `stream`. Counts go to the step and the run. */

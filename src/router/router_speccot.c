@@ -22,8 +22,9 @@ static glimp_status llm_likelihood(run *x, const char *prompt, const glimp_gen_r
                                    double *mean, glimp_error *err)
 {
     glimp_router *r = x->r;
-    const char *stop = "";
-    if (g->stop == GLIMP_STOP_STRING) stop = g->stop_index == 0 ? r->delimiter : "</think>";
+    const char *stops[ROUTER_STEP_STOPS], *stop = "";
+    router_step_stops(r, stops);
+    if (g->stop == GLIMP_STOP_STRING) stop = stops[g->stop_index];
     size_t n = strlen(g->text), m = strlen(stop);
     char *text = malloc(n + m + 1);
     if (!text) return glimp_error_set(err, GLIMP_ERR_NOMEM, "router: out of memory");
