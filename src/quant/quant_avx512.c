@@ -71,7 +71,6 @@ static inline __m512 join_scales(uint16_t a, uint16_t b)
     return _mm512_insertf32x8(_mm512_set1_ps(fp16(a)), _mm256_set1_ps(fp16(b)), 1);
 }
 
-
 /* ---- Q8_0 and Q5_0 against Q8_0: two blocks per zmm --------------------------
  * The weights enter vpdpbusd as unsigned bytes u = x + bias (Q8_0: x + 128,
  * Q5_0: the stored 0..31 = x + 16); each 4-byte lane sum starts from
