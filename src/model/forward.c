@@ -24,6 +24,7 @@
 #include "model/session.h"
 #include "model/vecmath.h"
 #include "quant/quant.h"
+#include "quant/quant_r16.h"
 
 /* y = x / sqrt(mean(x^2) + eps) * w over n elements (sum in double). */
 static void rmsnorm(float *y, const float *x, const float *w, int64_t n, float eps)
@@ -191,9 +192,15 @@ void forward_segments(glimp_session *c, const forward_seg *segs, int n_segs, flo
     const qt_traits *et = qt_get(m->tok_embd.type);
     int64_t n = 0, n_out = 0;
     for (int g = 0; g < n_segs; g++) {
-        for (int64_t i = 0; i < segs[g].n; i++)
-            et->to_float(m->tok_embd.data + (size_t)segs[g].tokens[i] * m->tok_embd.row_bytes,
-                         c->x + (n + i) * n_embd, n_embd);
+        for (int64_t i = 0; i < segs[g].n; i++) {
+            const size_t tok = (size_t)segs[g].tokens[i];
+            float *x = c->x + (n + i) * n_embd;
+            if (m->tok_embd.r16)
+                qt_r16_row(m->tok_embd.data + tok / QT_R16_ROWS * QT_R16_ROWS * m->tok_embd.row_bytes,
+                           n_embd, (int)(tok % QT_R16_ROWS), x);
+            else
+                et->to_float(m->tok_embd.data + tok * m->tok_embd.row_bytes, x, n_embd);
+        }
         rope_table(segs[g].s, segs[g].s->n_tokens, segs[g].n);
         n += segs[g].n;
     }

@@ -20,9 +20,11 @@
 #include "base/error.h"
 #include "model/session.h"
 #include "quant/quant.h"
+#include "quant/quant_r16.h"
 
 #define MAX_OUTS 4
 #define ROWS_PER_CHUNK 16
+_Static_assert(ROWS_PER_CHUNK % QT_R16_ROWS == 0, "a chunk holds whole repacked groups");
 /* Decode (one token) claims whole runs of chunks of at least this many
  * weight bytes per counter fetch, so each thread streams long contiguous
  * stretches. Claiming one 16-row chunk (~15 KB of Q8_0 at 896 cols) at a
@@ -46,6 +48,7 @@
 
 typedef struct quantize_job {
     qt_from_float_fn quantize; /* to the target type (dispatched) */
+    bool r16_prep;       /* also write the prep records of quant_r16.h */
     const float *x;
     int64_t x_stride;    /* floats */
     uint8_t *act;
@@ -60,8 +63,10 @@ static void quantize_worker(void *p, int ith, int nth)
     int64_t b, e;
     (void)ith, (void)nth;
     while (threadpool_counter_next(&j->ctr, &b, &e))
-        for (int64_t t = b; t < e; t++)
+        for (int64_t t = b; t < e; t++) {
             j->quantize(j->x + t * j->x_stride, j->act + (size_t)t * j->act_stride, j->cols);
+            if (j->r16_prep) qt_r16_prepare(j->act + (size_t)t * j->act_stride, j->cols);
+        }
 }
 
 typedef struct matmul_job {
@@ -103,11 +108,36 @@ static void matmul_rows_tiled(const matmul_job *j, const matmul_out *o, qt_tile_
     }
 }
 
+/* Rows [r0, r1) (whole groups) of a repacked Q8_0 output against tokens
+ * [t0, t1), up to QT_R16_TOKENS tokens per call. One kernel for every
+ * batch size, decode included: a result never depends on the batch. */
+static void matmul_rows_r16(const matmul_job *j, const matmul_out *o, int64_t r0, int64_t r1,
+                            int64_t t0, int64_t t1)
+{
+    const model_matrix *w = o->w;
+    const qt_r16_fn dot = qt_r16_kernel();
+    float s[QT_R16_TOKENS * QT_R16_ROWS];
+    for (int64_t r = r0; r < r1; r += QT_R16_ROWS) {
+        const uint8_t *group = w->data + (size_t)r * w->row_bytes;
+        for (int64_t t = t0; t < t1; t += QT_R16_TOKENS) {
+            const int nt = t1 - t < QT_R16_TOKENS ? (int)(t1 - t) : QT_R16_TOKENS;
+            dot(w->cols, s, QT_R16_ROWS, group, j->act + (size_t)t * j->act_stride,
+                j->act_stride, nt);
+            for (int a = 0; a < nt; a++)
+                for (int b = 0; b < QT_R16_ROWS; b++) matmul_store(o, t + a, r + b, s[a * QT_R16_ROWS + b]);
+        }
+    }
+}
+
 /* Rows [r0, r1) of one output against tokens [t0, t1). */
 static void matmul_rows(const matmul_job *j, const matmul_out *o, int64_t r0, int64_t r1,
                         int64_t t0, int64_t t1)
 {
     const model_matrix *w = o->w;
+    if (w->r16) {
+        matmul_rows_r16(j, o, r0, r1, t0, t1);
+        return;
+    }
     const qt_traits *tr = qt_get(w->type);
     /* Decode, and a batch of 2-3 sessions' decodes, stream the weights
      * once from memory: row after row reads faster there than the 4
@@ -154,10 +184,12 @@ static void matmul_group(glimp_session *s, const float *x, int64_t x_stride, int
 {
     matmul_job j = {.n = n};
     int64_t cols = 0;
+    bool r16 = false;
     for (int i = 0; i < n_outs; i++) {
         if (qt_get(outs[i].w->type)->vec_dot_type != vdt) continue;
         GLIMP_ASSERT(j.n_outs < MAX_OUTS);
         cols = outs[i].w->cols;
+        r16 |= outs[i].w->r16;
         j.outs[j.n_outs] = &outs[i];
         j.chunk0[j.n_outs + 1] =
             j.chunk0[j.n_outs] + (outs[i].w->rows + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
@@ -170,7 +202,7 @@ static void matmul_group(glimp_session *s, const float *x, int64_t x_stride, int
         const qt_traits *vt = qt_get(vdt);
         quantize_job q = {.quantize = vt->quantize ? vt->quantize : vt->from_float,
                           .x = x, .x_stride = x_stride, .act = s->act,
-                          .act_stride = s->act_row_bytes, .cols = cols};
+                          .act_stride = s->act_row_bytes, .cols = cols, .r16_prep = r16};
         threadpool_counter_init(&q.ctr, n, 1);
         if (n == 1)
             quantize_worker(&q, 0, 1);

@@ -1,7 +1,7 @@
 /* model.h - internal layout of glimp_model: hyper-parameters and weight views.
  *
  * A model is read-only after glimp_model_load(): matrices point into the
- * GGUF mapping; small vectors (norms, biases, rope factors) are F32 views
+ * GGUF mapping, or (Q8_0 on AVX-512) into the model's repacked copy; small vectors (norms, biases, rope factors) are F32 views
  * into the mapping or, for other element types, converted copies owned by
  * the model. Shapes below use ggml order: (ne0 = row length, ne1 = rows).
  * Nothing here fails; loading (model_load.c) does the checking.
@@ -9,6 +9,7 @@
 #ifndef GLIMP_MODEL_MODEL_H
 #define GLIMP_MODEL_MODEL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "glimp.h"
@@ -27,6 +28,8 @@ typedef struct model_matrix {
     int64_t cols;        /* ne0: input features */
     int64_t rows;        /* ne1: output features */
     size_t row_bytes;
+    bool r16;            /* Q8_0 repacked in groups of 16 rows (quant_r16.h): group g
+                            at data + g * 16 * row_bytes; see model_pack.c */
 } model_matrix;
 
 typedef struct model_layer {
@@ -67,6 +70,8 @@ struct glimp_model {
     const float *rope_freqs; /* (n_rot / 2) divisors of the frequencies; NULL if absent */
     model_layer *layers;     /* (n_layer) */
     float **owned;           /* converted small vectors, freed with the model */
+    void *packed;            /* anonymous mapping of the repacked matrices, or NULL */
+    size_t packed_bytes;
     int n_owned;
     uint64_t size_bytes;
     uint64_t n_params;

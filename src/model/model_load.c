@@ -13,6 +13,7 @@
 
 #include "base/error.h"
 #include "model/model.h"
+#include "model/model_pack.h"
 #include "quant/quant.h"
 
 static const char *const arch_names[] = {
@@ -280,6 +281,7 @@ glimp_model *glimp_model_load(const char *path, const glimp_model_params *params
         m->n_params += t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3];
     }
     if (mp.prefault) prefault(m);
+    model_pack(m); /* after prefault, which would read the dropped pages back */
     return m;
 }
 
@@ -289,6 +291,7 @@ void glimp_model_free(glimp_model *m)
     for (int i = 0; i < m->n_owned; i++) free(m->owned[i]);
     free(m->owned);
     free(m->layers);
+    model_unpack(m);
     gguf_close(m->file);
     free(m);
 }

@@ -12,6 +12,7 @@
 #include "base/error.h"
 #include "model/session.h"
 #include "quant/quant.h"
+#include "quant/quant_r16.h"
 
 #define DEFAULT_N_BATCH 512
 
@@ -61,8 +62,11 @@ static void *alloc3(size_t a, size_t b, size_t c)
 static void act_row_grow(size_t *best, const model_matrix *w)
 {
     uint64_t bytes;
-    if (qt_row_size(qt_get(w->type)->vec_dot_type, (uint64_t)w->cols, &bytes) && bytes > *best)
-        *best = (size_t)bytes;
+    if (w->r16) /* Q8_0 blocks and their prep records */
+        bytes = qt_r16_act_bytes(w->cols);
+    else if (!qt_row_size(qt_get(w->type)->vec_dot_type, (uint64_t)w->cols, &bytes))
+        return;
+    if (bytes > *best) *best = (size_t)bytes;
 }
 
 /* Largest activation row, in bytes, any matmul of the model converts to. */

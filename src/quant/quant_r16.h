@@ -1,0 +1,65 @@
+/* quant_r16.h - Q8_0 weights repacked 16 rows at a time, and their kernels.
+ *
+ * A batch of a few tokens (8 decoding sessions, a speculative verify pass)
+ * is bound by the arithmetic of the Q8_0 dot products, not by reading the
+ * weights: in the row-major layout each 32-weight block costs a vpdpbusd
+ * plus a scale, a convert and an FMA per (row, token). Repacked, a 16-row
+ * group stores for each block its 16 scales, then the quants as 8 columns
+ * of (16 rows x 4 bytes); one vpdpbusd then multiplies 4 quants of all 16
+ * rows by a broadcast 4 bytes of one token, and one convert + FMA scales
+ * the 16 rows' block sums: a third of the instructions per product.
+ *
+ * Group layout (QT_R16_ROWS rows of n columns, exactly as many bytes as
+ * those rows of Q8_0): for each block b, 32 bytes of fp16 scales d[16],
+ * then 512 bytes q[g][r][j] = quant (4g + j) of row r, plus 128 (unsigned).
+ *
+ * Activations are Q8_0 rows followed (at qt_r16_prep_offset) by one
+ * qt_r16_prep per block: -128 * (sum of the block's quants), which turns
+ * the unsigned products back into signed ones exactly, and the block's
+ * scale as a float. A kernel's result for (row r, token t) is
+ *   acc = 0; for each block: acc = fma(d_r * d_t, (float)S, acc)
+ * with S the exact integer dot product, whatever the number of tokens per
+ * call: batched and single decodes give the same bits.
+ */
+#ifndef GLIMP_QUANT_R16_H
+#define GLIMP_QUANT_R16_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define QT_R16_ROWS 16   /* rows per group */
+#define QT_R16_TOKENS 8  /* most activation rows per kernel call */
+
+typedef struct qt_r16_prep {
+    int32_t corr; /* -128 * sum of the block's quants */
+    float d;      /* the block's scale */
+} qt_r16_prep;
+
+/* s[t * s_stride + r] = dot(row r of the group, activation row t) for r <
+ * QT_R16_ROWS, t < nt (1..QT_R16_TOKENS); act rows act_stride bytes apart,
+ * prepared by qt_r16_prepare; n columns (a multiple of 32). */
+typedef void (*qt_r16_fn)(int64_t n, float *s, size_t s_stride, const void *group,
+                          const void *act, size_t act_stride, int nt);
+
+/* The kernel of this CPU's level, or NULL when it has none (weights then
+ * stay row-major). */
+qt_r16_fn qt_r16_kernel(void);
+/* Scalar reference, bit for bit the same results. */
+void qt_r16_dot_ref(int64_t n, float *s, size_t s_stride, const void *group, const void *act,
+                    size_t act_stride, int nt);
+void qt_r16_dot_avx512(int64_t n, float *s, size_t s_stride, const void *group, const void *act,
+                       size_t act_stride, int nt);
+
+/* Repacks QT_R16_ROWS Q8_0 rows (row_bytes apart, n columns) into a group. */
+void qt_r16_pack(const void *rows, size_t row_bytes, int64_t n, void *group);
+/* Row r of a group, dequantized (the same floats as the Q8_0 row's). */
+void qt_r16_row(const void *group, int64_t n, int r, float *y);
+
+/* Offset of the prep records in an activation row of n columns, and the
+ * row's bytes with them. */
+size_t qt_r16_prep_offset(int64_t n);
+size_t qt_r16_act_bytes(int64_t n);
+/* Fills the prep records of a Q8_0 activation row of n columns. */
+void qt_r16_prepare(void *act, int64_t n);
+
+#endif

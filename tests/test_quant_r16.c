@@ -1,0 +1,153 @@
+/* test_quant_r16.c - the 16-row Q8_0 layout (quant_r16.h) on synthetic data.
+ *
+ * Asserts: a packed group's rows dequantize to exactly the Q8_0 rows'
+ * floats (quants -128 and 127 included); prep records hold -128 * the
+ * block's quant sum and its scale; the scalar reference kernel equals the
+ * double-precision dot of the dequantized operands within float
+ * tolerance; the AVX-512 kernel (where the CPU has it) equals the
+ * reference bit for bit for every token count 1..8, odd block counts and
+ * strided outputs; and a token's result does not depend on how many
+ * tokens shared its call (the property batched decoding relies on).
+ */
+/* test-links: quant base */
+#include "base/cpu.h"
+#include "quant/quant.h"
+#include "quant/quant_blocks.h"
+#include "quant/quant_r16.h"
+#include "test_util.h"
+
+#include <float.h>
+#include <stdint.h>
+
+static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
+
+static uint32_t rng_u32(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state >> 11);
+}
+
+static float rng_float(void) { return (float)rng_u32() / 2147483648.0f - 1.0f; }
+
+enum { MAX_N = 4864, PAD = 40 };
+
+/* QT_R16_ROWS random Q8_0 rows of n columns (row_bytes apart), extremes included. */
+static void random_rows(uint8_t *rows, size_t row_bytes, int64_t n)
+{
+    for (int r = 0; r < QT_R16_ROWS; r++)
+        for (int64_t b = 0; b < n / QK8_0; b++) {
+            block_q8_0 *x = (block_q8_0 *)(rows + (size_t)r * row_bytes) + b;
+            x->d = qt_f32_to_f16(0.001f + 0.02f * (float)(rng_u32() % 1000) / 1000.0f);
+            for (int k = 0; k < QK8_0; k++) x->qs[k] = (int8_t)(rng_u32() % 256 - 128);
+            if (b == 0 && r == 1) x->qs[0] = -128, x->qs[1] = 127;
+        }
+}
+
+/* nt activation rows act_stride bytes apart: quantized, then prepared. */
+static void random_acts(uint8_t *act, size_t act_stride, int64_t n, int nt)
+{
+    static float x[MAX_N];
+    for (int t = 0; t < nt; t++) {
+        for (int64_t i = 0; i < n; i++) x[i] = rng_float() * (t + 1);
+        qt_get(QT_Q8_0)->from_float(x, act + (size_t)t * act_stride, n);
+        qt_r16_prepare(act + (size_t)t * act_stride, n);
+    }
+}
+
+static void test_pack_rows(void)
+{
+    const int64_t ns[] = {32, 96, 896};
+    for (size_t c = 0; c < sizeof ns / sizeof *ns; c++) {
+        const int64_t n = ns[c];
+        const size_t rb = (size_t)(n / QK8_0) * sizeof(block_q8_0);
+        uint8_t *rows = malloc(QT_R16_ROWS * rb), *group = malloc(QT_R16_ROWS * rb);
+        float *want = malloc(n * sizeof(float)), *got = malloc(n * sizeof(float));
+        random_rows(rows, rb, n);
+        qt_r16_pack(rows, rb, n, group);
+        int bad = 0;
+        for (int r = 0; r < QT_R16_ROWS; r++) {
+            qt_get(QT_Q8_0)->to_float(rows + r * rb, want, n);
+            qt_r16_row(group, n, r, got);
+            bad += memcmp(want, got, n * sizeof(float)) != 0;
+        }
+        CHECK(bad == 0, "n %lld: %d rows differ from the Q8_0 rows", (long long)n, bad);
+        free(rows), free(group), free(want), free(got);
+    }
+}
+
+static void test_prepare(void)
+{
+    const int64_t n = 96;
+    uint8_t act[512];
+    random_acts(act, sizeof act, n, 1);
+    const qt_r16_prep *p = (const qt_r16_prep *)(act + qt_r16_prep_offset(n));
+    CHECK(qt_r16_prep_offset(n) >= (size_t)(n / QK8_0) * sizeof(block_q8_0) &&
+          qt_r16_prep_offset(n) % 8 == 0, "prep offset %zu", qt_r16_prep_offset(n));
+    CHECK(qt_r16_act_bytes(n) == qt_r16_prep_offset(n) + 3 * sizeof(qt_r16_prep), "act bytes");
+    for (int b = 0; b < 3; b++) {
+        const block_q8_0 *a = (const block_q8_0 *)act + b;
+        int32_t sum = 0;
+        for (int k = 0; k < QK8_0; k++) sum += a->qs[k];
+        CHECK(p[b].corr == -128 * sum && p[b].d == qt_f16_to_f32(a->d), "block %d prep", b);
+    }
+}
+
+/* Runs `fn` on a group against nt tokens, and checks it: against double
+ * dots (tolerance) when `ref`, else bit for bit against the reference. */
+static void check_kernel(qt_r16_fn fn, const char *name, bool ref)
+{
+    const int64_t ns[] = {32, 96, 160, 896, 4864};
+    for (size_t c = 0; c < sizeof ns / sizeof *ns; c++) {
+        const int64_t n = ns[c];
+        const size_t rb = (size_t)(n / QK8_0) * sizeof(block_q8_0);
+        const size_t as = qt_r16_act_bytes(n) + PAD; /* rows not packed tight */
+        uint8_t *rows = malloc(QT_R16_ROWS * rb), *group = malloc(QT_R16_ROWS * rb);
+        uint8_t *act = malloc(QT_R16_TOKENS * as);
+        float *w = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float));
+        random_rows(rows, rb, n);
+        qt_r16_pack(rows, rb, n, group);
+        random_acts(act, as, n, QT_R16_TOKENS);
+        enum { SS = QT_R16_ROWS + 3 };
+        float want[QT_R16_TOKENS * SS], got[QT_R16_TOKENS * SS], alone[SS];
+        qt_r16_dot_ref(n, want, SS, group, act, as, QT_R16_TOKENS);
+        int bad = 0, moved = 0;
+        for (int nt = 1; nt <= QT_R16_TOKENS; nt++) {
+            fn(n, got, SS, group, act, as, nt);
+            for (int t = 0; t < nt; t++)
+                for (int r = 0; r < QT_R16_ROWS; r++) {
+                    const float g = got[t * SS + r];
+                    if (ref) {
+                        qt_get(QT_Q8_0)->to_float(rows + r * rb, w, n);
+                        qt_get(QT_Q8_0)->to_float(act + t * as, y, n);
+                        double d = 0, mag = 0;
+                        for (int64_t i = 0; i < n; i++) d += (double)w[i] * y[i], mag += fabs((double)w[i] * y[i]);
+                        bad += fabs(g - d) > 2.0 * (double)n / QK8_0 * FLT_EPSILON * mag + 1e-30;
+                    } else {
+                        bad += memcmp(&g, &want[t * SS + r], sizeof g) != 0;
+                    }
+                }
+            /* the last token alone gives what it gave among nt */
+            fn(n, alone, SS, group, act + (size_t)(nt - 1) * as, as, 1);
+            moved += memcmp(alone, &got[(nt - 1) * SS], QT_R16_ROWS * sizeof(float)) != 0;
+        }
+        CHECK(bad == 0, "%s n %lld: %d results wrong", name, (long long)n, bad);
+        CHECK(moved == 0, "%s n %lld: %d token counts change a token's result", name,
+              (long long)n, moved);
+        free(rows), free(group), free(act), free(w), free(y);
+    }
+}
+
+int main(void)
+{
+    test_pack_rows();
+    test_prepare();
+    check_kernel(qt_r16_dot_ref, "reference", true);
+    if (cpu_kernel_level() >= CPU_LEVEL_AVX512)
+        check_kernel(qt_r16_dot_avx512, "avx512", false);
+    else
+        fprintf(stderr, "note: no AVX-512 VNNI on this CPU; only the reference was tested\n");
+    CHECK((qt_r16_kernel() != NULL) == (cpu_kernel_level() >= CPU_LEVEL_AVX512), "dispatch");
+    return test_finish();
+}
