@@ -98,6 +98,7 @@ void model_pack(glimp_model *m)
     if (base + size < raw + size + HUGE_PAGE)
         munmap(base + size, (size_t)(raw + size + HUGE_PAGE - (base + size)));
     madvise(base, size, MADV_HUGEPAGE);
+    madvise(base, size, MADV_DONTFORK); /* forked helpers (sandbox, probes) never run the model */
 
     uint8_t *dst = base;
     for (int i = 0; i < n; i++) {

@@ -26,8 +26,12 @@ void qt_r16_pack(const void *rows, size_t row_bytes, int64_t n, void *group)
         for (int r = 0; r < QT_R16_ROWS; r++) {
             const block_q8_0 *x = (const block_q8_0 *)(src + (size_t)r * row_bytes) + b;
             memcpy(out + 2 * r, &x->d, 2);
-            for (int k = 0; k < QK8_0; k++)
-                out[32 + (k / 4) * 4 * QT_R16_ROWS + 4 * r + k % 4] = (uint8_t)(x->qs[k] + 128);
+            for (int g = 0; g < QK8_0 / 4; g++) { /* 4 quants, each + 128 (xor of the sign bit) */
+                uint32_t four;
+                memcpy(&four, x->qs + 4 * g, 4);
+                four ^= 0x80808080u;
+                memcpy(out + 32 + g * 4 * QT_R16_ROWS + 4 * r, &four, 4);
+            }
         }
     }
 }
