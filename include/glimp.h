@@ -546,6 +546,9 @@ double glimp_log_sum_exp(const float *logits, size_t n_vocab);
 
 /* Entropy (natural log) of softmax(logits) at temperature 1, full vocabulary. */
 double glimp_entropy_full(const float *logits, size_t n_vocab);
+/* Both of the above in one pass over the logits (the same values): returns
+ * glimp_entropy_full and stores glimp_log_sum_exp in *log_sum_exp. */
+double glimp_entropy_full_lse(const float *logits, size_t n_vocab, double *log_sum_exp);
 /* Entropy of the top-k probabilities of softmax(logits), renormalised to sum
  * to 1 (k is clamped to [1, min(n_vocab, GLIMP_PROBE_MAX_K)]). */
 double glimp_entropy_topk(const float *logits, size_t n_vocab, int k);

@@ -240,6 +240,13 @@ static void test_entropy(void)
     /* shifting every logit changes nothing (stable softmax) */
     const float qs[4] = {q[0] + 1000, q[1] + 1000, q[2] + 1000, q[3] + 1000};
     CHECK(fabs(glimp_entropy_full(qs, 4) - h4) < 1e-4, "shifted logits");
+    /* both at once: the values of the two calls, and sum p = 1 (ln 1 = 0 here) */
+    double lse = 0.0;
+    const double hl = glimp_entropy_full_lse(qs, 4, &lse);
+    CHECK(hl == glimp_entropy_full(qs, 4) && lse == glimp_log_sum_exp(qs, 4),
+          "entropy_full_lse %g %g", hl, lse);
+    CHECK(fabs(glimp_entropy_full_lse(q, 4, &lse) - h4) < 1e-6 && fabs(lse) < 1e-6,
+          "entropy_full_lse of p: lse %g", lse);
 }
 
 static void test_errors(void)

@@ -81,6 +81,14 @@ double glimp_entropy_full(const float *logits, size_t n_vocab)
     return softmax_entropy(logits, NULL, n_vocab, &m, &lz);
 }
 
+double glimp_entropy_full_lse(const float *logits, size_t n_vocab, double *log_sum_exp)
+{
+    double m, lz;
+    const double h = softmax_entropy(logits, NULL, n_vocab, &m, &lz);
+    *log_sum_exp = m + lz;
+    return h;
+}
+
 double glimp_entropy_topk(const float *logits, size_t n_vocab, int k)
 {
     int32_t ids[GLIMP_PROBE_MAX_K];
