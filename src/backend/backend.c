@@ -111,6 +111,7 @@ glimp_gen_params glimp_gen_default_params(void)
     p.probe_top = 20;
     p.spec.draft_min = 1;
     p.spec.draft_max = 6;
+    p.token_stats = true;
     return p;
 }
 

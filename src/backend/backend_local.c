@@ -206,9 +206,11 @@ static glimp_status stream(gen *g, const glimp_gen_params *p, bool at_end, glimp
 static glimp_status take_token(local *l, gen *g, const glimp_gen_params *p, const float *logits,
                                int32_t t, glimp_gen_result *r, bool *done, glimp_error *err)
 {
-    double lse; /* one pass over the vocabulary for both (each was 7% of a batched eval) */
-    r->sum_entropy += glimp_entropy_full_lse(logits, l->n_vocab, &lse);
-    r->sum_logprob += logits[t] - lse;
+    if (p->token_stats) { /* one pass over the vocabulary for both */
+        double lse;
+        r->sum_entropy += glimp_entropy_full_lse(logits, l->n_vocab, &lse);
+        r->sum_logprob += logits[t] - lse;
+    }
     if (r->n_tokens++ == 0) {
         r->first_id = t;
         token_text(l, t, r->first_text);

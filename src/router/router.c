@@ -157,6 +157,9 @@ glimp_status router_write_step(run *x, glimp_role role, bool stream, glimp_gen_r
     gp.on_first = role == GLIMP_ROLE_SLM ? on_first_token : NULL;
     gp.on_piece = stream ? router_on_piece : NULL;
     if (role == GLIMP_ROLE_LLM) gp.spec = r->spec;
+    /* only the step-level baselines score a draft by its tokens' statistics */
+    gp.token_stats = role == GLIMP_ROLE_SLM &&
+                     (r->p.policy == GLIMP_POLICY_HSTEP || r->p.policy == GLIMP_POLICY_PPLSTEP);
     gp.user = x;
     x->writer = role;
     st = glimp_backend_generate(r->be[role], prompt, &gp, g, err);
@@ -351,6 +354,7 @@ static glimp_status answer(run *x, glimp_error *err)
     gp.n_stop = r->p.n_stop;
     gp.on_piece = router_on_piece;
     gp.user = x;
+    gp.token_stats = false;
     if (role == GLIMP_ROLE_LLM) gp.spec = r->spec;
     x->cur = NULL;
     x->writer = role;
