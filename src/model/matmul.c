@@ -140,8 +140,13 @@ static void matmul_rows_r16(const matmul_job *j, const matmul_out *o, int64_t r0
         const uint8_t *group = w->data + (size_t)r * w->row_bytes;
         for (int64_t t = t0; t < t1; t += QT_R16_TOKENS) {
             const int nt = t1 - t < QT_R16_TOKENS ? (int)(t1 - t) : QT_R16_TOKENS;
-            dot(w->cols, s, QT_R16_ROWS, group, j->act + (size_t)t * j->act_stride,
-                j->act_stride, nt);
+            const uint8_t *act = j->act + (size_t)t * j->act_stride;
+            if (!o->bias && !o->accumulate) { /* straight into the output */
+                dot(w->cols, o->y + t * o->y_stride + r, (size_t)o->y_stride, group, act,
+                    j->act_stride, nt);
+                continue;
+            }
+            dot(w->cols, s, QT_R16_ROWS, group, act, j->act_stride, nt);
             for (int a = 0; a < nt; a++) matmul_store_run(o, t + a, r, s + a * QT_R16_ROWS, QT_R16_ROWS);
         }
     }
