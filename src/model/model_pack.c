@@ -10,10 +10,14 @@
  * plus a few megabytes. Matrices whose rows are not a multiple of 16, and
  * every other type, stay in the file mapping. Tied embeddings (output ==
  * tok_embd) are packed once. If the mapping cannot be made, nothing is
- * packed: the row-major path computes the same products.
+ * packed: the row-major path computes the same products (to rounding).
+ * GLIMP_REPACK=0 in the environment keeps every matrix in the file mapping:
+ * the copy is anonymous memory, which, unlike the mapping, the kernel cannot
+ * page out under memory pressure (no swap), and tests run both paths.
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -72,7 +76,8 @@ static void pack_matrix(const model_matrix *w, uint8_t *dst)
 
 void model_pack(glimp_model *m)
 {
-    if (!qt_r16_kernel()) return;
+    const char *env = getenv("GLIMP_REPACK");
+    if (!qt_r16_kernel() || (env && strcmp(env, "0") == 0)) return;
     model_matrix **ws = malloc((size_t)(2 + 7 * m->hp.n_layer) * sizeof *ws);
     if (!ws) return;
     const int n = all_matrices(m, ws);
