@@ -1,4 +1,5 @@
-/* test_quant_r16.c - the 16-row Q8_0 layout (quant_r16.h) on synthetic data.
+/* test_quant_r16.c - the 16-row Q8_0 and F16 layouts (quant_r16.h) on
+ * synthetic data.
  *
  * Asserts: a packed group's rows dequantize to exactly the Q8_0 rows'
  * floats (quants -128 and 127 included); prep records hold -128 * the
@@ -7,7 +8,8 @@
  * tolerance; the AVX-512 kernel (where the CPU has it) equals the
  * reference bit for bit for every token count 1..8, odd block counts and
  * strided outputs; and a token's result does not depend on how many
- * tokens shared its call (the property batched decoding relies on).
+ * tokens shared its call (the property batched decoding relies on). The
+ * same for F16 (packed halves equal the rows', extremes included).
  */
 /* test-links: quant base */
 #include "base/cpu.h"
@@ -139,6 +141,61 @@ static void check_kernel(qt_r16_fn fn, const char *name, bool ref)
     }
 }
 
+/* ---- F16 ---- */
+
+static void random_f16_rows(uint16_t *rows, int64_t n)
+{
+    for (int64_t i = 0; i < QT_R16_ROWS * n; i++) rows[i] = qt_f32_to_f16(rng_float());
+    rows[n + 1] = 0x7BFF; /* the largest finite half, and the smallest subnormal */
+    rows[n + 2] = 0x0001;
+}
+
+/* As check_kernel, for the F16 layout (activations: F32 rows, strided). */
+static void check_f16_kernel(qt_r16_fn fn, const char *name, bool ref)
+{
+    const int64_t ns[] = {2, 32, 898, 4864};
+    for (size_t c = 0; c < sizeof ns / sizeof *ns; c++) {
+        const int64_t n = ns[c], as = n + 5; /* floats between activation rows */
+        uint16_t *rows = malloc(QT_R16_ROWS * n * 2), *group = malloc(QT_R16_ROWS * n * 2);
+        float *act = malloc(QT_R16_TOKENS * as * sizeof(float)), *w = malloc(n * sizeof(float));
+        random_f16_rows(rows, n);
+        qt_r16_f16_pack(rows, n * 2, n, group);
+        for (int64_t i = 0; i < QT_R16_TOKENS * as; i++) act[i] = rng_float();
+        enum { SS = QT_R16_ROWS + 1 };
+        float want[QT_R16_TOKENS * SS], got[QT_R16_TOKENS * SS], alone[SS];
+        qt_r16_f16_dot_ref(n, want, SS, group, act, as * sizeof(float), QT_R16_TOKENS);
+        int bad = 0, moved = 0, rows_bad = 0;
+        for (int r = 0; r < QT_R16_ROWS; r++) {
+            qt_r16_f16_row(group, n, r, w);
+            for (int64_t k = 0; k < n; k++) rows_bad += w[k] != qt_f16_to_f32(rows[r * n + k]);
+        }
+        for (int nt = 1; nt <= QT_R16_TOKENS; nt++) {
+            fn(n, got, SS, group, act, as * sizeof(float), nt);
+            for (int t = 0; t < nt; t++)
+                for (int r = 0; r < QT_R16_ROWS; r++) {
+                    const float g = got[t * SS + r];
+                    if (ref) {
+                        double d = 0, mag = 0;
+                        for (int64_t k = 0; k < n; k++) {
+                            const double p = (double)qt_f16_to_f32(rows[r * n + k]) * act[t * as + k];
+                            d += p, mag += fabs(p);
+                        }
+                        bad += fabs(g - d) > 2.0 * (double)n * FLT_EPSILON * mag + 1e-30;
+                    } else {
+                        bad += memcmp(&g, &want[t * SS + r], sizeof g) != 0;
+                    }
+                }
+            fn(n, alone, SS, group, act + (nt - 1) * as, as * sizeof(float), 1);
+            moved += memcmp(alone, &got[(nt - 1) * SS], QT_R16_ROWS * sizeof(float)) != 0;
+        }
+        CHECK(rows_bad == 0, "f16 n %lld: %d packed elements differ", (long long)n, rows_bad);
+        CHECK(bad == 0, "f16 %s n %lld: %d results wrong", name, (long long)n, bad);
+        CHECK(moved == 0, "f16 %s n %lld: %d token counts change a token's result", name,
+              (long long)n, moved);
+        free(rows), free(group), free(act), free(w);
+    }
+}
+
 int main(void)
 {
     test_pack_rows();
@@ -148,6 +205,9 @@ int main(void)
         check_kernel(qt_r16_dot_avx512, "avx512", false);
     else
         fprintf(stderr, "note: no AVX-512 VNNI on this CPU; only the reference was tested\n");
+    check_f16_kernel(qt_r16_f16_dot_ref, "reference", true);
+    if (cpu_kernel_level() >= CPU_LEVEL_AVX512) check_f16_kernel(qt_r16_f16_dot_avx512, "avx512", false);
     CHECK((qt_r16_kernel() != NULL) == (cpu_kernel_level() >= CPU_LEVEL_AVX512), "dispatch");
+    CHECK((qt_r16_f16_kernel() != NULL) == (cpu_kernel_level() >= CPU_LEVEL_AVX512), "dispatch");
     return test_finish();
 }

@@ -195,9 +195,12 @@ void forward_segments(glimp_session *c, const forward_seg *segs, int n_segs, flo
         for (int64_t i = 0; i < segs[g].n; i++) {
             const size_t tok = (size_t)segs[g].tokens[i];
             float *x = c->x + (n + i) * n_embd;
-            if (m->tok_embd.r16)
-                qt_r16_row(m->tok_embd.data + tok / QT_R16_ROWS * QT_R16_ROWS * m->tok_embd.row_bytes,
-                           n_embd, (int)(tok % QT_R16_ROWS), x);
+            const uint8_t *group =
+                m->tok_embd.data + tok / QT_R16_ROWS * QT_R16_ROWS * m->tok_embd.row_bytes;
+            if (m->tok_embd.r16 && m->tok_embd.type == QT_F16)
+                qt_r16_f16_row(group, n_embd, (int)(tok % QT_R16_ROWS), x);
+            else if (m->tok_embd.r16)
+                qt_r16_row(group, n_embd, (int)(tok % QT_R16_ROWS), x);
             else
                 et->to_float(m->tok_embd.data + tok * m->tok_embd.row_bytes, x, n_embd);
         }

@@ -1,5 +1,6 @@
-/* model_pack.c - repacks a loaded model's Q8_0 matrices into the 16-row
- * layout of quant_r16.h, where the CPU has a kernel for it (AVX-512 VNNI).
+/* model_pack.c - repacks a loaded model's Q8_0 and F16 matrices into the
+ * 16-row layouts of quant_r16.h, where the CPU has kernels for them
+ * (AVX-512).
  *
  * The packed copy lives in one anonymous mapping advised to use huge pages
  * (decode streams every weight once per token: 2 MB pages take the page
@@ -32,7 +33,10 @@
 
 static bool packable(const model_matrix *w)
 {
-    return w->type == QT_Q8_0 && w->rows % QT_R16_ROWS == 0 && w->cols % 32 == 0;
+    if (w->rows % QT_R16_ROWS != 0) return false;
+    if (w->type == QT_Q8_0) return w->cols % 32 == 0 && qt_r16_kernel();
+    if (w->type == QT_F16) return w->cols % 2 == 0 && qt_r16_f16_kernel();
+    return false;
 }
 
 /* Every matrix of the model, in order (output and tok_embd may share data). */
@@ -64,7 +68,10 @@ static void pack_matrix(const model_matrix *w, uint8_t *dst)
     const size_t group = QT_R16_ROWS * w->row_bytes;
     const uint8_t *src = w->data, *dropped = w->data;
     for (int64_t r = 0; r < w->rows; r += QT_R16_ROWS) {
-        qt_r16_pack(src, w->row_bytes, w->cols, dst);
+        if (w->type == QT_F16)
+            qt_r16_f16_pack(src, w->row_bytes, w->cols, dst);
+        else
+            qt_r16_pack(src, w->row_bytes, w->cols, dst);
         src += group, dst += group;
         if ((size_t)(src - dropped) >= DROP_EVERY) {
             drop_pages(dropped, src);
@@ -77,7 +84,7 @@ static void pack_matrix(const model_matrix *w, uint8_t *dst)
 void model_pack(glimp_model *m)
 {
     const char *env = getenv("GLIMP_REPACK");
-    if (!qt_r16_kernel() || (env && strcmp(env, "0") == 0)) return;
+    if (env && strcmp(env, "0") == 0) return;
     model_matrix **ws = malloc((size_t)(2 + 7 * m->hp.n_layer) * sizeof *ws);
     if (!ws) return;
     const int n = all_matrices(m, ws);

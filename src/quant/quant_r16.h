@@ -1,4 +1,5 @@
-/* quant_r16.h - Q8_0 weights repacked 16 rows at a time, and their kernels.
+/* quant_r16.h - Q8_0 and F16 weights repacked 16 rows at a time, and their
+ * kernels (F16: see qt_r16_f16_* below; the rest of this comment is Q8_0's).
  *
  * A batch of a few tokens (8 decoding sessions, a speculative verify pass)
  * is bound by the arithmetic of the Q8_0 dot products, not by reading the
@@ -54,6 +55,18 @@ void qt_r16_dot_avx512(int64_t n, float *s, size_t s_stride, const void *group, 
 void qt_r16_pack(const void *rows, size_t row_bytes, int64_t n, void *group);
 /* Row r of a group, dequantized (the same floats as the Q8_0 row's). */
 void qt_r16_row(const void *group, int64_t n, int r, float *y);
+
+/* F16 rows in the same grouping: for each column k, the 16 rows' halves
+ * (32 bytes). Activations are F32 rows as they are (no prep); a result is
+ *   even = fma over even k of w * a, odd = the same over odd k; even + odd
+ * for every token count (n even). */
+qt_r16_fn qt_r16_f16_kernel(void);
+void qt_r16_f16_dot_ref(int64_t n, float *s, size_t s_stride, const void *group, const void *act,
+                        size_t act_stride, int nt);
+void qt_r16_f16_dot_avx512(int64_t n, float *s, size_t s_stride, const void *group,
+                           const void *act, size_t act_stride, int nt);
+void qt_r16_f16_pack(const void *rows, size_t row_bytes, int64_t n, void *group);
+void qt_r16_f16_row(const void *group, int64_t n, int r, float *y);
 
 /* Offset of the prep records in an activation row of n columns, and the
  * row's bytes with them. */
