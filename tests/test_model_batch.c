@@ -6,8 +6,8 @@
  * equal those of the same session appending alone (bit for bit: each row's
  * matmul and its attention do not depend on the other rows), and so must the
  * tokens chosen. Models: the demo pair (F16, in the repository) and, when
- * ../shared is present, stories260K (F32) and ref/lq-q8_0 (Q8_0). Bad batches are refused without
- * changing any session.
+ * ../shared is present, stories260K (F32), ref/lq-q8_0 (Q8_0) and
+ * ref/lq-bf16 (BF16). Bad batches are refused without changing any session.
  */
 /* test-links: model */
 #include "test_util.h"
@@ -149,10 +149,14 @@ int main(void)
     const char *stories = test_shared_path("models/stories260K.gguf");
     if (stories) check_model(stories);
     else printf("note: ../shared absent, stories260K (F32) not checked\n");
-    /* Q8_0 with every row count a multiple of 16: repacked where the CPU
-     * has the kernel (quant_r16.h), one kernel for batches and decodes */
+    /* Q8_0 and BF16 with every row count a multiple of 16: repacked where
+     * the CPU has the kernels (quant_r16.h), one kernel for batches and
+     * decodes (the demo pair above is F16, repacked likewise) */
     const char *q8 = test_shared_path("ref/lq-q8_0.gguf");
     if (q8) check_model(q8);
     else printf("note: ../shared absent, lq-q8_0 (Q8_0) not checked\n");
+    const char *bf16 = test_shared_path("ref/lq-bf16.gguf"); /* repacked with AVX-512 BF16 */
+    if (bf16) check_model(bf16);
+    else printf("note: ../shared absent, lq-bf16 (BF16) not checked\n");
     return test_finish();
 }

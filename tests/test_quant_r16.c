@@ -1,5 +1,5 @@
-/* test_quant_r16.c - the 16-row Q8_0 and F16 layouts (quant_r16.h) on
- * synthetic data.
+/* test_quant_r16.c - the 16-row Q8_0, F16 and BF16 layouts (quant_r16.h)
+ * on synthetic data.
  *
  * Asserts: a packed group's rows dequantize to exactly the Q8_0 rows'
  * floats (quants -128 and 127 included); prep records hold -128 * the
@@ -9,7 +9,8 @@
  * reference bit for bit for every token count 1..8, odd block counts and
  * strided outputs; and a token's result does not depend on how many
  * tokens shared its call (the property batched decoding relies on). The
- * same for F16 (packed halves equal the rows', extremes included).
+ * same for F16 (packed halves equal the rows', extremes included), and for
+ * BF16 within float tolerance (vdpbf16ps rounds inside in its own way).
  */
 /* test-links: quant base */
 #include "base/cpu.h"
@@ -196,6 +197,52 @@ static void check_f16_kernel(qt_r16_fn fn, const char *name, bool ref)
     }
 }
 
+/* ---- BF16 ---- */
+
+/* The BF16 layout: packed pairs equal the rows', the kernel agrees with the
+ * double dot within float tolerance (the reference too), and with itself
+ * bit for bit whatever the token count. */
+static void check_bf16_kernel(qt_r16_fn fn, const char *name)
+{
+    const int64_t ns[] = {4, 32, 900, 4864};
+    for (size_t c = 0; c < sizeof ns / sizeof *ns; c++) {
+        const int64_t n = ns[c], as = n + 6; /* halves between activation rows */
+        uint16_t *rows = malloc(QT_R16_ROWS * n * 2), *group = malloc(QT_R16_ROWS * n * 2);
+        uint16_t *act = malloc(QT_R16_TOKENS * as * 2);
+        float *w = malloc(n * sizeof(float));
+        for (int64_t i = 0; i < QT_R16_ROWS * n; i++) rows[i] = qt_f32_to_bf16(rng_float());
+        for (int64_t i = 0; i < QT_R16_TOKENS * as; i++) act[i] = qt_f32_to_bf16(rng_float());
+        qt_r16_bf16_pack(rows, n * 2, n, group);
+        enum { SS = QT_R16_ROWS + 2 };
+        float got[QT_R16_TOKENS * SS], alone[SS];
+        int bad = 0, moved = 0, rows_bad = 0;
+        for (int r = 0; r < QT_R16_ROWS; r++) {
+            qt_r16_bf16_row(group, n, r, w);
+            for (int64_t k = 0; k < n; k++) rows_bad += w[k] != qt_bf16_to_f32(rows[r * n + k]);
+        }
+        for (int nt = 1; nt <= QT_R16_TOKENS; nt++) {
+            fn(n, got, SS, group, act, as * 2, nt);
+            for (int t = 0; t < nt; t++)
+                for (int r = 0; r < QT_R16_ROWS; r++) {
+                    double d = 0, mag = 0;
+                    for (int64_t k = 0; k < n; k++) {
+                        const double p = (double)qt_bf16_to_f32(rows[r * n + k]) *
+                                         qt_bf16_to_f32(act[t * as + k]);
+                        d += p, mag += fabs(p);
+                    }
+                    bad += fabs(got[t * SS + r] - d) > 2.0 * (double)n * FLT_EPSILON * mag + 1e-30;
+                }
+            fn(n, alone, SS, group, act + (nt - 1) * as, as * 2, 1);
+            moved += memcmp(alone, &got[(nt - 1) * SS], QT_R16_ROWS * sizeof(float)) != 0;
+        }
+        CHECK(rows_bad == 0, "bf16 n %lld: %d packed elements differ", (long long)n, rows_bad);
+        CHECK(bad == 0, "bf16 %s n %lld: %d results outside tolerance", name, (long long)n, bad);
+        CHECK(moved == 0, "bf16 %s n %lld: %d token counts change a token's result", name,
+              (long long)n, moved);
+        free(rows), free(group), free(act), free(w);
+    }
+}
+
 int main(void)
 {
     test_pack_rows();
@@ -207,6 +254,11 @@ int main(void)
         fprintf(stderr, "note: no AVX-512 VNNI on this CPU; only the reference was tested\n");
     check_f16_kernel(qt_r16_f16_dot_ref, "reference", true);
     if (cpu_kernel_level() >= CPU_LEVEL_AVX512) check_f16_kernel(qt_r16_f16_dot_avx512, "avx512", false);
+    check_bf16_kernel(qt_r16_bf16_dot_ref, "reference");
+    if (cpu_kernel_level() >= CPU_LEVEL_AVX512_BF16)
+        check_bf16_kernel(qt_r16_bf16_dot_avx512, "avx512-bf16");
+    CHECK((qt_r16_bf16_kernel() != NULL) == (cpu_kernel_level() >= CPU_LEVEL_AVX512_BF16),
+          "dispatch");
     CHECK((qt_r16_kernel() != NULL) == (cpu_kernel_level() >= CPU_LEVEL_AVX512), "dispatch");
     CHECK((qt_r16_f16_kernel() != NULL) == (cpu_kernel_level() >= CPU_LEVEL_AVX512), "dispatch");
     return test_finish();

@@ -199,6 +199,8 @@ void forward_segments(glimp_session *c, const forward_seg *segs, int n_segs, flo
                 m->tok_embd.data + tok / QT_R16_ROWS * QT_R16_ROWS * m->tok_embd.row_bytes;
             if (m->tok_embd.r16 && m->tok_embd.type == QT_F16)
                 qt_r16_f16_row(group, n_embd, (int)(tok % QT_R16_ROWS), x);
+            else if (m->tok_embd.r16 && m->tok_embd.type == QT_BF16)
+                qt_r16_bf16_row(group, n_embd, (int)(tok % QT_R16_ROWS), x);
             else if (m->tok_embd.r16)
                 qt_r16_row(group, n_embd, (int)(tok % QT_R16_ROWS), x);
             else

@@ -1,7 +1,7 @@
 /* model.h - internal layout of glimp_model: hyper-parameters and weight views.
  *
  * A model is read-only after glimp_model_load(): matrices point into the
- * GGUF mapping, or (Q8_0 and F16 on AVX-512) into the model's repacked
+ * GGUF mapping, or (Q8_0, F16, BF16 on AVX-512) into the model's repacked
  * copy; small vectors (norms, biases, rope factors) are F32 views into the
  * mapping or, for other element types, converted copies owned by the
  * model. Shapes below use ggml order: (ne0 = row length, ne1 = rows).
@@ -29,7 +29,7 @@ typedef struct model_matrix {
     int64_t cols;        /* ne0: input features */
     int64_t rows;        /* ne1: output features */
     size_t row_bytes;
-    bool r16;            /* Q8_0 or F16 repacked in groups of 16 rows (quant_r16.h): group g
+    bool r16;            /* Q8_0, F16 or BF16 repacked in groups of 16 rows (quant_r16.h): group g
                             at data + g * 16 * row_bytes; see model_pack.c */
 } model_matrix;
 

@@ -1,6 +1,6 @@
-/* model_pack.c - repacks a loaded model's Q8_0 and F16 matrices into the
- * 16-row layouts of quant_r16.h, where the CPU has kernels for them
- * (AVX-512).
+/* model_pack.c - repacks a loaded model's Q8_0, F16 and BF16 matrices into
+ * the 16-row layouts of quant_r16.h, where the CPU has kernels for them
+ * (AVX-512; BF16 with its dot products).
  *
  * The packed copy lives in one anonymous mapping advised to use huge pages
  * (decode streams every weight once per token: 2 MB pages take the page
@@ -36,6 +36,7 @@ static bool packable(const model_matrix *w)
     if (w->rows % QT_R16_ROWS != 0) return false;
     if (w->type == QT_Q8_0) return w->cols % 32 == 0 && qt_r16_kernel();
     if (w->type == QT_F16) return w->cols % 2 == 0 && qt_r16_f16_kernel();
+    if (w->type == QT_BF16) return w->cols % 4 == 0 && qt_r16_bf16_kernel();
     return false;
 }
 
@@ -94,6 +95,8 @@ static void pack_matrix(const model_matrix *w, uint8_t *dst)
     for (int64_t r = 0; r < w->rows; r += QT_R16_ROWS) {
         if (w->type == QT_F16)
             qt_r16_f16_pack(src, w->row_bytes, w->cols, dst);
+        else if (w->type == QT_BF16)
+            qt_r16_bf16_pack(src, w->row_bytes, w->cols, dst);
         else
             qt_r16_pack(src, w->row_bytes, w->cols, dst);
         src += group, dst += group;

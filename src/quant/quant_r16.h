@@ -1,5 +1,6 @@
-/* quant_r16.h - Q8_0 and F16 weights repacked 16 rows at a time, and their
- * kernels (F16: see qt_r16_f16_* below; the rest of this comment is Q8_0's).
+/* quant_r16.h - Q8_0, F16 and BF16 weights repacked 16 rows at a time, and
+ * their kernels (F16, BF16: see qt_r16_f16_*, qt_r16_bf16_* below; the rest
+ * of this comment is Q8_0's).
  *
  * A batch of a few tokens (8 decoding sessions, a speculative verify pass)
  * is bound by the arithmetic of the Q8_0 dot products, not by reading the
@@ -67,6 +68,19 @@ void qt_r16_f16_dot_avx512(int64_t n, float *s, size_t s_stride, const void *gro
                            const void *act, size_t act_stride, int nt);
 void qt_r16_f16_pack(const void *rows, size_t row_bytes, int64_t n, void *group);
 void qt_r16_f16_row(const void *group, int64_t n, int r, float *y);
+
+/* BF16 rows, for vdpbf16ps (AVX-512 BF16 only): for each column pair, the
+ * 16 rows' pairs (64 bytes). Activations are BF16 rows; a result is the sum
+ * of two chains (even and odd column pairs) for every token count; n is a
+ * multiple of 4. The instruction's internal rounding is the CPU's: the
+ * reference agrees within float tolerance, the kernel with itself exactly. */
+qt_r16_fn qt_r16_bf16_kernel(void);
+void qt_r16_bf16_dot_ref(int64_t n, float *s, size_t s_stride, const void *group,
+                         const void *act, size_t act_stride, int nt);
+void qt_r16_bf16_dot_avx512(int64_t n, float *s, size_t s_stride, const void *group,
+                            const void *act, size_t act_stride, int nt);
+void qt_r16_bf16_pack(const void *rows, size_t row_bytes, int64_t n, void *group);
+void qt_r16_bf16_row(const void *group, int64_t n, int r, float *y);
 
 /* Offset of the prep records in an activation row of n columns, and the
  * row's bytes with them. */
