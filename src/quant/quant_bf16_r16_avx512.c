@@ -46,14 +46,7 @@ void qt_r16_bf16_dot_avx512(int64_t n, float *s, size_t s_stride, const void *gr
                             const void *act, size_t act_stride, int nt)
 {
     const uint8_t *w = group, *a = act;
-    switch (nt) {
-    case 1: bf16_r16_dot(n, s, s_stride, w, a, act_stride, 1); break;
-    case 2: bf16_r16_dot(n, s, s_stride, w, a, act_stride, 2); break;
-    case 3: bf16_r16_dot(n, s, s_stride, w, a, act_stride, 3); break;
-    case 4: bf16_r16_dot(n, s, s_stride, w, a, act_stride, 4); break;
-    case 5: bf16_r16_dot(n, s, s_stride, w, a, act_stride, 5); break;
-    case 6: bf16_r16_dot(n, s, s_stride, w, a, act_stride, 6); break;
-    case 7: bf16_r16_dot(n, s, s_stride, w, a, act_stride, 7); break;
-    default: bf16_r16_dot(n, s, s_stride, w, a, act_stride, 8); break;
-    }
+#define CALL(k) bf16_r16_dot(n, s, s_stride, w, a, act_stride, k)
+    QT_R16_BY_TOKENS(nt, CALL);
+#undef CALL
 }

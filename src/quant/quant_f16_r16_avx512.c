@@ -39,14 +39,7 @@ void qt_r16_f16_dot_avx512(int64_t n, float *s, size_t s_stride, const void *gro
 {
     const uint16_t *w = group;
     const uint8_t *a = act;
-    switch (nt) {
-    case 1: f16_r16_dot(n, s, s_stride, w, a, act_stride, 1); break;
-    case 2: f16_r16_dot(n, s, s_stride, w, a, act_stride, 2); break;
-    case 3: f16_r16_dot(n, s, s_stride, w, a, act_stride, 3); break;
-    case 4: f16_r16_dot(n, s, s_stride, w, a, act_stride, 4); break;
-    case 5: f16_r16_dot(n, s, s_stride, w, a, act_stride, 5); break;
-    case 6: f16_r16_dot(n, s, s_stride, w, a, act_stride, 6); break;
-    case 7: f16_r16_dot(n, s, s_stride, w, a, act_stride, 7); break;
-    default: f16_r16_dot(n, s, s_stride, w, a, act_stride, 8); break;
-    }
+#define CALL(k) f16_r16_dot(n, s, s_stride, w, a, act_stride, k)
+    QT_R16_BY_TOKENS(nt, CALL);
+#undef CALL
 }

@@ -32,6 +32,19 @@
 #define QT_R16_ROWS 16   /* rows per group */
 #define QT_R16_TOKENS 8  /* most activation rows per kernel call */
 
+/* For the SIMD kernels: CALL(k) with k = nt as a compile-time constant. */
+#define QT_R16_BY_TOKENS(nt, CALL)                              \
+    switch (nt) {                                               \
+    case 1: CALL(1); break;                                     \
+    case 2: CALL(2); break;                                     \
+    case 3: CALL(3); break;                                     \
+    case 4: CALL(4); break;                                     \
+    case 5: CALL(5); break;                                     \
+    case 6: CALL(6); break;                                     \
+    case 7: CALL(7); break;                                     \
+    default: CALL(8); break;                                    \
+    }
+
 typedef struct qt_r16_prep {
     int32_t corr; /* -128 * sum of the block's quants */
     float d;      /* the block's scale */

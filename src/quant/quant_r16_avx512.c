@@ -63,14 +63,7 @@ void qt_r16_dot_avx512(int64_t n, float *s, size_t s_stride, const void *group, 
                        size_t act_stride, int nt)
 {
     const uint8_t *w = group, *a = act;
-    switch (nt) {
-    case 1: r16_dot(n, s, s_stride, w, a, act_stride, 1); break;
-    case 2: r16_dot(n, s, s_stride, w, a, act_stride, 2); break;
-    case 3: r16_dot(n, s, s_stride, w, a, act_stride, 3); break;
-    case 4: r16_dot(n, s, s_stride, w, a, act_stride, 4); break;
-    case 5: r16_dot(n, s, s_stride, w, a, act_stride, 5); break;
-    case 6: r16_dot(n, s, s_stride, w, a, act_stride, 6); break;
-    case 7: r16_dot(n, s, s_stride, w, a, act_stride, 7); break;
-    default: r16_dot(n, s, s_stride, w, a, act_stride, 8); break;
-    }
+#define CALL(k) r16_dot(n, s, s_stride, w, a, act_stride, k)
+    QT_R16_BY_TOKENS(nt, CALL);
+#undef CALL
 }
