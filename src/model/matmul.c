@@ -127,8 +127,8 @@ static void matmul_rows_tiled(const matmul_job *j, const matmul_out *o, qt_tile_
     }
 }
 
-/* Rows [r0, r1) (whole groups) of a repacked Q8_0 output against tokens
- * [t0, t1), up to QT_R16_TOKENS tokens per call. One kernel for every
+/* Rows [r0, r1) (whole groups) of a repacked output (quant_r16.h) against
+ * tokens [t0, t1), up to QT_R16_TOKENS tokens per call. One kernel for every
  * batch size, decode included: a result never depends on the batch. */
 static void matmul_rows_r16(const matmul_job *j, const matmul_out *o, int64_t r0, int64_t r1,
                             int64_t t0, int64_t t1)

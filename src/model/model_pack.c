@@ -75,6 +75,7 @@ static int all_vectors(glimp_model *m, const float ***out, int64_t *len)
     return n;
 }
 
+#define N_MATRICES(m) (2 + 7 * (m)->hp.n_layer)
 #define N_VECTORS(m) (2 + 7 * (m)->hp.n_layer)
 #define VECTOR_BYTES(len) (((size_t)(len) * sizeof(float) + ALIGN - 1) & ~(size_t)(ALIGN - 1))
 
@@ -112,7 +113,7 @@ void model_pack(glimp_model *m)
 {
     const char *env = getenv("GLIMP_REPACK");
     if (env && strcmp(env, "0") == 0) return;
-    model_matrix **ws = malloc((size_t)(2 + 7 * m->hp.n_layer) * sizeof *ws);
+    model_matrix **ws = malloc((size_t)N_MATRICES(m) * sizeof *ws);
     const float ***vs = malloc((size_t)N_VECTORS(m) * sizeof *vs);
     int64_t *vlen = malloc((size_t)N_VECTORS(m) * sizeof *vlen);
     if (!ws || !vs || !vlen) {
@@ -145,8 +146,7 @@ void model_pack(glimp_model *m)
     }
     uint8_t *base = (uint8_t *)(((uintptr_t)raw + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
     if (base > raw) munmap(raw, (size_t)(base - raw));
-    if (base + size < raw + size + HUGE_PAGE)
-        munmap(base + size, (size_t)(raw + size + HUGE_PAGE - (base + size)));
+    munmap(base + size, HUGE_PAGE - (size_t)(base - raw)); /* the rest, never empty */
     madvise(base, size, MADV_HUGEPAGE);
     madvise(base, size, MADV_DONTFORK); /* forked helpers (sandbox, probes) never run the model */
 
