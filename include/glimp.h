@@ -689,9 +689,9 @@ typedef struct glimp_gen_params {
     void *user;               /* passed to both callbacks */
     glimp_spec_params spec;   /* speculative decoding (off) */
     bool token_stats;         /* fill the result's sum_logprob and sum_entropy
-                                 (local: one pass over the vocabulary per token,
-                                 as long as a 0.5B model's decode of 8 batched
-                                 sessions takes per token; off leaves them 0) */
+                                 (local backend: one pass of exp over the whole
+                                 vocabulary per token, as long as a 0.5B model's
+                                 share of a batched pass; off leaves them 0) */
 } glimp_gen_params;
 
 /* Defaults: 256 tokens, no stop strings, temperature 0.6, top-p 0.95,

@@ -11,7 +11,7 @@
  * - stop strings end the text before the stop; max_tokens; EOS (bigram
  *   model with an end-of-turn rule);
  * - score equals log-softmax sums from a fresh session (append_all);
- * - same seed, same text;
+ * - same seed, same text; with token_stats off the same text, sums left 0;
  * - two backends on one loaded model with a prefix pool: the second takes
  *   the prompt the first computed (prefills only its last token) and still
  *   writes llama.cpp's continuation; its probe after the first's text
@@ -247,6 +247,14 @@ static void test_stories(const char *path, const char *expected)
     glimp_gen_result_clear(&r);
     st = glimp_backend_generate(b, prompt, &gp, &r, &err);
     CHECK(st == GLIMP_OK && !strcmp(first, r.text), "same seed, same text");
+    CHECK(r.sum_logprob < 0 && r.sum_entropy > 0, "token statistics %g %g", r.sum_logprob,
+          r.sum_entropy);
+    glimp_gen_result_clear(&r);
+    /* without the token statistics: the same text, the sums left 0 */
+    gp.token_stats = false;
+    st = glimp_backend_generate(b, prompt, &gp, &r, &err);
+    CHECK(st == GLIMP_OK && !strcmp(first, r.text) && r.sum_logprob == 0 && r.sum_entropy == 0,
+          "token_stats off: %g %g", r.sum_logprob, r.sum_entropy);
     glimp_gen_result_clear(&r);
 
     /* score == a fresh session's log-softmax sum */
