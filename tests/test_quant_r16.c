@@ -257,9 +257,12 @@ int main(void)
     check_bf16_kernel(qt_r16_bf16_dot_ref, "reference");
     if (cpu_kernel_level() >= CPU_LEVEL_AVX512_BF16)
         check_bf16_kernel(qt_r16_bf16_dot_avx512, "avx512-bf16");
-    CHECK((qt_r16_bf16_kernel() != NULL) == (cpu_kernel_level() >= CPU_LEVEL_AVX512_BF16),
+    CHECK((qt_r16_layout_of(QT_BF16) != NULL) == (cpu_kernel_level() >= CPU_LEVEL_AVX512_BF16),
           "dispatch");
-    CHECK((qt_r16_kernel() != NULL) == (cpu_kernel_level() >= CPU_LEVEL_AVX512), "dispatch");
-    CHECK((qt_r16_f16_kernel() != NULL) == (cpu_kernel_level() >= CPU_LEVEL_AVX512), "dispatch");
+    CHECK((qt_r16_layout_of(QT_Q8_0) != NULL) == (cpu_kernel_level() >= CPU_LEVEL_AVX512),
+          "dispatch");
+    CHECK((qt_r16_layout_of(QT_F16) != NULL) == (cpu_kernel_level() >= CPU_LEVEL_AVX512),
+          "dispatch");
+    CHECK(!qt_r16_layout_of(QT_Q4_K) && !qt_r16_layout_of(QT_F32), "no layout for other types");
     return test_finish();
 }

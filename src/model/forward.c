@@ -24,7 +24,6 @@
 #include "model/session.h"
 #include "model/vecmath.h"
 #include "quant/quant.h"
-#include "quant/quant_r16.h"
 
 /* y = x / sqrt(mean(x^2) + eps) * w over n elements (sum in double). */
 static void rmsnorm(float *y, const float *x, const float *w, int64_t n, float eps)
@@ -195,16 +194,12 @@ void forward_segments(glimp_session *c, const forward_seg *segs, int n_segs, flo
         for (int64_t i = 0; i < segs[g].n; i++) {
             const size_t tok = (size_t)segs[g].tokens[i];
             float *x = c->x + (n + i) * n_embd;
-            const uint8_t *group =
-                m->tok_embd.data + tok / QT_R16_ROWS * QT_R16_ROWS * m->tok_embd.row_bytes;
-            if (m->tok_embd.r16 && m->tok_embd.type == QT_F16)
-                qt_r16_f16_row(group, n_embd, (int)(tok % QT_R16_ROWS), x);
-            else if (m->tok_embd.r16 && m->tok_embd.type == QT_BF16)
-                qt_r16_bf16_row(group, n_embd, (int)(tok % QT_R16_ROWS), x);
-            else if (m->tok_embd.r16)
-                qt_r16_row(group, n_embd, (int)(tok % QT_R16_ROWS), x);
+            const model_matrix *e = &m->tok_embd;
+            if (e->r16) /* row tok % 16 of its group */
+                e->r16->row(e->data + tok / QT_R16_ROWS * QT_R16_ROWS * e->row_bytes, n_embd,
+                            (int)(tok % QT_R16_ROWS), x);
             else
-                et->to_float(m->tok_embd.data + tok * m->tok_embd.row_bytes, x, n_embd);
+                et->to_float(e->data + tok * e->row_bytes, x, n_embd);
         }
         rope_table(segs[g].s, segs[g].s->n_tokens, segs[g].n);
         n += segs[g].n;

@@ -134,9 +134,7 @@ static void matmul_rows_r16(const matmul_job *j, const matmul_out *o, int64_t r0
                             int64_t t0, int64_t t1)
 {
     const model_matrix *w = o->w;
-    const qt_r16_fn dot = w->type == QT_F16    ? qt_r16_f16_kernel()
-                          : w->type == QT_BF16 ? qt_r16_bf16_kernel()
-                                               : qt_r16_kernel();
+    const qt_r16_fn dot = w->r16->dot;
     float s[QT_R16_TOKENS * QT_R16_ROWS];
     for (int64_t r = r0; r < r1; r += QT_R16_ROWS) {
         const uint8_t *group = w->data + (size_t)r * w->row_bytes;
@@ -214,7 +212,7 @@ static void matmul_group(glimp_session *s, const float *x, int64_t x_stride, int
         if (qt_get(outs[i].w->type)->vec_dot_type != vdt) continue;
         GLIMP_ASSERT(j.n_outs < MAX_OUTS);
         cols = outs[i].w->cols;
-        r16 |= outs[i].w->r16 && vdt == QT_Q8_0; /* only Q8_0 activations need prep */
+        r16 |= outs[i].w->r16 && outs[i].w->r16->prep;
         j.outs[j.n_outs] = &outs[i];
         j.chunk0[j.n_outs + 1] =
             j.chunk0[j.n_outs] + (outs[i].w->rows + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;

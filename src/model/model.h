@@ -10,11 +10,11 @@
 #ifndef GLIMP_MODEL_MODEL_H
 #define GLIMP_MODEL_MODEL_H
 
-#include <stdbool.h>
 #include <stdint.h>
 
 #include "glimp.h"
 #include "gguf/gguf.h"
+#include "quant/quant_r16.h"
 
 typedef enum model_arch {
     MODEL_ARCH_LLAMA,
@@ -29,8 +29,9 @@ typedef struct model_matrix {
     int64_t cols;        /* ne0: input features */
     int64_t rows;        /* ne1: output features */
     size_t row_bytes;
-    bool r16;            /* Q8_0, F16 or BF16 repacked in groups of 16 rows (quant_r16.h): group g
-                            at data + g * 16 * row_bytes; see model_pack.c */
+    const qt_r16_layout *r16; /* when repacked in groups of 16 rows (Q8_0, F16, BF16;
+                            model_pack.c), their layout: group g at
+                            data + g * 16 * row_bytes; else NULL */
 } model_matrix;
 
 typedef struct model_layer {

@@ -31,13 +31,11 @@
 #define DROP_EVERY ((size_t)4 << 20) /* source bytes packed between drops */
 #define ALIGN 64
 
-static bool packable(const model_matrix *w)
+/* w's layout when it can be repacked here, else NULL. */
+static const qt_r16_layout *packable(const model_matrix *w)
 {
-    if (w->rows % QT_R16_ROWS != 0) return false;
-    if (w->type == QT_Q8_0) return w->cols % 32 == 0 && qt_r16_kernel();
-    if (w->type == QT_F16) return w->cols % 2 == 0 && qt_r16_f16_kernel();
-    if (w->type == QT_BF16) return w->cols % 4 == 0 && qt_r16_bf16_kernel();
-    return false;
+    const qt_r16_layout *l = qt_r16_layout_of(w->type);
+    return l && w->rows % QT_R16_ROWS == 0 && w->cols % l->col_multiple == 0 ? l : NULL;
 }
 
 /* Every matrix of the model, in order (output and tok_embd may share data). */
@@ -88,18 +86,14 @@ static void drop_pages(const uint8_t *from, const uint8_t *to)
     if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
-/* Packs w into dst (16 rows at a time), dropping its source pages as it goes. */
-static void pack_matrix(const model_matrix *w, uint8_t *dst)
+/* Packs w into dst (16 rows at a time, layout l), dropping its source pages
+ * as it goes. */
+static void pack_matrix(const model_matrix *w, const qt_r16_layout *l, uint8_t *dst)
 {
     const size_t group = QT_R16_ROWS * w->row_bytes;
     const uint8_t *src = w->data, *dropped = w->data;
     for (int64_t r = 0; r < w->rows; r += QT_R16_ROWS) {
-        if (w->type == QT_F16)
-            qt_r16_f16_pack(src, w->row_bytes, w->cols, dst);
-        else if (w->type == QT_BF16)
-            qt_r16_bf16_pack(src, w->row_bytes, w->cols, dst);
-        else
-            qt_r16_pack(src, w->row_bytes, w->cols, dst);
+        l->pack(src, w->row_bytes, w->cols, dst);
         src += group, dst += group;
         if ((size_t)(src - dropped) >= DROP_EVERY) {
             drop_pages(dropped, src);
@@ -161,14 +155,15 @@ void model_pack(glimp_model *m)
     }
     for (int i = 0; i < n; i++) {
         model_matrix *w = ws[i];
-        if (!packable(w)) continue;
+        const qt_r16_layout *l = packable(w);
+        if (!l) continue;
         if (i == 1 && tied) { /* the embeddings' copy */
             *w = *ws[0];
             continue;
         }
-        pack_matrix(w, dst);
+        pack_matrix(w, l, dst);
         w->data = dst;
-        w->r16 = true;
+        w->r16 = l;
         dst += ((size_t)w->rows * w->row_bytes + ALIGN - 1) & ~(size_t)(ALIGN - 1);
     }
     m->packed = base;

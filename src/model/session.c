@@ -62,7 +62,7 @@ static void *alloc3(size_t a, size_t b, size_t c)
 static void act_row_grow(size_t *best, const model_matrix *w)
 {
     uint64_t bytes;
-    if (w->r16 && w->type == QT_Q8_0) /* Q8_0 blocks and their prep records */
+    if (w->r16 && w->r16->prep) /* Q8_0 blocks and their prep records */
         bytes = qt_r16_act_bytes(w->cols);
     else if (!qt_row_size(qt_get(w->type)->vec_dot_type, (uint64_t)w->cols, &bytes))
         return;

@@ -1,17 +1,11 @@
 /* quant_bf16_r16.c - the 16-row BF16 layout (quant_r16.h): packing, row
- * conversion, the scalar reference and the choice of kernel (AVX-512 BF16
- * only: the layout exists for vdpbf16ps). Nothing here fails.
+ * conversion and the scalar reference (its kernel needs AVX-512 BF16: the
+ * layout exists for vdpbf16ps). Nothing here fails.
  */
 #include <string.h>
 
-#include "base/cpu.h"
 #include "quant/quant.h"
 #include "quant/quant_r16.h"
-
-qt_r16_fn qt_r16_bf16_kernel(void)
-{
-    return cpu_kernel_level() >= CPU_LEVEL_AVX512_BF16 ? qt_r16_bf16_dot_avx512 : NULL;
-}
 
 /* Element k of row r in a group: pairs of columns, 16 rows per pair. */
 static size_t at(int64_t k, int r) { return (size_t)(k / 2) * 2 * QT_R16_ROWS + 2 * r + k % 2; }

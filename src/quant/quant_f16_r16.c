@@ -1,18 +1,12 @@
 /* quant_f16_r16.c - the 16-row F16 layout (quant_r16.h): packing, row
- * dequantization, the scalar reference kernel and the choice of kernel.
+ * dequantization and the scalar reference kernel.
  * Nothing here fails.
  */
 #include <math.h>
 #include <string.h>
 
-#include "base/cpu.h"
 #include "quant/quant.h"
 #include "quant/quant_r16.h"
-
-qt_r16_fn qt_r16_f16_kernel(void)
-{
-    return cpu_kernel_level() >= CPU_LEVEL_AVX512 ? qt_r16_f16_dot_avx512 : NULL;
-}
 
 void qt_r16_f16_pack(const void *rows, size_t row_bytes, int64_t n, void *group)
 {

@@ -1,6 +1,7 @@
 /* quant_r16.c - the 16-row Q8_0 layout (quant_r16.h): packing, row
- * dequantization, activation prep records, the scalar reference kernel and
- * the choice of kernel. Nothing here fails.
+ * dequantization, activation prep records and the scalar reference kernel;
+ * and the table of every type's layout with the CPU level its kernel
+ * needs. Nothing here fails.
  */
 #include "quant/quant_r16.h"
 
@@ -11,11 +12,22 @@
 #include "quant/quant.h"
 #include "quant/quant_blocks.h"
 
-enum { GROUP_BLOCK = 32 + 32 * QT_R16_ROWS }; /* bytes of one block of a group */
+#define GROUP_BLOCK QT_R16_Q8_0_BLOCK
 
-qt_r16_fn qt_r16_kernel(void)
+/* BF16 exists for vdpbf16ps, so it needs that level; the others AVX-512 VNNI. */
+static const qt_r16_layout layouts[] = {
+    {QT_Q8_0, 32, CPU_LEVEL_AVX512, qt_r16_dot_avx512, qt_r16_pack, qt_r16_row, true},
+    {QT_F16, 2, CPU_LEVEL_AVX512, qt_r16_f16_dot_avx512, qt_r16_f16_pack, qt_r16_f16_row, false},
+    {QT_BF16, 4, CPU_LEVEL_AVX512_BF16, qt_r16_bf16_dot_avx512, qt_r16_bf16_pack, qt_r16_bf16_row,
+     false},
+};
+
+const qt_r16_layout *qt_r16_layout_of(uint32_t type)
 {
-    return cpu_kernel_level() >= CPU_LEVEL_AVX512 ? qt_r16_dot_avx512 : NULL;
+    for (size_t i = 0; i < sizeof layouts / sizeof *layouts; i++)
+        if (layouts[i].type == type)
+            return cpu_kernel_level() >= layouts[i].level ? &layouts[i] : NULL;
+    return NULL;
 }
 
 void qt_r16_pack(const void *rows, size_t row_bytes, int64_t n, void *group)

@@ -26,10 +26,14 @@
 #ifndef GLIMP_QUANT_R16_H
 #define GLIMP_QUANT_R16_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/cpu.h"
+
 #define QT_R16_ROWS 16   /* rows per group */
+#define QT_R16_Q8_0_BLOCK (32 + 32 * QT_R16_ROWS) /* bytes of one Q8_0 block of a group */
 #define QT_R16_TOKENS 8  /* most activation rows per kernel call */
 
 /* For the SIMD kernels: CALL(k) with k = nt as a compile-time constant. */
@@ -56,10 +60,22 @@ typedef struct qt_r16_prep {
 typedef void (*qt_r16_fn)(int64_t n, float *s, size_t s_stride, const void *group,
                           const void *act, size_t act_stride, int nt);
 
-/* The kernel of this CPU's level, or NULL when it has none (weights then
- * stay row-major). */
-qt_r16_fn qt_r16_kernel(void);
-/* Scalar reference, bit for bit the same results. */
+/* One type's grouped layout: what packing, reading and multiplying need. */
+typedef struct qt_r16_layout {
+    uint32_t type;        /* ggml type id of the rows */
+    int col_multiple;     /* a row's columns must be a multiple of this */
+    cpu_level level;      /* the CPU level the kernel needs */
+    qt_r16_fn dot;        /* the kernel */
+    void (*pack)(const void *rows, size_t row_bytes, int64_t n, void *group);
+    void (*row)(const void *group, int64_t n, int r, float *y);
+    bool prep;            /* activation rows carry qt_r16_prepare's records */
+} qt_r16_layout;
+
+/* The layout of rows of `type` when this CPU has its kernel, else NULL
+ * (the weights then stay row-major). */
+const qt_r16_layout *qt_r16_layout_of(uint32_t type);
+
+/* Q8_0. Scalar reference, bit for bit the same results. */
 void qt_r16_dot_ref(int64_t n, float *s, size_t s_stride, const void *group, const void *act,
                     size_t act_stride, int nt);
 void qt_r16_dot_avx512(int64_t n, float *s, size_t s_stride, const void *group, const void *act,
@@ -74,7 +90,6 @@ void qt_r16_row(const void *group, int64_t n, int r, float *y);
  * (32 bytes). Activations are F32 rows as they are (no prep); a result is
  *   even = fma over even k of w * a, odd = the same over odd k; even + odd
  * for every token count (n even). */
-qt_r16_fn qt_r16_f16_kernel(void);
 void qt_r16_f16_dot_ref(int64_t n, float *s, size_t s_stride, const void *group, const void *act,
                         size_t act_stride, int nt);
 void qt_r16_f16_dot_avx512(int64_t n, float *s, size_t s_stride, const void *group,
@@ -87,7 +102,6 @@ void qt_r16_f16_row(const void *group, int64_t n, int r, float *y);
  * of two chains (even and odd column pairs) for every token count; n is a
  * multiple of 4. The instruction's internal rounding is the CPU's: the
  * reference agrees within float tolerance, the kernel with itself exactly. */
-qt_r16_fn qt_r16_bf16_kernel(void);
 void qt_r16_bf16_dot_ref(int64_t n, float *s, size_t s_stride, const void *group,
                          const void *act, size_t act_stride, int nt);
 void qt_r16_bf16_dot_avx512(int64_t n, float *s, size_t s_stride, const void *group,

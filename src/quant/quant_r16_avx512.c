@@ -19,7 +19,7 @@
 #define UNROLL _Pragma("GCC unroll 8")
 #define ALWAYS_INLINE __attribute__((always_inline)) inline
 
-enum { GROUP_BLOCK = 32 + 32 * QT_R16_ROWS };
+#define GROUP_BLOCK QT_R16_Q8_0_BLOCK
 /* Bytes ahead the weights are prefetched, every line of each block (8
  * blocks: ~4 KB, enough to cover memory latency at a batch's pace). A lone
  * token is faster left to the hardware prefetcher. */
