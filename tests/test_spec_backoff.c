@@ -24,9 +24,10 @@ typedef struct fixed_drafter {
 } fixed_drafter;
 
 static int fixed_propose(spec_drafter *d, const int32_t *hist, size_t n, int k,
-                         const spec_sampling *s, sample_rng *rng, int32_t *out, glimp_error *err)
+                         const spec_sampling *s, const spec_end *end, sample_rng *rng,
+                         int32_t *out, glimp_error *err)
 {
-    (void)hist, (void)s, (void)rng, (void)err;
+    (void)hist, (void)s, (void)end, (void)rng, (void)err;
     fixed_drafter *f = (fixed_drafter *)d;
     int got = 0;
     for (; got < k; got++) {

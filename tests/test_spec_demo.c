@@ -47,6 +47,24 @@ static void same(const glimp_gen_result *a, const glimp_gen_result *b, const cha
           a->n_tokens, (int)a->stop, b->n_tokens, (int)b->stop, a->text, b->text);
 }
 
+/* A step (ending at a stop string) drafted 8 tokens at a time by a second
+ * copy of the LLM, which guesses every token right: the guess holding the
+ * stop string is the last one drafted, so every guess is kept (before, the
+ * guesses past the step's end were drafted and thrown away). */
+static void step_draft_stops(glimp_backend *twin, glimp_backend *llm, const char *prompt,
+                             glimp_gen_params gp)
+{
+    gp.temperature = 0.0f;
+    gp.spec = (glimp_spec_params){.mode = GLIMP_SPEC_MODEL, .draft = twin, .draft_min = 8,
+                                  .draft_max = 8};
+    glimp_gen_result r = run(llm, prompt, gp);
+    CHECK(r.stop == GLIMP_STOP_STRING && r.spec_drafted > 8 &&
+              r.spec_accepted == r.spec_drafted,
+          "nothing drafted past the step's end: stop %d, %d of %d guesses kept", (int)r.stop,
+          r.spec_accepted, r.spec_drafted);
+    glimp_gen_result_clear(&r);
+}
+
 static void greedy_identity(glimp_backend *slm, glimp_backend *llm, const char *prompt,
                             glimp_gen_params gp, const char *what)
 {
@@ -153,6 +171,9 @@ int main(void)
     gp.stop = stops;
     gp.n_stop = 2;
     greedy_identity(slm, llm, prompt, gp, "one step");
+    glimp_backend *twin = open_local(src, "llm.gguf");
+    step_draft_stops(twin, llm, prompt, gp);
+    glimp_backend_free(twin);
     gp.n_stop = 0;
 
     for (int len = 1; len <= 8; len += 7) { /* fixed draft lengths */

@@ -122,6 +122,12 @@ static void test_greedy_dist(void)
     rank_scratch_free(&scr);
 }
 
+static bool ends_at_nine(void *user, int32_t t)
+{
+    (void)user;
+    return t == 9;
+}
+
 static void test_ngram(void)
 {
     spec_drafter *d = spec_ngram_create(NULL);
@@ -129,17 +135,20 @@ static void test_ngram(void)
     spec_sampling s = {0.0f, 1.0f};
     int32_t out[8];
     const int32_t h1[] = {5, 6, 7, 8, 9, 1, 5, 6, 7};
-    int n = d->propose(d, h1, 9, 4, &s, NULL, out, NULL);
+    int n = d->propose(d, h1, 9, 4, &s, NULL, NULL, out, NULL);
     CHECK(n == 4 && out[0] == 8 && out[1] == 9 && out[2] == 1 && out[3] == 5,
           "continues the earlier '5 6 7': got %d [%d %d %d %d]", n, out[0], out[1], out[2], out[3]);
     CHECK(d->q(d, 0) == NULL, "prompt lookup drafts are point masses");
-    n = d->propose(d, h1, 9, 2, &s, NULL, out, NULL);
+    n = d->propose(d, h1, 9, 2, &s, NULL, NULL, out, NULL);
     CHECK(n == 2, "at most k guesses, got %d", n);
     const int32_t h2[] = {1, 2, 3, 4, 5, 6};
-    CHECK(d->propose(d, h2, 6, 4, &s, NULL, out, NULL) == 0, "no repeat: no guess");
+    CHECK(d->propose(d, h2, 6, 4, &s, NULL, NULL, out, NULL) == 0, "no repeat: no guess");
     const int32_t h3[] = {3, 4, 0, 3, 4, 1, 2, 3, 4};
-    n = d->propose(d, h3, 9, 4, &s, NULL, out, NULL);
+    n = d->propose(d, h3, 9, 4, &s, NULL, NULL, out, NULL);
     CHECK(n == 4 && out[0] == 1, "the latest match wins: got %d first %d", n, out[0]);
+    const spec_end nine = {ends_at_nine, NULL};
+    n = d->propose(d, h1, 9, 4, &s, &nine, NULL, out, NULL);
+    CHECK(n == 2 && out[0] == 8 && out[1] == 9, "nothing guessed past an ending token: got %d", n);
     d->free(d);
 }
 

@@ -272,6 +272,12 @@ static glimp_status spec_emit(void *user, int32_t t, const float *logits, bool *
     return take_token(k->l, k->g, k->p, logits, t, k->r, done, err);
 }
 
+static bool spec_token_ends(void *user, int32_t t)
+{
+    const spec_sink *k = user;
+    return stop_match_token_ends(&k->g->match, k->l->tok, t);
+}
+
 static glimp_status local_spec_check(void *impl, const glimp_spec_params *spec, glimp_error *err)
 {
     local *l = impl;
@@ -321,6 +327,7 @@ static glimp_status spec_rest(local *l, gen *g, const glimp_gen_params *p, int32
                       .max_new = p->max_tokens - r->n_tokens,
                       .emit = spec_emit,
                       .user = &sink,
+                      .end = {spec_token_ends, &sink},
                       .stepper = l->stepper};
     spec_stats stats = {0};
     st = spec_decode(l->sess, pending, &loop, &stats, err);

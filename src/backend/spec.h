@@ -39,6 +39,14 @@ bool spec_accept(const float *p, const float *q, size_t n, int32_t d, sample_rng
 
 typedef struct spec_drafter spec_drafter;
 
+/* Whether generation surely ends with `token` (an end-of-generation token,
+ * or one whose text holds a stop string): a drafter guesses nothing past
+ * it, since such guesses could never be kept. */
+typedef struct spec_end {
+    bool (*ends)(void *user, int32_t token);
+    void *user;
+} spec_end;
+
 /* Hands one kept token to the caller, with the raw logits it was drawn
  * after. *done: generation ends with it; *keep: it belongs in the session
  * (false for an end-of-generation token). */
@@ -55,6 +63,7 @@ typedef struct spec_loop {
     int max_new;             /* tokens that may still be kept after the pending one */
     spec_emit_fn emit;
     void *user;
+    spec_end end;            /* ends == NULL: guesses run to the draft length */
     glimp_stepper *stepper;  /* optional, of the session's model: the passes run
                                 through it (the caller is a member), batched
                                 with other sessions' steps; NULL = alone */

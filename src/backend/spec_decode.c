@@ -137,8 +137,8 @@ glimp_status spec_decode(glimp_session *s, int32_t pending, const spec_loop *L,
         if (k > 0 && backoff_draft(&bo)) {
             memcpy(hist, glimp_session_tokens(s), n * sizeof *hist);
             hist[n] = pending;
-            got = L->drafter->propose(L->drafter, hist, n + 1, (int)k, &L->sampling, &r.rng,
-                                      batch + 1, err);
+            got = L->drafter->propose(L->drafter, hist, n + 1, (int)k, &L->sampling, &L->end,
+                                      &r.rng, batch + 1, err);
             if (got < 0) {
                 st = err ? err->status : GLIMP_ERR_NOMEM;
                 break;

@@ -13,15 +13,23 @@ typedef struct spec_drafter spec_drafter;
 
 struct spec_drafter {
     /* Writes up to k (>= 1) tokens guessed to follow hist[0..n) to out and
-     * returns how many (0: no guess), or -1 with err set. */
+     * returns how many (0: no guess), or -1 with err set; a guess that
+     * `end` says ends generation is the last one (end NULL: no such check). */
     int (*propose)(spec_drafter *d, const int32_t *hist, size_t n, int k,
-                   const spec_sampling *s, sample_rng *rng, int32_t *out, glimp_error *err);
+                   const spec_sampling *s, const spec_end *end, sample_rng *rng,
+                   int32_t *out, glimp_error *err);
     /* Distribution (target-vocabulary sized) the i-th token of the last
      * proposal was drawn from; NULL when it was chosen outright (greedy, or
      * a drafter without a distribution: a point mass). */
     const float *(*q)(const spec_drafter *d, int i);
     void (*free)(spec_drafter *d);
 };
+
+/* Whether `end` says generation ends with t. */
+static inline bool spec_ends(const spec_end *end, int32_t t)
+{
+    return end && end->ends && end->ends(end->user, t);
+}
 
 /* Prompt lookup over the history itself. NULL + GLIMP_ERR_NOMEM. */
 spec_drafter *spec_ngram_create(glimp_error *err);

@@ -27,7 +27,8 @@ typedef struct model_drafter {
 } model_drafter;
 
 static int model_propose(spec_drafter *base, const int32_t *hist, size_t n, int k,
-                         const spec_sampling *s, sample_rng *rng, int32_t *out, glimp_error *err)
+                         const spec_sampling *s, const spec_end *end, sample_rng *rng,
+                         int32_t *out, glimp_error *err)
 {
     model_drafter *m = (model_drafter *)base;
     glimp_session *ds = m->draft;
@@ -56,6 +57,7 @@ static int model_propose(spec_drafter *base, const int32_t *hist, size_t n, int 
         }
         if ((size_t)t >= m->n_vocab) break;
         out[got++] = t;
+        if (spec_ends(end, t)) break;
         if (got < k && glimp_session_decode(ds, t, err) != GLIMP_OK) return -1;
     }
     return got;

@@ -27,7 +27,8 @@ static long find_suffix(const int32_t *hist, size_t n, size_t m)
 }
 
 static int ngram_propose(spec_drafter *d, const int32_t *hist, size_t n, int k,
-                         const spec_sampling *s, sample_rng *rng, int32_t *out, glimp_error *err)
+                         const spec_sampling *s, const spec_end *end, sample_rng *rng,
+                         int32_t *out, glimp_error *err)
 {
     (void)d, (void)s, (void)rng, (void)err;
     for (size_t m = NGRAM_MAX; m >= NGRAM_MIN; m--) {
@@ -38,7 +39,7 @@ static int ngram_propose(spec_drafter *d, const int32_t *hist, size_t n, int k,
         int got = 0;
         while (got < k && from + (size_t)got < n) {
             out[got] = hist[from + (size_t)got];
-            got++;
+            if (spec_ends(end, out[got++])) break;
         }
         return got;
     }

@@ -21,6 +21,17 @@ void stop_match_free(stop_match *m)
     m->len = m->cap = 0;
 }
 
+bool stop_match_token_ends(const stop_match *m, const glimp_tokenizer *tok, int32_t t)
+{
+    if (glimp_token_is_eog(tok, t)) return true;
+    char piece[256];
+    int n = glimp_token_piece(tok, t, true, piece, sizeof piece);
+    if (n < 0 || n >= (int)sizeof piece) return false;
+    for (int i = 0; i < m->n_stop; i++)
+        if (m->stop[i][0] && strstr(piece, m->stop[i])) return true;
+    return false;
+}
+
 static glimp_status reserve(stop_match *m, size_t need, glimp_error *err)
 {
     if (need <= m->cap) return GLIMP_OK;

@@ -26,6 +26,11 @@ void stop_match_free(stop_match *m);
 /* Adds a piece; sets m->hit (and cuts m->text) when a stop string completes.
  * Pieces after a hit are ignored. */
 glimp_status stop_match_push(stop_match *m, const char *piece, size_t len, glimp_error *err);
+/* Whether generation surely ends with token t under m's stop strings: an
+ * end-of-generation token, or one whose own text holds a stop string (a
+ * stop string spread over several tokens is not seen here). Speculation
+ * guesses nothing past such a token. */
+bool stop_match_token_ends(const stop_match *m, const glimp_tokenizer *tok, int32_t t);
 /* Bytes of m->text that are final: all of it after a hit or when `at_end`,
  * else all but the longest tail that is a proper prefix of a stop string. */
 size_t stop_match_final_len(const stop_match *m, bool at_end);

@@ -264,6 +264,12 @@ static glimp_status spec_emit(void *user, int32_t t, const float *logits, bool *
     return take_token(g, t, logits, done, err);
 }
 
+static bool spec_token_ends(void *user, int32_t t)
+{
+    const gen *g = user;
+    return stop_match_token_ends(&g->match, g->s->tok, t);
+}
+
 /* The tokens after `pending` (taken, not yet in the session) by speculative
  * decoding: ngram drafts, the passes through the slots' stepper if any. */
 static glimp_status spec_rest(gen *g, int32_t pending, glimp_error *err)
@@ -281,6 +287,7 @@ static glimp_status spec_rest(gen *g, int32_t pending, glimp_error *err)
                       .max_new = g->r->max_tokens - g->n_gen,
                       .emit = spec_emit,
                       .user = g,
+                      .end = {spec_token_ends, g},
                       .stepper = g->s->stepper[0]};
     spec_stats stats = {0};
     glimp_status st = spec_decode(g->slot->sess, pending, &loop, &stats, err);
