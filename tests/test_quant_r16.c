@@ -1,5 +1,5 @@
-/* test_quant_r16.c - the 16-row Q8_0, F16 and BF16 layouts (quant_r16.h)
- * on synthetic data.
+/* test_quant_r16.c - the 16-row Q8_0, F16, BF16, Q4_K and Q6_K layouts
+ * (quant_r16.h) on synthetic data.
  *
  * Asserts: a packed group's rows dequantize to exactly the Q8_0 rows'
  * floats (quants -128 and 127 included); prep records hold -128 * the
@@ -11,6 +11,10 @@
  * tokens shared its call (the property batched decoding relies on). The
  * same for F16 (packed halves equal the rows', extremes included), and for
  * BF16 within float tolerance (vdpbf16ps rounds inside in its own way).
+ * Q4_K and Q6_K: random block bits (every scale, minimum and quant value)
+ * read back exactly as the row-major dequantization; the reference within
+ * tolerance of double dots against Q8_K activations, the kernel bit for
+ * bit against it, for any token count.
  */
 /* test-links: quant base */
 #include "base/cpu.h"
@@ -243,6 +247,95 @@ static void check_bf16_kernel(qt_r16_fn fn, const char *name)
     }
 }
 
+/* ---- Q4_K, Q6_K ---- */
+
+/* QT_R16_ROWS rows of random K-quant blocks (any scale, minimum and quant
+ * bits; small positive d and dmin), row_bytes apart. */
+static void random_k_rows(uint32_t type, uint8_t *rows, size_t row_bytes)
+{
+    for (size_t i = 0; i < QT_R16_ROWS * row_bytes; i++) rows[i] = (uint8_t)rng_u32();
+    const size_t bb = qt_get(type)->type_size;
+    for (int r = 0; r < QT_R16_ROWS; r++)
+        for (size_t o = 0; o < row_bytes; o += bb) {
+            uint8_t *blk = rows + r * row_bytes + o;
+            const uint16_t d = qt_f32_to_f16(0.001f + 0.01f * (float)(rng_u32() % 1000) / 1000.0f);
+            const uint16_t dmin = qt_f32_to_f16(0.002f * (float)(rng_u32() % 1000) / 1000.0f);
+            if (type == QT_Q4_K) {
+                memcpy(blk, &d, 2);
+                memcpy(blk + 2, &dmin, 2);
+            } else {
+                memcpy(blk + bb - 2, &d, 2); /* Q6_K keeps d last */
+            }
+        }
+}
+
+/* The K-quant layout of `type` (kernel fn): rows read back exactly as the
+ * row-major rows dequantize; against Q8_K activations the reference agrees
+ * with a double dot of the dequantized operands, and the kernel with the
+ * reference bit for bit, for every token count, alone or batched. */
+static void check_k_kernel(uint32_t type, qt_r16_fn fn, qt_r16_fn ref_fn, const char *name,
+                           bool ref)
+{
+    void (*pack)(const void *, size_t, int64_t, void *) =
+        type == QT_Q4_K ? qt_r16_q4_k_pack : qt_r16_q6_k_pack;
+    void (*row)(const void *, int64_t, int, float *) =
+        type == QT_Q4_K ? qt_r16_q4_k_row : qt_r16_q6_k_row;
+    const int64_t ns[] = {256, 768, 4864};
+    for (size_t c = 0; c < sizeof ns / sizeof *ns; c++) {
+        const int64_t n = ns[c], nb = n / QK_K;
+        const size_t rb = (size_t)nb * qt_get(type)->type_size;
+        const size_t as = (size_t)nb * sizeof(block_q8_K) + PAD;
+        uint8_t *rows = malloc(QT_R16_ROWS * rb), *group = malloc(QT_R16_ROWS * rb);
+        uint8_t *act = malloc(QT_R16_TOKENS * as);
+        float *w = malloc(n * sizeof(float)), *got_row = malloc(n * sizeof(float));
+        float *y = malloc(n * sizeof(float)), *x = malloc(n * sizeof(float));
+        random_k_rows(type, rows, rb);
+        pack(rows, rb, n, group);
+        for (int t = 0; t < QT_R16_TOKENS; t++) {
+            for (int64_t i = 0; i < n; i++) x[i] = rng_float() * (t + 1);
+            qt_get(QT_Q8_K)->from_float(x, act + (size_t)t * as, n);
+        }
+        int rows_bad = 0, bad = 0, moved = 0;
+        for (int r = 0; r < QT_R16_ROWS; r++) {
+            qt_get(type)->to_float(rows + r * rb, w, n);
+            row(group, n, r, got_row);
+            rows_bad += memcmp(w, got_row, n * sizeof(float)) != 0;
+        }
+        enum { SS = QT_R16_ROWS + 5 };
+        float want[QT_R16_TOKENS * SS], got[QT_R16_TOKENS * SS], alone[SS];
+        ref_fn(n, want, SS, group, act, as, QT_R16_TOKENS);
+        for (int nt = 1; nt <= QT_R16_TOKENS; nt++) {
+            fn(n, got, SS, group, act, as, nt);
+            for (int t = 0; t < nt; t++)
+                for (int r = 0; r < QT_R16_ROWS; r++) {
+                    const float g = got[t * SS + r];
+                    if (!ref) {
+                        bad += memcmp(&g, &want[t * SS + r], sizeof g) != 0;
+                        continue;
+                    }
+                    qt_get(type)->to_float(rows + r * rb, w, n);
+                    qt_get(QT_Q8_K)->to_float(act + t * as, y, n);
+                    double d = 0, wmax = 0, asum = 0;
+                    for (int64_t i = 0; i < n; i++) {
+                        d += (double)w[i] * y[i];
+                        wmax = fmax(wmax, fabs(w[i]));
+                        asum += fabs(y[i]);
+                    }
+                    bad += fabs(g - d) > 16.0 * (double)nb * FLT_EPSILON * wmax * asum + 1e-30;
+                }
+            fn(n, alone, SS, group, act + (size_t)(nt - 1) * as, as, 1);
+            moved += memcmp(alone, &got[(nt - 1) * SS], QT_R16_ROWS * sizeof(float)) != 0;
+        }
+        CHECK(rows_bad == 0, "%s n %lld: %d rows differ from the row-major rows",
+              qt_get(type)->name, (long long)n, rows_bad);
+        CHECK(bad == 0, "%s %s n %lld: %d results wrong", qt_get(type)->name, name,
+              (long long)n, bad);
+        CHECK(moved == 0, "%s %s n %lld: %d token counts change a token's result",
+              qt_get(type)->name, name, (long long)n, moved);
+        free(rows), free(group), free(act), free(w), free(got_row), free(y), free(x);
+    }
+}
+
 int main(void)
 {
     test_pack_rows();
@@ -263,6 +356,14 @@ int main(void)
           "dispatch");
     CHECK((qt_r16_layout_of(QT_F16) != NULL) == (cpu_kernel_level() >= CPU_LEVEL_AVX512),
           "dispatch");
-    CHECK(!qt_r16_layout_of(QT_Q4_K) && !qt_r16_layout_of(QT_F32), "no layout for other types");
+    check_k_kernel(QT_Q4_K, qt_r16_q4_k_dot_ref, qt_r16_q4_k_dot_ref, "reference", true);
+    check_k_kernel(QT_Q6_K, qt_r16_q6_k_dot_ref, qt_r16_q6_k_dot_ref, "reference", true);
+    if (cpu_kernel_level() >= CPU_LEVEL_AVX512) {
+        check_k_kernel(QT_Q4_K, qt_r16_q4_k_dot_avx512, qt_r16_q4_k_dot_ref, "avx512", false);
+        check_k_kernel(QT_Q6_K, qt_r16_q6_k_dot_avx512, qt_r16_q6_k_dot_ref, "avx512", false);
+    }
+    CHECK((qt_r16_layout_of(QT_Q4_K) != NULL) == (cpu_kernel_level() >= CPU_LEVEL_AVX512),
+          "dispatch");
+    CHECK(!qt_r16_layout_of(QT_Q5_K) && !qt_r16_layout_of(QT_F32), "no layout for other types");
     return test_finish();
 }

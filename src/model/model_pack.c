@@ -1,4 +1,4 @@
-/* model_pack.c - repacks a loaded model's Q8_0, F16 and BF16 matrices into
+/* model_pack.c - repacks a loaded model's Q8_0, F16, BF16, Q4_K and Q6_K matrices into
  * the 16-row layouts of quant_r16.h, where the CPU has kernels for them
  * (AVX-512; BF16 with its dot products).
  *

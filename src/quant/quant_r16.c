@@ -20,6 +20,10 @@ static const qt_r16_layout layouts[] = {
     {QT_F16, 2, CPU_LEVEL_AVX512, qt_r16_f16_dot_avx512, qt_r16_f16_pack, qt_r16_f16_row, false},
     {QT_BF16, 4, CPU_LEVEL_AVX512_BF16, qt_r16_bf16_dot_avx512, qt_r16_bf16_pack, qt_r16_bf16_row,
      false},
+    {QT_Q4_K, QK_K, CPU_LEVEL_AVX512, qt_r16_q4_k_dot_avx512, qt_r16_q4_k_pack, qt_r16_q4_k_row,
+     false},
+    {QT_Q6_K, QK_K, CPU_LEVEL_AVX512, qt_r16_q6_k_dot_avx512, qt_r16_q6_k_pack, qt_r16_q6_k_row,
+     false},
 };
 
 const qt_r16_layout *qt_r16_layout_of(uint32_t type)

@@ -1,6 +1,6 @@
-/* quant_r16.h - Q8_0, F16 and BF16 weights repacked 16 rows at a time, and
- * their kernels (F16, BF16: see qt_r16_f16_*, qt_r16_bf16_* below; the rest
- * of this comment is Q8_0's).
+/* quant_r16.h - Q8_0, F16, BF16, Q4_K and Q6_K weights repacked 16 rows at
+ * a time, and their kernels (F16, BF16, Q4_K, Q6_K: see below; the rest of
+ * this comment is Q8_0's).
  *
  * A batch of a few tokens (8 decoding sessions, a speculative verify pass)
  * is bound by the arithmetic of the Q8_0 dot products, not by reading the
@@ -108,6 +108,38 @@ void qt_r16_bf16_dot_avx512(int64_t n, float *s, size_t s_stride, const void *gr
                             const void *act, size_t act_stride, int nt);
 void qt_r16_bf16_pack(const void *rows, size_t row_bytes, int64_t n, void *group);
 void qt_r16_bf16_row(const void *group, int64_t n, int r, float *y);
+
+/* Q4_K and Q6_K rows (quant_k_r16.c), against Q8_K activation rows as they
+ * are (no prep: the block's bsums serve). Per 256-column super-block a
+ * group holds, Q4_K (QT_R16_Q4_K_BLOCK bytes): d[16] and dmin[16] as fp16;
+ * sc[8][16] bytes, scale j of row r in the low 6 bits and the minimum's top
+ * 2 bits above; m[4][16] bytes, the low 4 bits of minimums 2p and 2p + 1;
+ * then 32 chunks of 64 bytes, chunk c holding columns 8c..8c+7: byte 4r + i
+ * is column 8c + i of row r in its low nibble and column 8c + 4 + i in its
+ * high one. Q6_K (QT_R16_Q6_K_BLOCK): d[16] fp16; scales[16][16] int8; the
+ * low 4 bits of the quants in 32 chunks as Q4_K's; then their top 2 bits in
+ * 16 chunks of 64 bytes, chunk h holding columns 16h..16h+15: bits 2s, 2s+1
+ * of byte 4r + i for column 16h + 4s + i. Results, exactly:
+ *   Q4_K: acc = fma(d_r * d_t, (float)Isum, acc); acc = fma(-(dmin_r * d_t),
+ *         (float)Msum, acc), Isum = sum_j sc_j * (integer dot of sub-block j),
+ *         Msum = sum_j m_j * (the token's quant sum over sub-block j);
+ *   Q6_K: acc = fma(d_r * d_t, (float)Isum, acc), Isum = sum_j scale_j *
+ *         sum over sub-block j of (q - 32) * a;
+ * per super-block, whatever the number of tokens per call. */
+#define QT_R16_Q4_K_BLOCK (16 * 144)
+#define QT_R16_Q6_K_BLOCK (16 * 210)
+void qt_r16_q4_k_dot_ref(int64_t n, float *s, size_t s_stride, const void *group,
+                         const void *act, size_t act_stride, int nt);
+void qt_r16_q4_k_dot_avx512(int64_t n, float *s, size_t s_stride, const void *group,
+                            const void *act, size_t act_stride, int nt);
+void qt_r16_q4_k_pack(const void *rows, size_t row_bytes, int64_t n, void *group);
+void qt_r16_q4_k_row(const void *group, int64_t n, int r, float *y);
+void qt_r16_q6_k_dot_ref(int64_t n, float *s, size_t s_stride, const void *group,
+                         const void *act, size_t act_stride, int nt);
+void qt_r16_q6_k_dot_avx512(int64_t n, float *s, size_t s_stride, const void *group,
+                            const void *act, size_t act_stride, int nt);
+void qt_r16_q6_k_pack(const void *rows, size_t row_bytes, int64_t n, void *group);
+void qt_r16_q6_k_row(const void *group, int64_t n, int r, float *y);
 
 /* Offset of the prep records in an activation row of n columns, and the
  * row's bytes with them. */
