@@ -3,8 +3,8 @@
  * ../shared/ref, with the per-file tolerances of ref/expected.tsv: max and
  * mean |diff| over all stored positions, and argmax agreement where the
  * reference's top-2 margin exceeds 2 x tol_max; the quantized-weight files
- * again with a Q8_0 KV cache, the Q8_0, F16, BF16, Q4_K and Q6_K files
- * again without repacking (GLIMP_REPACK=0). Prints our differences. */
+ * again with a Q8_0 KV cache, the files of the repacked types (Q8_0, Q4_0,
+ * Q5_0, F16, BF16, Q4_K, Q6_K) again without repacking (GLIMP_REPACK=0). Prints our differences. */
 #include "glimp.h"
 #include "test_model_util.h"
 
@@ -143,11 +143,15 @@ int main(int argc, char **argv)
          * held to the tolerances of the quantized-weight files (the float
          * files' are 10x tighter), on models whose head size allows it. */
         if (r.tol_max >= 0.1 && has_q8_0_heads(&r)) check_file(&r, GLIMP_KV_Q8_0);
-        /* Q8_0, F16, BF16, Q4_K and Q6_K weights are repacked at load where
-         * the CPU has the kernels (AVX-512): the row-major path they take
-         * elsewhere, checked here too (a Q4_K_M file mixes Q4_K and Q6_K) */
-        if (strstr(r.file, "q8_0") || strstr(r.file, "-f16.") || strstr(r.file, "-bf16.") ||
-            strstr(r.file, "q4_k") || strstr(r.file, "q6_k")) {
+        /* those types are repacked at load where the CPU has the kernels
+         * (AVX-512): the row-major path they take elsewhere, checked here
+         * too (a Q4_K_M file mixes Q4_K, Q6_K and, for odd widths, Q5_0) */
+        static const char *const repacked[] = {"q8_0", "q4_0", "q5_0", "-f16.", "-bf16.",
+                                               "q4_k", "q6_k"};
+        bool packs = false;
+        for (size_t i = 0; i < sizeof repacked / sizeof *repacked; i++)
+            packs |= strstr(r.file, repacked[i]) != NULL;
+        if (packs) {
             setenv("GLIMP_REPACK", "0", 1);
             check_file(&r, GLIMP_KV_F16);
             unsetenv("GLIMP_REPACK");

@@ -1,5 +1,5 @@
-/* test_quant_r16.c - the 16-row Q8_0, F16, BF16, Q4_K and Q6_K layouts
- * (quant_r16.h) on synthetic data.
+/* test_quant_r16.c - the 16-row Q8_0, Q4_0, Q5_0, F16, BF16, Q4_K and Q6_K
+ * layouts (quant_r16.h) on synthetic data.
  *
  * Asserts: a packed group's rows dequantize to exactly the Q8_0 rows'
  * floats (quants -128 and 127 included); prep records hold -128 * the
@@ -8,7 +8,8 @@
  * tolerance; the AVX-512 kernel (where the CPU has it) equals the
  * reference bit for bit for every token count 1..8, odd block counts and
  * strided outputs; and a token's result does not depend on how many
- * tokens shared its call (the property batched decoding relies on). The
+ * tokens shared its call (the property batched decoding relies on); the
+ * same for Q4_0 and Q5_0 from random block bits (every quant value). The
  * same for F16 (packed halves equal the rows', extremes included), and for
  * BF16 within float tolerance (vdpbf16ps rounds inside in its own way).
  * Q4_K and Q6_K: random block bits (every scale, minimum and quant value)
@@ -63,27 +64,6 @@ static void random_acts(uint8_t *act, size_t act_stride, int64_t n, int nt)
     }
 }
 
-static void test_pack_rows(void)
-{
-    const int64_t ns[] = {32, 96, 896};
-    for (size_t c = 0; c < sizeof ns / sizeof *ns; c++) {
-        const int64_t n = ns[c];
-        const size_t rb = (size_t)(n / QK8_0) * sizeof(block_q8_0);
-        uint8_t *rows = malloc(QT_R16_ROWS * rb), *group = malloc(QT_R16_ROWS * rb);
-        float *want = malloc(n * sizeof(float)), *got = malloc(n * sizeof(float));
-        random_rows(rows, rb, n);
-        qt_r16_pack(rows, rb, n, group);
-        int bad = 0;
-        for (int r = 0; r < QT_R16_ROWS; r++) {
-            qt_get(QT_Q8_0)->to_float(rows + r * rb, want, n);
-            qt_r16_row(group, n, r, got);
-            bad += memcmp(want, got, n * sizeof(float)) != 0;
-        }
-        CHECK(bad == 0, "n %lld: %d rows differ from the Q8_0 rows", (long long)n, bad);
-        free(rows), free(group), free(want), free(got);
-    }
-}
-
 static void test_prepare(void)
 {
     const int64_t n = 96;
@@ -101,24 +81,60 @@ static void test_prepare(void)
     }
 }
 
-/* Runs `fn` on a group against nt tokens, and checks it: against double
- * dots (tolerance) when `ref`, else bit for bit against the reference. */
-static void check_kernel(qt_r16_fn fn, const char *name, bool ref)
+/* The 32-column block types against Q8_0 activations with prep records. */
+typedef struct block_type {
+    uint32_t type;
+    qt_r16_fn ref;
+    void (*pack)(const void *rows, size_t row_bytes, int64_t n, void *group);
+    void (*row)(const void *group, int64_t n, int r, float *y);
+} block_type;
+
+static const block_type q8_0 = {QT_Q8_0, qt_r16_dot_ref, qt_r16_pack, qt_r16_row};
+static const block_type q4_0 = {QT_Q4_0, qt_r16_q4_0_dot_ref, qt_r16_q4_0_pack, qt_r16_q4_0_row};
+static const block_type q5_0 = {QT_Q5_0, qt_r16_q5_0_dot_ref, qt_r16_q5_0_pack, qt_r16_q5_0_row};
+
+/* QT_R16_ROWS rows of type bt: Q8_0 as random_rows, the others random bits
+ * (every quant value) with a small positive scale. */
+static void random_block_rows(const block_type *bt, uint8_t *rows, size_t row_bytes, int64_t n)
 {
+    if (bt->type == QT_Q8_0) {
+        random_rows(rows, row_bytes, n);
+        return;
+    }
+    for (size_t i = 0; i < QT_R16_ROWS * row_bytes; i++) rows[i] = (uint8_t)rng_u32();
+    const size_t bb = qt_get(bt->type)->type_size;
+    for (size_t o = 0; o < QT_R16_ROWS * row_bytes; o += bb) {
+        const uint16_t d = qt_f32_to_f16(0.001f + 0.02f * (float)(rng_u32() % 1000) / 1000.0f);
+        memcpy(rows + o, &d, 2);
+    }
+}
+
+/* Runs `fn` on a group of type bt against nt tokens, and checks it: rows
+ * read back as the row-major rows dequantize; against double dots
+ * (tolerance) when `ref`, else bit for bit against the reference. */
+static void check_kernel(const block_type *bt, qt_r16_fn fn, const char *name, bool ref)
+{
+    const qt_traits *tr = qt_get(bt->type);
     const int64_t ns[] = {32, 96, 160, 896, 4864};
     for (size_t c = 0; c < sizeof ns / sizeof *ns; c++) {
         const int64_t n = ns[c];
-        const size_t rb = (size_t)(n / QK8_0) * sizeof(block_q8_0);
+        const size_t rb = (size_t)(n / QK8_0) * tr->type_size;
         const size_t as = qt_r16_act_bytes(n) + PAD; /* rows not packed tight */
         uint8_t *rows = malloc(QT_R16_ROWS * rb), *group = malloc(QT_R16_ROWS * rb);
         uint8_t *act = malloc(QT_R16_TOKENS * as);
         float *w = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float));
-        random_rows(rows, rb, n);
-        qt_r16_pack(rows, rb, n, group);
+        random_block_rows(bt, rows, rb, n);
+        bt->pack(rows, rb, n, group);
         random_acts(act, as, n, QT_R16_TOKENS);
+        int rows_bad = 0;
+        for (int r = 0; r < QT_R16_ROWS; r++) {
+            tr->to_float(rows + r * rb, w, n);
+            bt->row(group, n, r, y);
+            rows_bad += memcmp(w, y, n * sizeof(float)) != 0;
+        }
         enum { SS = QT_R16_ROWS + 3 };
         float want[QT_R16_TOKENS * SS], got[QT_R16_TOKENS * SS], alone[SS];
-        qt_r16_dot_ref(n, want, SS, group, act, as, QT_R16_TOKENS);
+        bt->ref(n, want, SS, group, act, as, QT_R16_TOKENS);
         int bad = 0, moved = 0;
         for (int nt = 1; nt <= QT_R16_TOKENS; nt++) {
             fn(n, got, SS, group, act, as, nt);
@@ -126,7 +142,7 @@ static void check_kernel(qt_r16_fn fn, const char *name, bool ref)
                 for (int r = 0; r < QT_R16_ROWS; r++) {
                     const float g = got[t * SS + r];
                     if (ref) {
-                        qt_get(QT_Q8_0)->to_float(rows + r * rb, w, n);
+                        tr->to_float(rows + r * rb, w, n);
                         qt_get(QT_Q8_0)->to_float(act + t * as, y, n);
                         double d = 0, mag = 0;
                         for (int64_t i = 0; i < n; i++) d += (double)w[i] * y[i], mag += fabs((double)w[i] * y[i]);
@@ -139,9 +155,11 @@ static void check_kernel(qt_r16_fn fn, const char *name, bool ref)
             fn(n, alone, SS, group, act + (size_t)(nt - 1) * as, as, 1);
             moved += memcmp(alone, &got[(nt - 1) * SS], QT_R16_ROWS * sizeof(float)) != 0;
         }
-        CHECK(bad == 0, "%s n %lld: %d results wrong", name, (long long)n, bad);
-        CHECK(moved == 0, "%s n %lld: %d token counts change a token's result", name,
-              (long long)n, moved);
+        CHECK(rows_bad == 0, "%s n %lld: %d rows differ from the row-major rows", tr->name,
+              (long long)n, rows_bad);
+        CHECK(bad == 0, "%s %s n %lld: %d results wrong", tr->name, name, (long long)n, bad);
+        CHECK(moved == 0, "%s %s n %lld: %d token counts change a token's result", tr->name,
+              name, (long long)n, moved);
         free(rows), free(group), free(act), free(w), free(y);
     }
 }
@@ -338,12 +356,14 @@ static void check_k_kernel(uint32_t type, qt_r16_fn fn, qt_r16_fn ref_fn, const 
 
 int main(void)
 {
-    test_pack_rows();
     test_prepare();
-    check_kernel(qt_r16_dot_ref, "reference", true);
-    if (cpu_kernel_level() >= CPU_LEVEL_AVX512)
-        check_kernel(qt_r16_dot_avx512, "avx512", false);
-    else
+    const block_type *bts[] = {&q8_0, &q4_0, &q5_0};
+    const qt_r16_fn simd[] = {qt_r16_dot_avx512, qt_r16_q4_0_dot_avx512, qt_r16_q5_0_dot_avx512};
+    for (int i = 0; i < 3; i++) {
+        check_kernel(bts[i], bts[i]->ref, "reference", true);
+        if (cpu_kernel_level() >= CPU_LEVEL_AVX512) check_kernel(bts[i], simd[i], "avx512", false);
+    }
+    if (cpu_kernel_level() < CPU_LEVEL_AVX512)
         fprintf(stderr, "note: no AVX-512 VNNI on this CPU; only the reference was tested\n");
     check_f16_kernel(qt_r16_f16_dot_ref, "reference", true);
     if (cpu_kernel_level() >= CPU_LEVEL_AVX512) check_f16_kernel(qt_r16_f16_dot_avx512, "avx512", false);

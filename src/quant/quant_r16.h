@@ -1,5 +1,5 @@
-/* quant_r16.h - Q8_0, F16, BF16, Q4_K and Q6_K weights repacked 16 rows at
- * a time, and their kernels (F16, BF16, Q4_K, Q6_K: see below; the rest of
+/* quant_r16.h - Q8_0, Q4_0, Q5_0, F16, BF16, Q4_K and Q6_K weights repacked
+ * 16 rows at a time, and their kernels (the others: see below; the rest of
  * this comment is Q8_0's).
  *
  * A batch of a few tokens (8 decoding sessions, a speculative verify pass)
@@ -140,6 +140,28 @@ void qt_r16_q6_k_dot_avx512(int64_t n, float *s, size_t s_stride, const void *gr
                             const void *act, size_t act_stride, int nt);
 void qt_r16_q6_k_pack(const void *rows, size_t row_bytes, int64_t n, void *group);
 void qt_r16_q6_k_row(const void *group, int64_t n, int r, float *y);
+
+/* Q4_0 and Q5_0 rows (quant_legacy_r16.c), against the Q8_0 activations and
+ * prep records of Q8_0's layout. Per 32-column block a group holds d[16]
+ * as fp16, then 4 chunks of 64 bytes as Q4_K's (chunk c: columns 8c..8c+7,
+ * byte 4r + i with column 8c + i in its low nibble, 8c + 4 + i in its high
+ * one); Q5_0 then 64 bytes of fifth bits, bit g of byte 4r + i for column
+ * 4g + i. A result is Q8_0's formula with S the exact integer dot of
+ * (q - 8), or (q - 16), with the token's quants. */
+#define QT_R16_Q4_0_BLOCK (16 * 18)
+#define QT_R16_Q5_0_BLOCK (16 * 22)
+void qt_r16_q4_0_dot_ref(int64_t n, float *s, size_t s_stride, const void *group,
+                         const void *act, size_t act_stride, int nt);
+void qt_r16_q4_0_dot_avx512(int64_t n, float *s, size_t s_stride, const void *group,
+                            const void *act, size_t act_stride, int nt);
+void qt_r16_q4_0_pack(const void *rows, size_t row_bytes, int64_t n, void *group);
+void qt_r16_q4_0_row(const void *group, int64_t n, int r, float *y);
+void qt_r16_q5_0_dot_ref(int64_t n, float *s, size_t s_stride, const void *group,
+                         const void *act, size_t act_stride, int nt);
+void qt_r16_q5_0_dot_avx512(int64_t n, float *s, size_t s_stride, const void *group,
+                            const void *act, size_t act_stride, int nt);
+void qt_r16_q5_0_pack(const void *rows, size_t row_bytes, int64_t n, void *group);
+void qt_r16_q5_0_row(const void *group, int64_t n, int r, float *y);
 
 /* Offset of the prep records in an activation row of n columns, and the
  * row's bytes with them. */
