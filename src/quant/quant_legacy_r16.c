@@ -4,7 +4,6 @@
  */
 #include "quant/quant_r16.h"
 
-#include <math.h>
 #include <string.h>
 
 #include "quant/quant.h"
@@ -95,37 +94,19 @@ void qt_r16_q5_0_row(const void *group, int64_t n, int r, float *y)
     row_of(group, n, r, y, true, QT_R16_Q5_0_BLOCK);
 }
 
-/* The reference of both: as Q8_0's, with q - 8 (q - 16) for the quants. */
-static void dot_ref(int64_t n, float *s, size_t s_stride, const uint8_t *group, const void *act,
-                    size_t act_stride, int nt, bool five, size_t block)
-{
-    const int offset = five ? 16 : 8;
-    const size_t off = qt_r16_prep_offset(n);
-    for (int t = 0; t < nt; t++) {
-        const uint8_t *at = (const uint8_t *)act + (size_t)t * act_stride;
-        const block_q8_0 *a = (const block_q8_0 *)at;
-        const qt_r16_prep *p = (const qt_r16_prep *)(at + off);
-        for (int r = 0; r < QT_R16_ROWS; r++) {
-            float acc = 0.0f;
-            const uint8_t *in = group;
-            for (int64_t b = 0; b < n / 32; b++, in += block) {
-                int32_t sum = 0;
-                for (int k = 0; k < 32; k++) sum += (packed_quant(in, k, r, five) - offset) * a[b].qs[k];
-                acc = fmaf(scale_of(in, r) * p[b].d, (float)sum, acc);
-            }
-            s[t * s_stride + r] = acc;
-        }
-    }
-}
+static int q4_0_signed(const uint8_t *in, int k, int r) { return packed_quant(in, k, r, false) - 8; }
+static int q5_0_signed(const uint8_t *in, int k, int r) { return packed_quant(in, k, r, true) - 16; }
 
 void qt_r16_q4_0_dot_ref(int64_t n, float *s, size_t s_stride, const void *group,
                          const void *act, size_t act_stride, int nt)
 {
-    dot_ref(n, s, s_stride, group, act, act_stride, nt, false, QT_R16_Q4_0_BLOCK);
+    qt_r16_block32_dot_ref(n, s, s_stride, group, act, act_stride, nt, QT_R16_Q4_0_BLOCK,
+                           q4_0_signed);
 }
 
 void qt_r16_q5_0_dot_ref(int64_t n, float *s, size_t s_stride, const void *group,
                          const void *act, size_t act_stride, int nt)
 {
-    dot_ref(n, s, s_stride, group, act, act_stride, nt, true, QT_R16_Q5_0_BLOCK);
+    qt_r16_block32_dot_ref(n, s, s_stride, group, act, act_stride, nt, QT_R16_Q5_0_BLOCK,
+                           q5_0_signed);
 }

@@ -5,17 +5,15 @@
  * As the Q8_0 kernel (quant_r16_avx512.c), against the same Q8_0
  * activations and prep records: per block the 16 rows' nibbles (and Q5_0's
  * fifth bits) are unpacked once into 8 vectors of 4 unsigned quants per
- * row, then per token 8 vpdpbusd sum the block, started from the prep's
- * correction scaled to the type's offset (-8 or -16 times the quant sum:
- * the -128 one shifted right by 4 or 3, exactly), and one convert + FMA by
- * d_row * d_token adds it. Integer sums are exact in any order, so one or
- * two tokens split the products over more chains.
+ * row, then each token's part is Q8_0's (r16_block32_tokens) with the
+ * prep's correction scaled to the type's offset (-8 or -16 times the quant
+ * sum: the -128 one shifted right by 4 or 3, exactly).
  */
 #include <immintrin.h>
-#include <string.h>
 
 #include "quant/quant_blocks.h"
 #include "quant/quant_r16.h"
+#include "quant/quant_r16_block32_avx512.h"
 
 #define UNROLL _Pragma("GCC unroll 8")
 #define ALWAYS_INLINE __attribute__((always_inline)) inline
@@ -25,7 +23,6 @@ static ALWAYS_INLINE void legacy_dot(int64_t n, float *s, size_t ss, const uint8
 {
     const size_t block = five ? QT_R16_Q5_0_BLOCK : QT_R16_Q4_0_BLOCK;
     const int shift = five ? 3 : 4; /* -128 * sum to -16 * sum or -8 * sum */
-    const int chains = NT == 1 ? 4 : NT == 2 ? 2 : 1;
     const size_t off = qt_r16_prep_offset(n);
     const __m512i m4 = _mm512_set1_epi8(0x0F), m10 = _mm512_set1_epi8(0x10);
     __m512 acc[QT_R16_TOKENS];
@@ -49,22 +46,7 @@ static ALWAYS_INLINE void legacy_dot(int64_t n, float *s, size_t ss, const uint8
             q[6] = _mm512_or_si512(q[6], _mm512_and_si512(_mm512_srli_epi16(h, 2), m10));
             q[7] = _mm512_or_si512(q[7], _mm512_and_si512(_mm512_srli_epi16(h, 3), m10));
         }
-        UNROLL for (int t = 0; t < NT; t++) {
-            const uint8_t *at = act + (size_t)t * as;
-            const block_q8_0 *a = (const block_q8_0 *)at + b;
-            const qt_r16_prep *p = (const qt_r16_prep *)(at + off) + b;
-            __m512i sum[4];
-            sum[0] = _mm512_set1_epi32(p->corr >> shift);
-            UNROLL for (int c = 1; c < chains; c++) sum[c] = _mm512_setzero_si512();
-            UNROLL for (int g = 0; g < 8; g++) {
-                int32_t four;
-                memcpy(&four, a->qs + 4 * g, 4);
-                sum[g % chains] = _mm512_dpbusd_epi32(sum[g % chains], q[g], _mm512_set1_epi32(four));
-            }
-            UNROLL for (int c = 1; c < chains; c++) sum[0] = _mm512_add_epi32(sum[0], sum[c]);
-            acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(dx, _mm512_set1_ps(p->d)),
-                                     _mm512_cvtepi32_ps(sum[0]), acc[t]);
-        }
+        r16_block32_tokens(acc, q, dx, act, as, off, b, shift, NT);
     }
     UNROLL for (int t = 0; t < NT; t++) _mm512_storeu_ps(s + t * ss, acc[t]);
 }

@@ -1,7 +1,7 @@
 /* quant_r16.c - the 16-row Q8_0 layout (quant_r16.h): packing, row
- * dequantization, activation prep records and the scalar reference kernel;
- * and the table of every type's layout with the CPU level its kernel
- * needs. Nothing here fails.
+ * dequantization, activation prep records and the scalar reference kernel
+ * (shared with Q4_0 and Q5_0); and the table of every type's layout with
+ * the CPU level its kernel needs. Nothing here fails.
  */
 #include "quant/quant_r16.h"
 
@@ -89,8 +89,9 @@ void qt_r16_prepare(void *act, int64_t n)
     }
 }
 
-void qt_r16_dot_ref(int64_t n, float *s, size_t s_stride, const void *group, const void *act,
-                    size_t act_stride, int nt)
+void qt_r16_block32_dot_ref(int64_t n, float *s, size_t s_stride, const void *group,
+                            const void *act, size_t act_stride, int nt, size_t block,
+                            int (*quant)(const uint8_t *block, int k, int r))
 {
     const size_t off = qt_r16_prep_offset(n);
     for (int t = 0; t < nt; t++) {
@@ -100,16 +101,25 @@ void qt_r16_dot_ref(int64_t n, float *s, size_t s_stride, const void *group, con
         for (int r = 0; r < QT_R16_ROWS; r++) {
             float acc = 0.0f;
             const uint8_t *in = group;
-            for (int64_t b = 0; b < n / QK8_0; b++, in += GROUP_BLOCK) {
-                int32_t sum = p[b].corr;
-                for (int k = 0; k < QK8_0; k++)
-                    sum += (int32_t)in[32 + (k / 4) * 4 * QT_R16_ROWS + 4 * r + k % 4] * a[b].qs[k];
+            for (int64_t b = 0; b < n / QK8_0; b++, in += block) {
+                int32_t sum = 0;
+                for (int k = 0; k < QK8_0; k++) sum += quant(in, k, r) * a[b].qs[k];
                 uint16_t d16;
                 memcpy(&d16, in + 2 * r, 2);
-                const float dd = qt_f16_to_f32(d16) * p[b].d;
-                acc = fmaf(dd, (float)sum, acc);
+                acc = fmaf(qt_f16_to_f32(d16) * p[b].d, (float)sum, acc);
             }
             s[t * s_stride + r] = acc;
         }
     }
+}
+
+static int q8_0_quant(const uint8_t *in, int k, int r)
+{
+    return in[32 + (k / 4) * 4 * QT_R16_ROWS + 4 * r + k % 4] - 128;
+}
+
+void qt_r16_dot_ref(int64_t n, float *s, size_t s_stride, const void *group, const void *act,
+                    size_t act_stride, int nt)
+{
+    qt_r16_block32_dot_ref(n, s, s_stride, group, act, act_stride, nt, GROUP_BLOCK, q8_0_quant);
 }

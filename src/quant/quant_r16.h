@@ -163,6 +163,13 @@ void qt_r16_q5_0_dot_avx512(int64_t n, float *s, size_t s_stride, const void *gr
 void qt_r16_q5_0_pack(const void *rows, size_t row_bytes, int64_t n, void *group);
 void qt_r16_q5_0_row(const void *group, int64_t n, int r, float *y);
 
+/* The reference of the 32-column block types (Q8_0, Q4_0, Q5_0): each
+ * block's exact integer dot of quant(block, k, r) (the signed quant of
+ * column k, row r) with the token's quants, then Q8_0's float steps. */
+void qt_r16_block32_dot_ref(int64_t n, float *s, size_t s_stride, const void *group,
+                            const void *act, size_t act_stride, int nt, size_t block,
+                            int (*quant)(const uint8_t *block, int k, int r));
+
 /* Offset of the prep records in an activation row of n columns, and the
  * row's bytes with them. */
 size_t qt_r16_prep_offset(int64_t n);

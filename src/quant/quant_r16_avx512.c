@@ -2,19 +2,19 @@
  * (quant_r16.h); compiled with AVX-512 flags, called only at that level.
  *
  * Per block: the 16 rows' scales in one zmm and their quants in 8 (each 4
- * quants of all 16 rows); per token, 8 vpdpbusd with 4 broadcast
- * activation bytes each sum the block into 16 int32 lanes (one per row),
- * started from the prep record's correction, so every lane is the exact
- * signed dot product; then one convert and one FMA by d_row * d_token add
- * it to the token's accumulator. Integer sums are exact in any order, so
- * one or two tokens split the 8 products over 4 or 2 chains (latency); the
- * float steps are the same for every token count, as the reference's.
+ * quants of all 16 rows, stored + 128); per token, 8 vpdpbusd with 4
+ * broadcast activation bytes each sum the block into 16 int32 lanes (one
+ * per row), started from the prep record's correction, so every lane is the
+ * exact signed dot product; then one convert and one FMA by d_row * d_token
+ * add it to the token's accumulator (r16_block32_tokens, shared with Q4_0
+ * and Q5_0). The float steps are the same for every token count, as the
+ * reference's.
  */
 #include <immintrin.h>
-#include <string.h>
 
 #include "quant/quant_blocks.h"
 #include "quant/quant_r16.h"
+#include "quant/quant_r16_block32_avx512.h"
 
 #define UNROLL _Pragma("GCC unroll 8")
 #define ALWAYS_INLINE __attribute__((always_inline)) inline
@@ -28,7 +28,6 @@
 static ALWAYS_INLINE void r16_dot(int64_t n, float *s, size_t ss, const uint8_t *w,
                                   const uint8_t *act, size_t as, const int NT)
 {
-    const int chains = NT == 1 ? 4 : NT == 2 ? 2 : 1;
     const size_t off = qt_r16_prep_offset(n);
     __m512 acc[QT_R16_TOKENS];
     UNROLL for (int t = 0; t < NT; t++) acc[t] = _mm512_setzero_ps();
@@ -39,22 +38,7 @@ static ALWAYS_INLINE void r16_dot(int64_t n, float *s, size_t ss, const uint8_t 
         const __m512 dx = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)w));
         __m512i q[8];
         UNROLL for (int g = 0; g < 8; g++) q[g] = _mm512_loadu_si512(w + 32 + 64 * g);
-        UNROLL for (int t = 0; t < NT; t++) {
-            const uint8_t *at = act + (size_t)t * as;
-            const block_q8_0 *a = (const block_q8_0 *)at + b;
-            const qt_r16_prep *p = (const qt_r16_prep *)(at + off) + b;
-            __m512i sum[4];
-            sum[0] = _mm512_set1_epi32(p->corr);
-            UNROLL for (int c = 1; c < chains; c++) sum[c] = _mm512_setzero_si512();
-            UNROLL for (int g = 0; g < 8; g++) {
-                int32_t four;
-                memcpy(&four, a->qs + 4 * g, 4);
-                sum[g % chains] = _mm512_dpbusd_epi32(sum[g % chains], q[g], _mm512_set1_epi32(four));
-            }
-            UNROLL for (int c = 1; c < chains; c++) sum[0] = _mm512_add_epi32(sum[0], sum[c]);
-            acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(dx, _mm512_set1_ps(p->d)),
-                                     _mm512_cvtepi32_ps(sum[0]), acc[t]);
-        }
+        r16_block32_tokens(acc, q, dx, act, as, off, b, 0, NT);
     }
     UNROLL for (int t = 0; t < NT; t++) _mm512_storeu_ps(s + t * ss, acc[t]);
 }
