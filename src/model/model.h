@@ -1,10 +1,10 @@
 /* model.h - internal layout of glimp_model: hyper-parameters and weight views.
  *
  * A model is read-only after glimp_model_load(): matrices point into the
- * GGUF mapping, or (Q8_0, F16, BF16 on AVX-512) into the model's repacked
- * copy; small vectors (norms, biases, rope factors) are F32 views into the
- * mapping or, for other element types, converted copies owned by the
- * model. Shapes below use ggml order: (ne0 = row length, ne1 = rows).
+ * GGUF mapping, or (the types of quant_r16.h, on AVX-512) into the model's
+ * repacked copy; small vectors (norms, biases, rope factors) are F32 views
+ * into the mapping or, for other element types, converted copies owned by
+ * the model. Shapes below use ggml order: (ne0 = row length, ne1 = rows).
  * Nothing here fails; loading (model_load.c) does the checking.
  */
 #ifndef GLIMP_MODEL_MODEL_H

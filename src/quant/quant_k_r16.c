@@ -86,30 +86,41 @@ void qt_r16_q4_k_row(const void *group, int64_t n, int r, float *y)
     }
 }
 
-void qt_r16_q4_k_dot_ref(int64_t n, float *s, size_t s_stride, const void *group,
-                         const void *act, size_t act_stride, int nt)
+/* One Q4_K super-block of row r against the token's block a, added to acc. */
+static float q4_k_block(const uint8_t *in, const block_q8_K *a, int r, float acc)
+{
+    int32_t isum = 0, msum = 0;
+    for (int j = 0; j < QK_K / 32; j++) {
+        int sc, m, dot = 0;
+        q4_k_scale_min(in, j, r, &sc, &m);
+        for (int l = 0; l < 32; l++) dot += q4_k_packed_quant(in, 32 * j + l, r) * a->qs[32 * j + l];
+        isum += sc * dot;
+        msum += m * (a->bsums[2 * j] + a->bsums[2 * j + 1]);
+    }
+    acc = fmaf(half_at(in, r) * a->d, (float)isum, acc);
+    return fmaf(-(half_at(in + 32, r) * a->d), (float)msum, acc);
+}
+
+/* The references of both: every (token, row) summed super-block by
+ * super-block (`block` bytes each) with add_block. */
+static void k_dot_ref(int64_t n, float *s, size_t s_stride, const uint8_t *group, const void *act,
+                      size_t act_stride, int nt, size_t block,
+                      float (*add_block)(const uint8_t *in, const block_q8_K *a, int r, float acc))
 {
     for (int t = 0; t < nt; t++) {
         const block_q8_K *a = (const block_q8_K *)((const uint8_t *)act + (size_t)t * act_stride);
         for (int r = 0; r < QT_R16_ROWS; r++) {
             float acc = 0.0f;
-            const uint8_t *in = group;
-            for (int64_t b = 0; b < n / QK_K; b++, in += QT_R16_Q4_K_BLOCK) {
-                int32_t isum = 0, msum = 0;
-                for (int j = 0; j < QK_K / 32; j++) {
-                    int sc, m, dot = 0;
-                    q4_k_scale_min(in, j, r, &sc, &m);
-                    for (int l = 0; l < 32; l++)
-                        dot += q4_k_packed_quant(in, 32 * j + l, r) * a[b].qs[32 * j + l];
-                    isum += sc * dot;
-                    msum += m * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
-                }
-                acc = fmaf(half_at(in, r) * a[b].d, (float)isum, acc);
-                acc = fmaf(-(half_at(in + 32, r) * a[b].d), (float)msum, acc);
-            }
+            for (int64_t b = 0; b < n / QK_K; b++) acc = add_block(group + (size_t)b * block, &a[b], r, acc);
             s[t * s_stride + r] = acc;
         }
     }
+}
+
+void qt_r16_q4_k_dot_ref(int64_t n, float *s, size_t s_stride, const void *group,
+                         const void *act, size_t act_stride, int nt)
+{
+    k_dot_ref(n, s, s_stride, group, act, act_stride, nt, QT_R16_Q4_K_BLOCK, q4_k_block);
 }
 
 /* ---- Q6_K ----------------------------------------------------------------- */
@@ -149,25 +160,20 @@ void qt_r16_q6_k_row(const void *group, int64_t n, int r, float *y)
     }
 }
 
+/* One Q6_K super-block of row r against the token's block a, added to acc. */
+static float q6_k_block(const uint8_t *in, const block_q8_K *a, int r, float acc)
+{
+    int32_t isum = 0;
+    for (int j = 0; j < QK_K / 16; j++) {
+        int dot = -32 * a->bsums[j];
+        for (int l = 0; l < 16; l++) dot += q6_k_packed_quant(in, 16 * j + l, r) * a->qs[16 * j + l];
+        isum += (int8_t)in[32 + 16 * j + r] * dot;
+    }
+    return fmaf(half_at(in, r) * a->d, (float)isum, acc);
+}
+
 void qt_r16_q6_k_dot_ref(int64_t n, float *s, size_t s_stride, const void *group,
                          const void *act, size_t act_stride, int nt)
 {
-    for (int t = 0; t < nt; t++) {
-        const block_q8_K *a = (const block_q8_K *)((const uint8_t *)act + (size_t)t * act_stride);
-        for (int r = 0; r < QT_R16_ROWS; r++) {
-            float acc = 0.0f;
-            const uint8_t *in = group;
-            for (int64_t b = 0; b < n / QK_K; b++, in += QT_R16_Q6_K_BLOCK) {
-                int32_t isum = 0;
-                for (int j = 0; j < QK_K / 16; j++) {
-                    int dot = -32 * a[b].bsums[j];
-                    for (int l = 0; l < 16; l++)
-                        dot += q6_k_packed_quant(in, 16 * j + l, r) * a[b].qs[16 * j + l];
-                    isum += (int8_t)in[32 + 16 * j + r] * dot;
-                }
-                acc = fmaf(half_at(in, r) * a[b].d, (float)isum, acc);
-            }
-            s[t * s_stride + r] = acc;
-        }
-    }
+    k_dot_ref(n, s, s_stride, group, act, act_stride, nt, QT_R16_Q6_K_BLOCK, q6_k_block);
 }
