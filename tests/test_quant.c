@@ -8,7 +8,11 @@
  * (quantizers byte-identical, dots within the float tolerance below),
  * called directly per level, independent of GLIMP_KERNELS; every tile
  * kernel bit-identical to its level's vec_dot for every tile shape, at
- * every position in a matrix; the Q8_0 multiply-add against its reference.
+ * every position in a matrix; the Q8_0 multiply-add against its reference;
+ * the float dots of the KV cache types (F32, F16) and the Q8_0 multiply-add
+ * give the same bits when zeros are appended to the activation side (over
+ * any weights): attention computes a block of query tokens over the span of
+ * its last one and relies on it.
  */
 /* test-links: quant base */
 #include "quant/quant.h"
@@ -412,6 +416,71 @@ static void test_mad(void)
     printf("mad: %d SIMD levels checked\n", run);
 }
 
+/* dot(n) of x and y equals dot(n + pad) with y's extra elements zero and
+ * x's anything finite, bit for bit, for F32 and F16 rows against F32 at
+ * every level (the scalar reference too); and the Q8_0 multiply-add over
+ * nx rows equals it over nx + pad rows whose weights a are zero. */
+static void test_zero_padding(void)
+{
+    enum { MAXN = 2100, PAD = 37 };
+    static const int64_t lens[] = {1, 5, 8, 16, 33, 47, 64, 100, 127, 520, 1000, 2059};
+    static const uint32_t types[] = {QT_F32, QT_F16};
+    float *f = malloc((MAXN + PAD) * sizeof *f), *y = malloc((MAXN + PAD) * sizeof *y);
+    uint8_t *x = malloc((MAXN + PAD) * sizeof(float));
+    REQUIRE(f && y && x, "oom");
+    int run = 0;
+    for (int lv = CPU_LEVEL_SCALAR; lv <= CPU_LEVEL_TOP; lv++) {
+        if (!cpu_level_supported((cpu_level)lv)) continue;
+        for (size_t k = 0; k < 2; k++) {
+            const qt_traits *t = qt_get(types[k]);
+            qt_vec_dot_fn dot = lv == CPU_LEVEL_SCALAR ? t->vec_dot_ref
+                                                       : qt_vec_dot_at(types[k], (cpu_level)lv);
+            if (!dot) continue;
+            run++;
+            for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
+                const int64_t n = lens[l];
+                for (int64_t i = 0; i < n + PAD; i++) {
+                    f[i] = rng_normal();
+                    y[i] = i < n ? rng_normal() : 0.0f;
+                }
+                t->from_float(f, x, n + PAD);
+                int bad = 0;
+                float want, got;
+                dot(n, &want, x, y);
+                for (int64_t pad = 1; pad <= PAD; pad++) {
+                    dot(n + pad, &got, x, y);
+                    bad += fbits(got) != fbits(want);
+                }
+                CHECK(bad == 0, "%s dot at %s n=%lld: %d of %d zero paddings change the bits",
+                      t->name, cpu_level_name((cpu_level)lv), (long long)n, bad, PAD);
+            }
+        }
+        qt_mad_fn mad = lv == CPU_LEVEL_SCALAR ? qt_get(QT_Q8_0)->mad_ref
+                                               : qt_mad_at(QT_Q8_0, (cpu_level)lv);
+        if (!mad) continue;
+        run++;
+        enum { N = 64, NX = 9, NY = 5 };
+        block_q8_0 v[NX + PAD][N / 32];
+        float a[NY * (NX + PAD)], want[NY * N], got[NY * N];
+        for (int r = 0; r < NX + PAD; r++) {
+            for (int i = 0; i < N; i++) f[i] = rng_normal();
+            qt_get(QT_Q8_0)->from_float(f, v[r], N);
+        }
+        for (int h = 0; h < NY; h++)
+            for (int r = 0; r < NX + PAD; r++) a[h * (NX + PAD) + r] = r < NX ? rng_normal() : 0.0f;
+        memset(want, 0, sizeof want);
+        memset(got, 0, sizeof got);
+        mad(N, want, N, NY, a, NX + PAD, v, sizeof v[0], NX);
+        mad(N, got, N, NY, a, NX + PAD, v, sizeof v[0], NX + PAD);
+        CHECK(!memcmp(want, got, sizeof want), "Q8_0 mad at %s: zero weights change the bits",
+              cpu_level_name((cpu_level)lv));
+    }
+    printf("zero padding: %d kernels checked\n", run);
+    free(f);
+    free(y);
+    free(x);
+}
+
 /* The dispatched pointers are the best kernel at or below the level in effect. */
 static void test_dispatch(void)
 {
@@ -449,6 +518,7 @@ int main(void)
     test_simd();
     test_tiles();
     test_mad();
+    test_zero_padding();
     test_dispatch();
     return test_finish();
 }

@@ -1,11 +1,22 @@
 /* attention.c - causal multi-head attention (GQA) over the session's KV cache.
  *
- * One task per (query token, KV head): the n_rep query heads that share a
- * KV head are computed together, so each cache row is read from memory
- * once per token for all of them (then from L1 for the others). q is
- * converted to the operand type of the cache's vec_dot before q.k (float
- * caches: F32 as it is; Q8_0: quantized to Q8_0, as llama.cpp does), and
- * the softmax (vecmath.h) runs in float with a double sum. Scores and
+ * One task per (block of query tokens, KV head): the n_rep query heads that
+ * share a KV head, for up to attention_block_tokens() consecutive tokens of
+ * the chunk, are computed together, so each cache row is read from memory
+ * once per block for all of them (then from L1 for the others). A chunk
+ * prefilled onto a long context is bound by these reads when each token
+ * reads the whole cache on its own: on qwen3-0.6b (n_rep 2) a 64-token
+ * chunk at depth 4096 read 29 GB. The block's scores span its last token's
+ * positions; each token's softmax runs over its own causal span and its
+ * probabilities past it are zero, so p.V over the block's span adds exact
+ * zeros: the F32/F16 dots and the Q8_0 multiply-add give the same bits
+ * with zeros appended (test_quant checks it at every kernel level), so a
+ * token's result does not depend on the block it shares, and a chunk split
+ * anywhere gives the logits of one chunk bit for bit (test_model_session).
+ *
+ * q is converted to the operand type of the cache's vec_dot before q.k
+ * (float caches: F32 as it is; Q8_0: quantized to Q8_0, as llama.cpp does),
+ * and the softmax (vecmath.h) runs in float with a double sum. Scores and
  * p.V use the cache type's tile kernel (up to 4 positions or dims x 4
  * heads per call) where it has one, else its vec_dot per pair; tiles give
  * the vec_dot's bits, so the result does not depend on which was used.
@@ -25,12 +36,22 @@
 #include "model/vecmath.h"
 #include "quant/quant.h"
 
+/* Query rows (tokens x n_rep heads) a task aims for: 16 take one cache
+ * read per 8 tokens of a 2-head group, 2 tokens of a 7-head one. */
+#define ATT_ROWS 16
+
 typedef struct attention_job {
     glimp_session *s;
     int il;
-    int64_t pos0, n;
-    threadpool_counter ctr; /* over n * n_head_kv tasks */
+    int64_t pos0, n, block;
+    threadpool_counter ctr; /* over n_blocks * n_head_kv tasks */
 } attention_job;
+
+int64_t attention_block_tokens(const model_hparams *hp)
+{
+    const int64_t b = ATT_ROWS / (hp->n_head / hp->n_head_kv);
+    return b < 1 ? 1 : b;
+}
 
 /* Rows (len floats each, x_stride apart) of x as the operand of the cache
  * type's vec_dot: x itself for float caches, else quantized into dst;
@@ -71,37 +92,50 @@ static void dots(const qt_traits *tr, int64_t len, float *out, size_t out_stride
     }
 }
 
-static void attention_task(const attention_job *j, int64_t task, float *scores, uint8_t *conv)
+static void attention_task(const attention_job *j, int64_t task, float *scores, float *conv)
 {
     const glimp_session *s = j->s;
     const model_hparams *hp = &s->model->hp;
     const int64_t hd = hp->head_dim, n_rep = hp->n_head / hp->n_head_kv;
     const int64_t q_dim = hp->n_head * hd, nc = s->n_ctx;
-    const int64_t i = task / hp->n_head_kv, g = task % hp->n_head_kv;
-    const int64_t n_kv = j->pos0 + i + 1; /* causal: positions 0..pos */
+    const int64_t i0 = task / hp->n_head_kv * j->block, g = task % hp->n_head_kv;
+    const int64_t nb = j->n - i0 < j->block ? j->n - i0 : j->block, rows = nb * n_rep;
+    const int64_t n_kv = j->pos0 + i0 + nb; /* the block's last token sees positions 0..pos */
     const qt_traits *tr = qt_get(s->kv_type);
     const size_t head_bytes = s->kv_row_bytes / (size_t)hp->n_head_kv;
     const uint8_t *K = s->k_cache + ((size_t)j->il * nc) * s->kv_row_bytes + g * head_bytes;
     const float scale = 1.0f / sqrtf((float)hd);
-    float *out = s->att + i * q_dim + g * n_rep * hd; /* the group's heads, hd apart */
+    const size_t head_row = (size_t)n_rep * (size_t)hd * sizeof(float);
+    float *rows_f = conv; /* (rows, hd): the block's q rows, then its output rows */
 
+    for (int64_t b = 0; b < nb; b++)
+        memcpy(rows_f + b * n_rep * hd, s->q + (i0 + b) * q_dim + g * n_rep * hd, head_row);
     size_t q_stride;
-    const uint8_t *q = kv_operand(s->kv_type, s->q + i * q_dim + g * n_rep * hd, n_rep, hd, hd,
-                                  conv, &q_stride);
-    dots(tr, hd, scores, (size_t)nc, K, s->kv_row_bytes, n_kv, q, q_stride, n_rep);
-    for (int64_t h = 0; h < n_rep; h++) vm_softmax(scores + h * nc, n_kv, scale);
+    const uint8_t *q =
+        kv_operand(s->kv_type, rows_f, rows, hd, hd, conv + rows * hd, &q_stride);
+    dots(tr, hd, scores, (size_t)nc, K, s->kv_row_bytes, n_kv, q, q_stride, rows);
+    for (int64_t b = 0; b < nb; b++) {
+        const int64_t own = n_kv - (nb - 1 - b); /* causal span of token i0 + b */
+        for (int64_t h = 0; h < n_rep; h++) {
+            float *row = scores + (b * n_rep + h) * nc;
+            vm_softmax(row, own, scale);
+            memset(row + own, 0, (size_t)(n_kv - own) * sizeof *row);
+        }
+    }
 
     if (s->v_trans) {
         const size_t vrow = (size_t)nc * s->kv_elt;
         const uint8_t *V = s->v_cache + ((size_t)j->il * hp->n_head_kv + g) * hd * vrow;
-        size_t p_stride;
-        const uint8_t *pr = kv_operand(s->kv_type, scores, n_rep, n_kv, nc, conv, &p_stride);
-        dots(tr, n_kv, out, (size_t)hd, V, vrow, hd, pr, p_stride, n_rep);
-        return;
+        /* float caches dot with F32 operands: the probabilities as they are */
+        dots(tr, n_kv, rows_f, (size_t)hd, V, vrow, hd, (const uint8_t *)scores,
+             (size_t)nc * sizeof *scores, rows);
+    } else {
+        const uint8_t *V = s->v_cache + ((size_t)j->il * nc) * s->kv_row_bytes + g * head_bytes;
+        memset(rows_f, 0, (size_t)(rows * hd) * sizeof *rows_f);
+        tr->mad(hd, rows_f, (size_t)hd, (int)rows, scores, (size_t)nc, V, s->kv_row_bytes, n_kv);
     }
-    const uint8_t *V = s->v_cache + ((size_t)j->il * nc) * s->kv_row_bytes + g * head_bytes;
-    memset(out, 0, (size_t)(n_rep * hd) * sizeof *out);
-    tr->mad(hd, out, (size_t)hd, (int)n_rep, scores, (size_t)nc, V, s->kv_row_bytes, n_kv);
+    for (int64_t b = 0; b < nb; b++)
+        memcpy(s->att + (i0 + b) * q_dim + g * n_rep * hd, rows_f + b * n_rep * hd, head_row);
 }
 
 static void attention_worker(void *p, int ith, int nth)
@@ -109,7 +143,7 @@ static void attention_worker(void *p, int ith, int nth)
     attention_job *j = p;
     glimp_session *s = j->s;
     float *scores = s->att_scores + (size_t)ith * s->att_scores_len;
-    uint8_t *conv = (uint8_t *)(s->att_conv + (size_t)ith * s->att_conv_len);
+    float *conv = s->att_conv + (size_t)ith * s->att_conv_len;
     int64_t b, e;
     (void)nth;
     while (threadpool_counter_next(&j->ctr, &b, &e))
@@ -118,7 +152,8 @@ static void attention_worker(void *p, int ith, int nth)
 
 void attention_run(glimp_session *s, threadpool *pool, int il, int64_t pos0, int64_t n)
 {
-    attention_job j = {.s = s, .il = il, .pos0 = pos0, .n = n};
-    threadpool_counter_init(&j.ctr, n * s->model->hp.n_head_kv, 1);
+    const int64_t block = attention_block_tokens(&s->model->hp);
+    attention_job j = {.s = s, .il = il, .pos0 = pos0, .n = n, .block = block};
+    threadpool_counter_init(&j.ctr, (n + block - 1) / block * s->model->hp.n_head_kv, 1);
     threadpool_run(pool, attention_worker, &j);
 }

@@ -134,8 +134,9 @@ glimp_session *glimp_session_create(const glimp_model *model, const glimp_sessio
     uint64_t row_bytes = 0;
     qt_row_size(s->kv_type, kv_dim, &row_bytes); /* kv_dim is a multiple of head_dim */
     s->kv_row_bytes = (size_t)row_bytes;
-    s->att_scores_len = n_rep * nc;
-    s->att_conv_len = n_rep * (size_t)hp->head_dim;
+    const size_t att_rows = (size_t)attention_block_tokens(hp) * n_rep;
+    s->att_scores_len = att_rows * nc;
+    s->att_conv_len = 2 * att_rows * (size_t)hp->head_dim;
     s->k_cache = alloc3((size_t)hp->n_layer * nc, s->kv_row_bytes, 1);
     s->v_cache = alloc3((size_t)hp->n_layer * nc, s->kv_row_bytes, 1);
     s->tokens = alloc3(nc, 1, sizeof *s->tokens);

@@ -37,11 +37,13 @@ struct glimp_session {
     size_t act_row_bytes;
     float *rope;             /* (n_batch, n_rot) cos/sin pairs per position */
     float *att_scores;       /* (n_threads, att_scores_len): per thread, the scores
-                                (n_rep heads, n_ctx) of one attention task */
+                                (block tokens x n_rep heads, n_ctx) of one attention
+                                task */
     size_t att_scores_len;
-    float *att_conv;         /* (n_threads, att_conv_len) per-thread q rows of one task
-                                quantized for a Q8_0 cache (n_rep * head_dim floats
-                                hold them) */
+    float *att_conv;         /* (n_threads, att_conv_len) per thread, one task's
+                                (block tokens x n_rep heads, head_dim) q rows, then
+                                its output rows, and its q rows quantized for a
+                                Q8_0 cache (as many floats again hold them) */
     size_t att_conv_len;
 };
 
@@ -97,5 +99,8 @@ void matmul_run(glimp_session *s, const float *x, int64_t x_stride, int64_t n,
  * `pool`: s->pool, or in a batch the carrier's (at most as many threads as
  * s->pool, whose per-thread scratch it uses), so one pool serves the pass. */
 void attention_run(glimp_session *s, threadpool *pool, int il, int64_t pos0, int64_t n);
+/* Query tokens that one attention task computes together (sizes the
+ * per-thread attention scratch). */
+int64_t attention_block_tokens(const model_hparams *hp);
 
 #endif

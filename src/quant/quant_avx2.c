@@ -3,7 +3,8 @@
  *
  * Here: the float dots (F32 and F16 rows against F32 activations, BF16
  * against BF16, both widened; F32 with four accumulators to keep the FMA
- * units busy) and the tile kernels of Q8_0, Q5_0, Q4_0, Q4_K, Q6_K, F16
+ * units busy; zeros appended to both rows leave the bits of all three as
+ * they were) and the tile kernels of Q8_0, Q5_0, Q4_0, Q4_K, Q6_K, F16
  * and BF16 (below), with the vec_dots of Q8_0, Q5_0 and Q4_0 (the tiles'
  * float steps, 4 blocks at a time) and of F16 and BF16 (the tiles' chains
  * side by side).
@@ -22,6 +23,16 @@ static inline __m256 load8_bf16(const uint16_t *p)
     return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
 }
 
+/* Lanes of the first left elements (none when left <= 0). */
+static inline __m256i first8(int64_t left)
+{
+    const int k = left <= 0 ? 0 : left >= 8 ? 8 : (int)left;
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(k), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/* Step k of 8 elements goes to accumulator k % 4 and the last round of up
+ * to 4 steps is loaded masked, so zeros appended to y leave the bits as
+ * they were (attention's blocks of query tokens rely on it). */
 void qt_dot_f32_f32_avx2(int64_t n, float *s, const void *vx, const void *vy)
 {
     const float *x = vx, *y = vy;
@@ -33,10 +44,15 @@ void qt_dot_f32_f32_avx2(int64_t n, float *s, const void *vx, const void *vy)
         a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 16), _mm256_loadu_ps(y + i + 16), a2);
         a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24), _mm256_loadu_ps(y + i + 24), a3);
     }
-    for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
-    float sum = hsum_ps256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-    for (; i < n; i++) sum += x[i] * y[i];
-    *s = sum;
+    if (i < n) {
+        const __m256i m0 = first8(n - i), m1 = first8(n - i - 8), m2 = first8(n - i - 16),
+                      m3 = first8(n - i - 24);
+        a0 = _mm256_fmadd_ps(_mm256_maskload_ps(x + i, m0), _mm256_maskload_ps(y + i, m0), a0);
+        a1 = _mm256_fmadd_ps(_mm256_maskload_ps(x + i + 8, m1), _mm256_maskload_ps(y + i + 8, m1), a1);
+        a2 = _mm256_fmadd_ps(_mm256_maskload_ps(x + i + 16, m2), _mm256_maskload_ps(y + i + 16, m2), a2);
+        a3 = _mm256_fmadd_ps(_mm256_maskload_ps(x + i + 24, m3), _mm256_maskload_ps(y + i + 24, m3), a3);
+    }
+    *s = hsum_ps256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
 }
 
 /* ---- tile kernels -----------------------------------------------------------
@@ -313,8 +329,8 @@ static ALWAYS_INLINE void q6_K_tile(int64_t n, float *s, size_t ss, const uint8_
  * exactly. An output's n / 8 steps of 8 elements go to HALF_CHAINS
  * accumulator chains in blocks of HALF_BLOCK steps, round robin (step s to
  * chain s / HALF_BLOCK % HALF_CHAINS), each chain summing its steps in
- * order; the chains are added pairwise ((c0 + c1) + (c2 + c3)) and across
- * lanes, then the scalar tail in order. vec_dot runs the chains side by
+ * order (a partial last step zero-padded, in its place); the chains are
+ * added pairwise ((c0 + c1) + (c2 + c3)) and across lanes. vec_dot runs the chains side by
  * side (independent FMA chains: one would wait on the FMA latency); a tile
  * runs block after block over up to 4 rows x HALF_MT tokens at once (a
  * weight step widened once per row and used for every token), each block
@@ -337,20 +353,32 @@ static ALWAYS_INLINE __m256 half_y(const uint8_t *y, int64_t i, const bool bf16)
     return bf16 ? load8_bf16((const uint16_t *)y + i) : _mm256_loadu_ps((const float *)y + i);
 }
 
-static ALWAYS_INLINE float half_scalar(const uint8_t *x, const uint8_t *y, int64_t k,
-                                       const bool bf16)
+/* The partial last step (n % 8 elements from n / 8 * 8) of a row pair,
+ * zero-padded, into its chain: zeros appended to both rows then add exact
+ * zeros, so the bits do not depend on the padding (attention's blocks of
+ * query tokens rely on it). */
+static ALWAYS_INLINE __m256 half_tail(__m256 c, const uint8_t *x, const uint8_t *y, int64_t n,
+                                      const bool bf16)
 {
-    return bf16 ? qt_bf16_to_f32(((const uint16_t *)x)[k]) * qt_bf16_to_f32(((const uint16_t *)y)[k])
-                : fp16(((const uint16_t *)x)[k]) * ((const float *)y)[k];
+    const int64_t i = n / 8 * 8, k = n - i;
+    uint16_t xt[8] = {0};
+    union { float f[8]; uint16_t h[8]; } yt = {{0}};
+    memcpy(xt, (const uint16_t *)x + i, (size_t)k * sizeof *xt);
+    if (bf16) memcpy(yt.h, (const uint16_t *)y + i, (size_t)k * sizeof *yt.h);
+    else memcpy(yt.f, (const float *)y + i, (size_t)k * sizeof *yt.f);
+    return _mm256_fmadd_ps(half_x((const uint8_t *)xt, 0, bf16),
+                           half_y(bf16 ? (const uint8_t *)yt.h : (const uint8_t *)yt.f, 0, bf16), c);
 }
 
-/* The chains' sum for one output, then its scalar tail. */
-static ALWAYS_INLINE float half_finish(const __m256 c[HALF_CHAINS], const uint8_t *x,
+/* The chain of step st. */
+static inline int half_chain(int64_t st) { return (int)(st / HALF_BLOCK % HALF_CHAINS); }
+
+/* One output: its partial step into its chain, then the chains' sum. */
+static ALWAYS_INLINE float half_finish(__m256 c[HALF_CHAINS], const uint8_t *x,
                                        const uint8_t *y, int64_t n, const bool bf16)
 {
-    float sum = hsum_ps256(_mm256_add_ps(_mm256_add_ps(c[0], c[1]), _mm256_add_ps(c[2], c[3])));
-    for (int64_t k = n / 8 * 8; k < n; k++) sum += half_scalar(x, y, k, bf16);
-    return sum;
+    if (n % 8) c[half_chain(n / 8)] = half_tail(c[half_chain(n / 8)], x, y, n, bf16);
+    return hsum_ps256(_mm256_add_ps(_mm256_add_ps(c[0], c[1]), _mm256_add_ps(c[2], c[3])));
 }
 
 /* Steps [b, e) of an NR x NT instance into acc. */
