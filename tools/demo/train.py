@@ -47,7 +47,7 @@ SHAPES = {
 }
 TRAIN = {  # batch in examples; cycles of (steps, peak lr), each a warmup + cosine decay
     "slm": dict(batch=32, cycles=[(1200, 3e-3)]),
-    "llm": dict(batch=32, cycles=[(2000, 2.5e-3), (1000, 8e-4)]),
+    "llm": dict(batch=32, cycles=[(2000, 2.5e-3), (1000, 8e-4), (1000, 5e-4)]),
 }
 WARMUP = 100  # steps at the start of each cycle
 N_TRAIN, N_HELDOUT, N_BENCH, N_MERGES = 60000, 256, 500, 1000
