@@ -3,8 +3,8 @@
  *
  * Here: the float dots (F32 and F16 rows against F32 activations, BF16
  * against BF16, both widened; F32 with four accumulators to keep the FMA
- * units busy; zeros appended to both rows leave the bits of all three as
- * they were) and the tile kernels of Q8_0, Q5_0, Q4_0, Q4_K, Q6_K, F16
+ * units busy; zeros appended to the activations y leave the bits of all
+ * three as they were) and the tile kernels of Q8_0, Q5_0, Q4_0, Q4_K, Q6_K, F16
  * and BF16 (below), with the vec_dots of Q8_0, Q5_0 and Q4_0 (the tiles'
  * float steps, 4 blocks at a time) and of F16 and BF16 (the tiles' chains
  * side by side).
@@ -330,15 +330,15 @@ static ALWAYS_INLINE void q6_K_tile(int64_t n, float *s, size_t ss, const uint8_
  * accumulator chains in blocks of HALF_BLOCK steps, round robin (step s to
  * chain s / HALF_BLOCK % HALF_CHAINS), each chain summing its steps in
  * order (a partial last step zero-padded, in its place); the chains are
- * added pairwise ((c0 + c1) + (c2 + c3)) and across lanes. vec_dot runs the chains side by
- * side (independent FMA chains: one would wait on the FMA latency); a tile
- * runs block after block over up to 4 rows x HALF_MT tokens at once (a
- * weight step widened once per row and used for every token), each block
- * into its chain's accumulators, kept in memory between blocks. Both read
- * the rows front to back (contiguous quarters instead of blocks: decode
- * streamed 21% slower), and give the same bits. 4 x 2 outputs: 8
- * accumulators, 2 token steps and a weight step in registers (4 x 3
- * spilled, and a 4-token tile left a 4 x 1 rest). */
+ * added pairwise ((c0 + c1) + (c2 + c3)) and across lanes. vec_dot runs the
+ * chains side by side (independent FMA chains: one would wait on the FMA
+ * latency); a tile runs block after block over up to 4 rows x HALF_MT
+ * tokens at once (a weight step widened once per row and used for every
+ * token), each block into its chain's accumulators, kept in memory between
+ * blocks. Both read the rows front to back (contiguous quarters instead of
+ * blocks: decode streamed 21% slower), and give the same bits. 4 x 2
+ * outputs: 8 accumulators, 2 token steps and a weight step in registers
+ * (4 x 3 spilled, and a 4-token tile left a 4 x 1 rest). */
 #define HALF_CHAINS 4
 #define HALF_BLOCK 16
 #define HALF_MT 2
@@ -354,9 +354,9 @@ static ALWAYS_INLINE __m256 half_y(const uint8_t *y, int64_t i, const bool bf16)
 }
 
 /* The partial last step (n % 8 elements from n / 8 * 8) of a row pair,
- * zero-padded, into its chain: zeros appended to both rows then add exact
- * zeros, so the bits do not depend on the padding (attention's blocks of
- * query tokens rely on it). */
+ * zero-padded, into its chain: zeros appended to y then add exact zeros,
+ * so the bits do not depend on the padding (attention's blocks of query
+ * tokens rely on it). */
 static ALWAYS_INLINE __m256 half_tail(__m256 c, const uint8_t *x, const uint8_t *y, int64_t n,
                                       const bool bf16)
 {
