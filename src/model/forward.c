@@ -95,6 +95,42 @@ static void kv_store(glimp_session *s, int il, int64_t pos0, int64_t n)
     }
 }
 
+/* Tokens per counter claim of the per-token jobs below (norms, SwiGLU):
+ * one token's work is about what a claim costs when the two threads take
+ * turns at the counter's cache line. */
+#define TOKENS_PER_CLAIM 8
+
+typedef struct norm_job {
+    float *y;           /* (n, n_embd) out */
+    const float *x;     /* (n, n_embd) in */
+    const float *w;
+    int64_t n_embd;
+    float eps;
+    threadpool_counter ctr; /* over tokens */
+} norm_job;
+
+static void norm_worker(void *p, int ith, int nth)
+{
+    norm_job *j = p;
+    int64_t b, e;
+    (void)ith, (void)nth;
+    while (threadpool_counter_next(&j->ctr, &b, &e))
+        for (int64_t i = b; i < e; i++)
+            rmsnorm(j->y + i * j->n_embd, j->x + i * j->n_embd, j->w, j->n_embd, j->eps);
+}
+
+/* h = rmsnorm(x) * w for n tokens, on the pool when there are several. */
+static void norm_rows(glimp_session *s, float *y, const float *x, const float *w, int64_t n)
+{
+    const model_hparams *hp = &s->model->hp;
+    norm_job j = {.y = y, .x = x, .w = w, .n_embd = hp->n_embd, .eps = hp->rms_eps};
+    threadpool_counter_init(&j.ctr, n, TOKENS_PER_CLAIM);
+    if (n == 1)
+        norm_worker(&j, 0, 1);
+    else
+        threadpool_run(s->pool, norm_worker, &j);
+}
+
 typedef struct swiglu_job {
     float *gate;        /* (n, n_ff): in gate, out silu(gate) * up */
     const float *up;    /* (n, n_ff) */
@@ -153,8 +189,7 @@ static void layer_forward(glimp_session *s, const forward_seg *segs, int n_segs,
     const int64_t n_embd = hp->n_embd, hd = hp->head_dim;
     const int64_t q_dim = hp->n_head * hd, kv_dim = hp->n_head_kv * hd;
 
-    for (int64_t i = 0; i < n; i++)
-        rmsnorm(s->h + i * n_embd, s->x + i * n_embd, L->attn_norm, n_embd, hp->rms_eps);
+    norm_rows(s, s->h, s->x, L->attn_norm, n);
     const matmul_out qkv[3] = {
         {.w = &L->wq, .bias = L->bq, .y = s->q, .y_stride = q_dim},
         {.w = &L->wk, .bias = L->bk, .y = s->k, .y_stride = kv_dim},
@@ -167,15 +202,14 @@ static void layer_forward(glimp_session *s, const forward_seg *segs, int n_segs,
     const matmul_out wo = {.w = &L->wo, .y = s->x, .y_stride = n_embd, .accumulate = true};
     matmul_run(s, s->att, q_dim, n, &wo, 1);
 
-    for (int64_t i = 0; i < n; i++)
-        rmsnorm(s->h + i * n_embd, s->x + i * n_embd, L->ffn_norm, n_embd, hp->rms_eps);
+    norm_rows(s, s->h, s->x, L->ffn_norm, n);
     const matmul_out gate_up[2] = {
         {.w = &L->w_gate, .y = s->gate, .y_stride = hp->n_ff},
         {.w = &L->w_up, .y = s->up, .y_stride = hp->n_ff},
     };
     matmul_run(s, s->h, n_embd, n, gate_up, 2);
     swiglu_job sj = {.gate = s->gate, .up = s->up, .n_ff = hp->n_ff};
-    threadpool_counter_init(&sj.ctr, n, 1);
+    threadpool_counter_init(&sj.ctr, n, TOKENS_PER_CLAIM);
     if (n == 1)
         swiglu_worker(&sj, 0, 1);
     else
