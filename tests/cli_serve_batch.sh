@@ -19,11 +19,15 @@ start_server four -m "$T/m.gguf" --template raw --parallel 4 --queue 4 --batch-t
 
 long=$(for i in $(seq 1 60); do printf 'Owen has %d bags. ' "$i"; done)
 prompts=("Once" "Zoe has 8 boxes of 3" "$long" "The answer is" "Owen gives 5 to Zoe")
+# long enough that the five overlap on a busy machine (at 24 tokens a request
+# took ~20 ms, and with other tests running the curls sometimes started
+# after the one before had finished: no pass was shared)
+max_tokens=160
 body_of() { # I : request I, the second one streamed
     local stream=false
     [ "$1" = 1 ] && stream=true
-    printf '{"prompt":"%s","max_tokens":24,"temperature":0,"logprobs":2,"stream":%s}' \
-        "${prompts[$1]}" "$stream"
+    printf '{"prompt":"%s","max_tokens":%d,"temperature":0,"logprobs":2,"stream":%s}' \
+        "${prompts[$1]}" "$max_tokens" "$stream"
 }
 # ids, times and the reused prompt prefix (which slot served what before) may differ
 strip_answer() {
@@ -33,7 +37,7 @@ strip_answer() {
 alone_vs_batched "http://127.0.0.1:$PORT_one" "http://127.0.0.1:$PORT_four" /v1/completions \
     "${#prompts[@]}"
 for i in "${!prompts[@]}"; do
-    grep -q '"completion_tokens":24\|data: \[DONE\]' "$T/alone.$i" ||
+    grep -q "\"completion_tokens\":$max_tokens\|data: \[DONE\]" "$T/alone.$i" ||
         fail "request $i alone: $(head -c 300 "$T/alone.$i")"
 done
 passes_shared "http://127.0.0.1:$PORT_four"
