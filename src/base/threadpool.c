@@ -244,6 +244,35 @@ int threadpool_counter_next(threadpool_counter *c, int64_t *begin, int64_t *end)
     return 1;
 }
 
+void threadpool_split_init(threadpool_split *c, int64_t n, int64_t chunk, int n_parts)
+{
+    if (n_parts < 1) n_parts = 1;
+    if (n_parts > THREADPOOL_MAX_PARTS) n_parts = THREADPOOL_MAX_PARTS;
+    c->n_parts = n_parts;
+    c->chunk = chunk > 0 ? chunk : 1;
+    for (int p = 0; p < n_parts; p++) {
+        atomic_init(&c->part[p].next, n * p / n_parts);
+        c->part[p].end = n * (p + 1) / n_parts;
+    }
+}
+
+int threadpool_split_next(threadpool_split *c, int ith, int *visited, int64_t *begin,
+                          int64_t *end)
+{
+    while (*visited < c->n_parts) {
+        struct threadpool_part *p = &c->part[(ith + *visited) % c->n_parts];
+        /* relaxed: as threadpool_counter_next */
+        const int64_t b = atomic_fetch_add_explicit(&p->next, c->chunk, memory_order_relaxed);
+        if (b < p->end) {
+            *begin = b;
+            *end = b + c->chunk < p->end ? b + c->chunk : p->end;
+            return 1;
+        }
+        (*visited)++;
+    }
+    return 0;
+}
+
 /* Reads "N" from a small sysfs file; -1 when unreadable. */
 static long read_sys_long(const char *path)
 {

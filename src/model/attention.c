@@ -13,6 +13,11 @@
  * with zeros appended (test_quant checks it at every kernel level), so a
  * token's result does not depend on the block it shares, and a chunk split
  * anywhere gives the logits of one chunk bit for bit (test_model_session).
+ * The tasks are cut by tokens into one part per thread (threadpool_split),
+ * as the matmuls and the per-token jobs of forward.c are, so a token's q
+ * rows and outputs stay in the cache of one core; the later tokens' part
+ * costs more (longer spans), and a thread done with its own part helps
+ * with the others'.
  *
  * q is converted to the operand type of the cache's vec_dot before q.k
  * (float caches: F32 as it is; Q8_0: quantized to Q8_0, as llama.cpp does),
@@ -44,7 +49,7 @@ typedef struct attention_job {
     glimp_session *s;
     int il;
     int64_t pos0, n, block;
-    threadpool_counter ctr; /* over n_blocks * n_head_kv tasks */
+    threadpool_split ctr; /* over n_blocks * n_head_kv tasks, cut by tokens */
 } attention_job;
 
 int64_t attention_block_tokens(const model_hparams *hp)
@@ -145,8 +150,9 @@ static void attention_worker(void *p, int ith, int nth)
     float *scores = s->att_scores + (size_t)ith * s->att_scores_len;
     float *conv = s->att_conv + (size_t)ith * s->att_conv_len;
     int64_t b, e;
+    int visited = 0;
     (void)nth;
-    while (threadpool_counter_next(&j->ctr, &b, &e))
+    while (threadpool_split_next(&j->ctr, ith, &visited, &b, &e))
         for (int64_t t = b; t < e; t++) attention_task(j, t, scores, conv);
 }
 
@@ -154,6 +160,7 @@ void attention_run(glimp_session *s, threadpool *pool, int il, int64_t pos0, int
 {
     const int64_t block = attention_block_tokens(&s->model->hp);
     attention_job j = {.s = s, .il = il, .pos0 = pos0, .n = n, .block = block};
-    threadpool_counter_init(&j.ctr, (n + block - 1) / block * s->model->hp.n_head_kv, 1);
+    threadpool_split_init(&j.ctr, (n + block - 1) / block * s->model->hp.n_head_kv, 1,
+                          threadpool_n_threads(pool));
     threadpool_run(pool, attention_worker, &j);
 }

@@ -67,13 +67,14 @@ static void rope_apply(const model_hparams *hp, float *v, int64_t n_heads, const
     }
 }
 
-/* Writes the chunk's k and v rows into layer il's cache: float types with
- * V transposed, Q8_0 rows for both. */
-static void kv_store(glimp_session *s, int il, int64_t pos0, int64_t n)
+/* Writes rows [i0, i1) of the session's k and v scratch into layer il's
+ * cache at positions pos0 + i: float types with V transposed, Q8_0 rows for
+ * both. */
+static void kv_store(glimp_session *s, int il, int64_t pos0, int64_t i0, int64_t i1)
 {
     const int64_t kv_dim = s->model->hp.n_head_kv * s->model->hp.head_dim;
     const qt_traits *tr = qt_get(s->kv_type);
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = i0; i < i1; i++) {
         const size_t pos = (size_t)(pos0 + i);
         const float *k = s->k + i * kv_dim, *v = s->v + i * kv_dim;
         const size_t row = ((size_t)il * s->n_ctx + pos) * s->kv_row_bytes;
@@ -97,7 +98,9 @@ static void kv_store(glimp_session *s, int il, int64_t pos0, int64_t n)
 
 /* Tokens per counter claim of the per-token jobs below (norms, SwiGLU):
  * one token's work is about what a claim costs when the two threads take
- * turns at the counter's cache line. */
+ * turns at the counter's cache line. Like the matmuls (matmul.c), these
+ * jobs cut the tokens into one part per thread (threadpool_split), so a
+ * token's rows stay in the cache of the core that computed them. */
 #define TOKENS_PER_CLAIM 8
 
 typedef struct norm_job {
@@ -106,15 +109,16 @@ typedef struct norm_job {
     const float *w;
     int64_t n_embd;
     float eps;
-    threadpool_counter ctr; /* over tokens */
+    threadpool_split ctr; /* over tokens */
 } norm_job;
 
 static void norm_worker(void *p, int ith, int nth)
 {
     norm_job *j = p;
     int64_t b, e;
-    (void)ith, (void)nth;
-    while (threadpool_counter_next(&j->ctr, &b, &e))
+    int visited = 0;
+    (void)nth;
+    while (threadpool_split_next(&j->ctr, ith, &visited, &b, &e))
         for (int64_t i = b; i < e; i++)
             rmsnorm(j->y + i * j->n_embd, j->x + i * j->n_embd, j->w, j->n_embd, j->eps);
 }
@@ -124,7 +128,7 @@ static void norm_rows(glimp_session *s, float *y, const float *x, const float *w
 {
     const model_hparams *hp = &s->model->hp;
     norm_job j = {.y = y, .x = x, .w = w, .n_embd = hp->n_embd, .eps = hp->rms_eps};
-    threadpool_counter_init(&j.ctr, n, TOKENS_PER_CLAIM);
+    threadpool_split_init(&j.ctr, n, TOKENS_PER_CLAIM, threadpool_n_threads(s->pool));
     if (n == 1)
         norm_worker(&j, 0, 1);
     else
@@ -135,47 +139,76 @@ typedef struct swiglu_job {
     float *gate;        /* (n, n_ff): in gate, out silu(gate) * up */
     const float *up;    /* (n, n_ff) */
     int64_t n_ff;
-    threadpool_counter ctr; /* over rows */
+    threadpool_split ctr; /* over rows */
 } swiglu_job;
 
 static void swiglu_worker(void *p, int ith, int nth)
 {
     swiglu_job *j = p;
     int64_t b, e;
-    (void)ith, (void)nth;
-    while (threadpool_counter_next(&j->ctr, &b, &e))
+    int visited = 0;
+    (void)nth;
+    while (threadpool_split_next(&j->ctr, ith, &visited, &b, &e))
         vm_swiglu(j->gate + b * j->n_ff, j->up + b * j->n_ff, (e - b) * j->n_ff);
 }
 
+typedef struct qk_job {
+    glimp_session *s;     /* rows in its q, k, v scratch; its rope table and cache */
+    const model_layer *L;
+    int il;
+    threadpool_split ctr; /* over the segment's tokens */
+} qk_job;
+
+/* q/k norms and rope of the claimed tokens, then their k and v rows into
+ * the cache. */
+static void qk_worker(void *p, int ith, int nth)
+{
+    qk_job *j = p;
+    glimp_session *s = j->s;
+    const model_hparams *hp = &s->model->hp;
+    const int64_t hd = hp->head_dim, q_dim = hp->n_head * hd, kv_dim = hp->n_head_kv * hd;
+    int64_t b, e;
+    int visited = 0;
+    (void)nth;
+    while (threadpool_split_next(&j->ctr, ith, &visited, &b, &e)) {
+        for (int64_t i = b; i < e; i++) {
+            float *q = s->q + i * q_dim, *k = s->k + i * kv_dim;
+            if (j->L->q_norm) {
+                for (int64_t h = 0; h < hp->n_head; h++)
+                    rmsnorm(q + h * hd, q + h * hd, j->L->q_norm, hd, hp->rms_eps);
+                for (int64_t h = 0; h < hp->n_head_kv; h++)
+                    rmsnorm(k + h * hd, k + h * hd, j->L->k_norm, hd, hp->rms_eps);
+            }
+            rope_apply(hp, q, hp->n_head, s->rope + i * hp->n_rot);
+            rope_apply(hp, k, hp->n_head_kv, s->rope + i * hp->n_rot);
+        }
+        kv_store(s, j->il, s->n_tokens, b, e);
+    }
+}
+
 /* q/k norms, rope, KV store and attention of one segment, whose rows start
- * at row `off` of the carrier's q, k, v and att. */
+ * at row `off` of the carrier's q, k, v and att. Both run on the pool cut
+ * by tokens, as the matmuls are. */
 static void segment_attention(glimp_session *c, const forward_seg *g, int64_t off, int il)
 {
     glimp_session *s = g->s;
     const model_hparams *hp = &s->model->hp;
-    const model_layer *L = &s->model->layers[il];
     const int64_t hd = hp->head_dim, q_dim = hp->n_head * hd, kv_dim = hp->n_head_kv * hd;
-    for (int64_t i = 0; i < g->n; i++) {
-        float *q = c->q + (off + i) * q_dim, *k = c->k + (off + i) * kv_dim;
-        if (L->q_norm) {
-            for (int64_t h = 0; h < hp->n_head; h++)
-                rmsnorm(q + h * hd, q + h * hd, L->q_norm, hd, hp->rms_eps);
-            for (int64_t h = 0; h < hp->n_head_kv; h++)
-                rmsnorm(k + h * hd, k + h * hd, L->k_norm, hd, hp->rms_eps);
-        }
-        rope_apply(hp, q, hp->n_head, s->rope + i * hp->n_rot);
-        rope_apply(hp, k, hp->n_head_kv, s->rope + i * hp->n_rot);
-    }
     if (s != c) { /* the session's own scratch feeds its cache and attention */
         memcpy(s->q, c->q + off * q_dim, (size_t)(g->n * q_dim) * sizeof(float));
         memcpy(s->k, c->k + off * kv_dim, (size_t)(g->n * kv_dim) * sizeof(float));
         memcpy(s->v, c->v + off * kv_dim, (size_t)(g->n * kv_dim) * sizeof(float));
     }
-    kv_store(s, il, s->n_tokens, g->n);
     /* the carrier's pool when its threads fit the session's scratch: no
      * hand-over between two pools' sleeping workers at every layer */
     threadpool *pool =
         threadpool_n_threads(c->pool) <= threadpool_n_threads(s->pool) ? c->pool : s->pool;
+    qk_job qj = {.s = s, .L = &s->model->layers[il], .il = il};
+    threadpool_split_init(&qj.ctr, g->n, TOKENS_PER_CLAIM, threadpool_n_threads(pool));
+    if (g->n == 1)
+        qk_worker(&qj, 0, 1);
+    else
+        threadpool_run(pool, qk_worker, &qj);
     attention_run(s, pool, il, s->n_tokens, g->n);
     if (s != c) memcpy(c->att + off * q_dim, s->att, (size_t)(g->n * q_dim) * sizeof(float));
 }
@@ -209,7 +242,7 @@ static void layer_forward(glimp_session *s, const forward_seg *segs, int n_segs,
     };
     matmul_run(s, s->h, n_embd, n, gate_up, 2);
     swiglu_job sj = {.gate = s->gate, .up = s->up, .n_ff = hp->n_ff};
-    threadpool_counter_init(&sj.ctr, n, TOKENS_PER_CLAIM);
+    threadpool_split_init(&sj.ctr, n, TOKENS_PER_CLAIM, threadpool_n_threads(s->pool));
     if (n == 1)
         swiglu_worker(&sj, 0, 1);
     else

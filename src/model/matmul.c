@@ -7,12 +7,14 @@
  * (up to QT_TILE rows x QT_TILE tokens per call, each weight block unpacked
  * once per tile), else vec_dot per pair. A tile's results are bit-identical
  * to vec_dot's, so an output never depends on the batch it was computed in
- * (prefill of A+B equals A then B, token for token). The batch is cut into
- * blocks of tokens whose activations fit in a core's L2 (TOKEN_BLOCK_BYTES);
- * threads claim (token block, chunk of weight rows) units from an atomic
- * counter, block after block, and run the block's tokens against a chunk
- * while it is hot in cache: prefill reads each weight once per token block,
- * and each thread's activations stay in its L2.
+ * (prefill of A+B equals A then B, token for token). A batch of enough
+ * tokens is cut into one part per thread (SPLIT_MIN_TOKENS), a smaller one
+ * is one part; a part is cut into blocks of tokens whose activations fit in
+ * a core's L2 (TOKEN_BLOCK_BYTES). Threads claim (part, token block, chunk
+ * of weight rows) units from a threadpool_split, their own part first,
+ * block after block, and run the block's tokens against a chunk while it is
+ * hot in cache: prefill reads each weight once per token block, and each
+ * thread's activations stay in its L2.
  * Cannot fail: shapes were checked at load, buffers sized at session start.
  */
 #include <string.h>
@@ -47,6 +49,19 @@ _Static_assert(ROWS_PER_CHUNK % QT_R16_ROWS == 0, "a chunk holds whole repacked 
  * runs (bench/NOTES.md, Engine, issue 12). */
 #define TOKEN_BLOCK_BYTES (512 * 1024)
 #define TOKEN_BLOCK_MIN 32
+/* Batches of at least this many tokens per thread are cut by tokens, one
+ * part per thread (threadpool_split), each thread running its own tokens
+ * against every weight row: a token's activations and outputs then stay in
+ * the cache of the core that the norms, SwiGLU and the quantizer (which cut
+ * the tokens the same way) run it on. Cut by weight rows instead, every
+ * output row was written in 64-byte pieces by both cores in turn and read
+ * back by both: on a 2-core VM the 2-thread pp512 of qwen3-0.6b Q8_0 ran
+ * 1.4x one thread, 1.7x cut by tokens (bench/NOTES.md, eleventh stop).
+ * Below it the weights, read once per part, cost more than the sharing
+ * saves: pp32 (16 tokens a thread) +20% cut by tokens, pp16 -5%. */
+#define SPLIT_MIN_TOKENS 16
+/* Tokens per claim of the activation quantizer. */
+#define QUANTIZE_CLAIM 4
 
 typedef struct quantize_job {
     qt_from_float_fn quantize; /* to the target type (dispatched) */
@@ -56,15 +71,16 @@ typedef struct quantize_job {
     uint8_t *act;
     size_t act_stride;   /* bytes */
     int64_t cols;
-    threadpool_counter ctr; /* over tokens */
+    threadpool_split ctr; /* over tokens, one part per thread */
 } quantize_job;
 
 static void quantize_worker(void *p, int ith, int nth)
 {
     quantize_job *j = p;
     int64_t b, e;
-    (void)ith, (void)nth;
-    while (threadpool_counter_next(&j->ctr, &b, &e))
+    int visited = 0;
+    (void)nth;
+    while (threadpool_split_next(&j->ctr, ith, &visited, &b, &e))
         for (int64_t t = b; t < e; t++) {
             j->quantize(j->x + t * j->x_stride, j->act + (size_t)t * j->act_stride, j->cols);
             if (j->r16_prep) qt_r16_prepare(j->act + (size_t)t * j->act_stride, j->cols);
@@ -75,11 +91,12 @@ typedef struct matmul_job {
     const uint8_t *act;  /* (n, act_stride bytes) input in the vec_dot type */
     size_t act_stride;
     int64_t n;
-    int64_t t_block;              /* tokens per block */
+    int n_parts;                  /* token parts: 1, or one per thread */
+    int64_t part_blocks;          /* token blocks per part */
     const matmul_out *outs[MAX_OUTS];
     int n_outs;
     int64_t chunk0[MAX_OUTS + 1]; /* first global chunk index of each output */
-    threadpool_counter ctr;       /* over (token block, global chunk) units */
+    threadpool_split ctr;         /* over (part, token block, global chunk) units */
 } matmul_job;
 
 /* Stores dot product d of token t with weight row r, plus bias, into the output. */
@@ -182,15 +199,27 @@ static void matmul_rows(const matmul_job *j, const matmul_out *o, int64_t r0, in
     }
 }
 
+/* Token k of a part's len tokens cut into nb blocks: the even cut, rounded
+ * down to whole kernel calls (QT_R16_TOKENS) but for the end. */
+static int64_t block_edge(int64_t len, int64_t nb, int64_t k)
+{
+    return k == nb ? len : len * k / nb / QT_R16_TOKENS * QT_R16_TOKENS;
+}
+
 static void matmul_worker(void *p, int ith, int nth)
 {
     matmul_job *j = p;
     int64_t b, e;
-    (void)ith, (void)nth;
-    while (threadpool_counter_next(&j->ctr, &b, &e)) {
+    int visited = 0;
+    const int64_t n_chunks = j->chunk0[j->n_outs], part_units = j->part_blocks * n_chunks;
+    (void)nth;
+    while (threadpool_split_next(&j->ctr, ith, &visited, &b, &e)) {
         for (int64_t u = b; u < e; u++) {
-            const int64_t c = u % j->chunk0[j->n_outs], t0 = u / j->chunk0[j->n_outs] * j->t_block;
-            const int64_t t1 = t0 + j->t_block < j->n ? t0 + j->t_block : j->n;
+            const int64_t part = u / part_units, blk = u % part_units / n_chunks;
+            const int64_t c = u % n_chunks;
+            const int64_t p0 = j->n * part / j->n_parts, len = j->n * (part + 1) / j->n_parts - p0;
+            const int64_t t0 = p0 + block_edge(len, j->part_blocks, blk);
+            const int64_t t1 = p0 + block_edge(len, j->part_blocks, blk + 1);
             int i = 0;
             while (c >= j->chunk0[i + 1]) i++;
             const matmul_out *o = j->outs[i];
@@ -226,7 +255,7 @@ static void matmul_group(glimp_session *s, const float *x, int64_t x_stride, int
         quantize_job q = {.quantize = vt->quantize ? vt->quantize : vt->from_float,
                           .x = x, .x_stride = x_stride, .act = s->act,
                           .act_stride = s->act_row_bytes, .cols = cols, .r16_prep = r16};
-        threadpool_counter_init(&q.ctr, n, 1);
+        threadpool_split_init(&q.ctr, n, QUANTIZE_CLAIM, threadpool_n_threads(s->pool));
         if (n == 1)
             quantize_worker(&q, 0, 1);
         else
@@ -239,11 +268,15 @@ static void matmul_group(glimp_session *s, const float *x, int64_t x_stride, int
         const int64_t chunk_bytes = ROWS_PER_CHUNK * (int64_t)j.outs[0]->w->row_bytes;
         per_claim = (DECODE_CLAIM_BYTES + chunk_bytes - 1) / chunk_bytes;
     }
-    j.t_block = (int64_t)(TOKEN_BLOCK_BYTES / (j.act_stride ? j.act_stride : 1)) / QT_TILE * QT_TILE;
-    if (j.t_block < TOKEN_BLOCK_MIN) j.t_block = TOKEN_BLOCK_MIN;
-    if (j.t_block > n) j.t_block = n;
-    const int64_t n_blocks = (n + j.t_block - 1) / j.t_block;
-    threadpool_counter_init(&j.ctr, n_blocks * j.chunk0[j.n_outs], per_claim);
+    const int nth = threadpool_n_threads(s->pool);
+    j.n_parts = n >= (int64_t)nth * SPLIT_MIN_TOKENS ? nth : 1;
+    if (j.n_parts > THREADPOOL_MAX_PARTS) j.n_parts = THREADPOOL_MAX_PARTS;
+    int64_t t_block = (int64_t)(TOKEN_BLOCK_BYTES / (j.act_stride ? j.act_stride : 1));
+    if (t_block < TOKEN_BLOCK_MIN) t_block = TOKEN_BLOCK_MIN;
+    const int64_t part_len = (n + j.n_parts - 1) / j.n_parts; /* the longest part */
+    j.part_blocks = (part_len + t_block - 1) / t_block;
+    threadpool_split_init(&j.ctr, j.n_parts * j.part_blocks * j.chunk0[j.n_outs], per_claim,
+                          j.n_parts);
     threadpool_run(s->pool, matmul_worker, &j);
 }
 
