@@ -199,27 +199,28 @@ static void matmul_rows(const matmul_job *j, const matmul_out *o, int64_t r0, in
     }
 }
 
-/* Token k of a part's len tokens cut into nb blocks: the even cut, rounded
- * down to whole kernel calls (QT_R16_TOKENS) but for the end. */
-static int64_t block_edge(int64_t len, int64_t nb, int64_t k)
+/* Tokens [*t0, *t1) of global token block gb (part gb / part_blocks): the
+ * part's even cut into part_blocks blocks, rounded down to whole kernel
+ * calls (QT_R16_TOKENS) but for the part's end. */
+static void block_tokens(const matmul_job *j, int64_t gb, int64_t *t0, int64_t *t1)
 {
-    return k == nb ? len : len * k / nb / QT_R16_TOKENS * QT_R16_TOKENS;
+    const int64_t part = gb / j->part_blocks, k = gb % j->part_blocks, nb = j->part_blocks;
+    const int64_t p0 = j->n * part / j->n_parts, len = j->n * (part + 1) / j->n_parts - p0;
+    *t0 = p0 + len * k / nb / QT_R16_TOKENS * QT_R16_TOKENS;
+    *t1 = k + 1 == nb ? p0 + len : p0 + len * (k + 1) / nb / QT_R16_TOKENS * QT_R16_TOKENS;
 }
 
 static void matmul_worker(void *p, int ith, int nth)
 {
     matmul_job *j = p;
-    int64_t b, e;
+    int64_t b, e, block = -1, t0 = 0, t1 = 0;
     int visited = 0;
-    const int64_t n_chunks = j->chunk0[j->n_outs], part_units = j->part_blocks * n_chunks;
+    const int64_t n_chunks = j->chunk0[j->n_outs];
     (void)nth;
     while (threadpool_split_next(&j->ctr, ith, &visited, &b, &e)) {
         for (int64_t u = b; u < e; u++) {
-            const int64_t part = u / part_units, blk = u % part_units / n_chunks;
-            const int64_t c = u % n_chunks;
-            const int64_t p0 = j->n * part / j->n_parts, len = j->n * (part + 1) / j->n_parts - p0;
-            const int64_t t0 = p0 + block_edge(len, j->part_blocks, blk);
-            const int64_t t1 = p0 + block_edge(len, j->part_blocks, blk + 1);
+            const int64_t gb = u / n_chunks, c = u - gb * n_chunks;
+            if (gb != block) block_tokens(j, block = gb, &t0, &t1);
             int i = 0;
             while (c >= j->chunk0[i + 1]) i++;
             const matmul_out *o = j->outs[i];
