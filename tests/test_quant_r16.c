@@ -1,5 +1,5 @@
-/* test_quant_r16.c - the 16-row Q8_0, Q4_0, Q5_0, F16, BF16, Q4_K and Q6_K
- * layouts (quant_r16.h) on synthetic data.
+/* test_quant_r16.c - the 16-row Q8_0, Q4_0, Q5_0, Q4_1, Q5_1, F16, BF16,
+ * Q4_K and Q6_K layouts (quant_r16.h) on synthetic data.
  *
  * Asserts: a packed group's rows dequantize to exactly the Q8_0 rows'
  * floats (quants -128 and 127 included); prep records hold -128 * the
@@ -152,6 +152,88 @@ static void check_kernel(const block_type *bt, qt_r16_fn fn, const char *name, b
                     }
                 }
             /* the last token alone gives what it gave among nt */
+            fn(n, alone, SS, group, act + (size_t)(nt - 1) * as, as, 1);
+            moved += memcmp(alone, &got[(nt - 1) * SS], QT_R16_ROWS * sizeof(float)) != 0;
+        }
+        CHECK(rows_bad == 0, "%s n %lld: %d rows differ from the row-major rows", tr->name,
+              (long long)n, rows_bad);
+        CHECK(bad == 0, "%s %s n %lld: %d results wrong", tr->name, name, (long long)n, bad);
+        CHECK(moved == 0, "%s %s n %lld: %d token counts change a token's result", tr->name,
+              name, (long long)n, moved);
+        free(rows), free(group), free(act), free(w), free(y);
+    }
+}
+
+/* ---- Q4_1 and Q5_1 (Q8_1 activations) ---- */
+
+/* The Q4_1 (five: Q5_1) layout, kernel fn: rows read back exactly as the
+ * row-major rows dequantize; the reference agrees with a double sum of
+ * d dy S + m s over the blocks (the vec_dot's formula, s as stored), the
+ * kernel with the reference bit for bit, for every token count, alone or
+ * batched. */
+static void check_affine_kernel(bool five, qt_r16_fn fn, const char *name, bool ref)
+{
+    const uint32_t type = five ? QT_Q5_1 : QT_Q4_1;
+    const qt_traits *tr = qt_get(type);
+    void (*pack)(const void *, size_t, int64_t, void *) = five ? qt_r16_q5_1_pack : qt_r16_q4_1_pack;
+    void (*row)(const void *, int64_t, int, float *) = five ? qt_r16_q5_1_row : qt_r16_q4_1_row;
+    const qt_r16_fn ref_fn = five ? qt_r16_q5_1_dot_ref : qt_r16_q4_1_dot_ref;
+    if (!fn) fn = ref_fn;
+    const int64_t ns[] = {32, 96, 160, 896, 4864};
+    for (size_t c = 0; c < sizeof ns / sizeof *ns; c++) {
+        const int64_t n = ns[c], nb = n / QK8_1;
+        const size_t rb = (size_t)nb * tr->type_size, as = (size_t)nb * sizeof(block_q8_1) + PAD;
+        uint8_t *rows = malloc(QT_R16_ROWS * rb), *group = malloc(QT_R16_ROWS * rb);
+        uint8_t *act = malloc(QT_R16_TOKENS * as);
+        float *w = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float));
+        for (size_t i = 0; i < QT_R16_ROWS * rb; i++) rows[i] = (uint8_t)rng_u32();
+        for (size_t o = 0; o < QT_R16_ROWS * rb; o += tr->type_size) { /* small d and m */
+            const uint16_t d = qt_f32_to_f16(0.001f + 0.02f * (float)(rng_u32() % 1000) / 1000.0f);
+            const uint16_t m = qt_f32_to_f16(0.3f * rng_float());
+            memcpy(rows + o, &d, 2);
+            memcpy(rows + o + 2, &m, 2);
+        }
+        pack(rows, rb, n, group);
+        for (int t = 0; t < QT_R16_TOKENS; t++) {
+            for (int64_t i = 0; i < n; i++) y[i] = rng_float() * (t + 1);
+            qt_get(QT_Q8_1)->from_float(y, act + (size_t)t * as, n);
+        }
+        int rows_bad = 0, bad = 0, moved = 0;
+        for (int r = 0; r < QT_R16_ROWS; r++) {
+            tr->to_float(rows + r * rb, w, n);
+            row(group, n, r, y);
+            rows_bad += memcmp(w, y, n * sizeof(float)) != 0;
+        }
+        enum { SS = QT_R16_ROWS + 3 };
+        float want[QT_R16_TOKENS * SS], got[QT_R16_TOKENS * SS], alone[SS];
+        ref_fn(n, want, SS, group, act, as, QT_R16_TOKENS);
+        for (int nt = 1; nt <= QT_R16_TOKENS; nt++) {
+            fn(n, got, SS, group, act, as, nt);
+            for (int t = 0; t < nt; t++)
+                for (int r = 0; r < QT_R16_ROWS; r++) {
+                    const float g = got[t * SS + r];
+                    if (!ref) {
+                        bad += memcmp(&g, &want[t * SS + r], sizeof g) != 0;
+                        continue;
+                    }
+                    const block_q8_1 *a = (const block_q8_1 *)(act + (size_t)t * as);
+                    tr->to_float(rows + r * rb, w, n);
+                    double d = 0, mag = 0;
+                    for (int64_t b = 0; b < nb; b++) {
+                        uint16_t dh, mh;
+                        memcpy(&dh, rows + r * rb + (size_t)b * tr->type_size, 2);
+                        memcpy(&mh, rows + r * rb + (size_t)b * tr->type_size + 2, 2);
+                        const double dx = qt_f16_to_f32(dh), m = qt_f16_to_f32(mh);
+                        double S = 0;
+                        for (int k = 0; k < QK8_1; k++) /* the quant: (w - m) / d, rounded */
+                            S += (double)lround(((double)w[b * QK8_1 + k] - m) / dx) * a[b].qs[k];
+                        const double term = dx * qt_f16_to_f32(a[b].d) * S;
+                        const double mterm = m * qt_f16_to_f32(a[b].s);
+                        d += term + mterm;
+                        mag += fabs(term) + fabs(mterm);
+                    }
+                    bad += fabs(g - d) > 4.0 * (double)nb * FLT_EPSILON * mag + 1e-30;
+                }
             fn(n, alone, SS, group, act + (size_t)(nt - 1) * as, as, 1);
             moved += memcmp(alone, &got[(nt - 1) * SS], QT_R16_ROWS * sizeof(float)) != 0;
         }
@@ -363,6 +445,12 @@ int main(void)
         check_kernel(bts[i], bts[i]->ref, "reference", true);
         if (cpu_kernel_level() >= CPU_LEVEL_AVX512) check_kernel(bts[i], simd[i], "avx512", false);
     }
+    for (int five = 0; five < 2; five++) {
+        check_affine_kernel(five, NULL, "reference", true);
+        if (cpu_kernel_level() >= CPU_LEVEL_AVX512)
+            check_affine_kernel(five, five ? qt_r16_q5_1_dot_avx512 : qt_r16_q4_1_dot_avx512,
+                                "avx512", false);
+    }
     if (cpu_kernel_level() < CPU_LEVEL_AVX512)
         fprintf(stderr, "note: no AVX-512 VNNI on this CPU; only the reference was tested\n");
     check_f16_kernel(qt_r16_f16_dot_ref, "reference", true);
@@ -383,6 +471,8 @@ int main(void)
         check_k_kernel(QT_Q6_K, qt_r16_q6_k_dot_avx512, qt_r16_q6_k_dot_ref, "avx512", false);
     }
     CHECK((qt_r16_layout_of(QT_Q4_K) != NULL) == (cpu_kernel_level() >= CPU_LEVEL_AVX512),
+          "dispatch");
+    CHECK((qt_r16_layout_of(QT_Q5_1) != NULL) == (cpu_kernel_level() >= CPU_LEVEL_AVX512),
           "dispatch");
     CHECK(!qt_r16_layout_of(QT_Q5_K) && !qt_r16_layout_of(QT_F32), "no layout for other types");
     return test_finish();

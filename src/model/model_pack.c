@@ -1,5 +1,5 @@
-/* model_pack.c - repacks a loaded model's Q8_0, Q4_0, Q5_0, F16, BF16, Q4_K
- * and Q6_K matrices into the 16-row layouts of quant_r16.h, where the CPU
+/* model_pack.c - repacks a loaded model's Q8_0, Q4_0, Q5_0, Q4_1, Q5_1, F16, BF16,
+ * Q4_K and Q6_K matrices into the 16-row layouts of quant_r16.h, where the CPU
  * has kernels for them (AVX-512; BF16 with its dot products).
  *
  * The packed copy lives in one anonymous mapping advised to use huge pages

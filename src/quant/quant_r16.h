@@ -1,4 +1,4 @@
-/* quant_r16.h - Q8_0, Q4_0, Q5_0, F16, BF16, Q4_K and Q6_K weights repacked
+/* quant_r16.h - Q8_0, Q4_0, Q5_0, Q4_1, Q5_1, F16, BF16, Q4_K and Q6_K weights repacked
  * 16 rows at a time, and their kernels (the others: see below; the rest of
  * this comment is Q8_0's).
  *
@@ -162,6 +162,27 @@ void qt_r16_q5_0_dot_avx512(int64_t n, float *s, size_t s_stride, const void *gr
                             const void *act, size_t act_stride, int nt);
 void qt_r16_q5_0_pack(const void *rows, size_t row_bytes, int64_t n, void *group);
 void qt_r16_q5_0_row(const void *group, int64_t n, int r, float *y);
+
+/* Q4_1 and Q5_1 rows (quant_legacy_r16.c), against Q8_1 activation rows as
+ * they are (no prep records). Per 32-column block a group holds d[16], then
+ * m[16] (fp16), then the quants as Q4_0's and Q5_0's (0..15, 0..31). A
+ * result is acc = 0; for each block: acc = fma(d_r * d_t, (float)S, acc),
+ * acc = fma(m_r, s_t, acc), S the exact integer dot of the quants with the
+ * token's and s_t its block's stored d_t * sum. */
+#define QT_R16_Q4_1_BLOCK (16 * 20)
+#define QT_R16_Q5_1_BLOCK (16 * 24)
+void qt_r16_q4_1_dot_ref(int64_t n, float *s, size_t s_stride, const void *group,
+                         const void *act, size_t act_stride, int nt);
+void qt_r16_q4_1_dot_avx512(int64_t n, float *s, size_t s_stride, const void *group,
+                            const void *act, size_t act_stride, int nt);
+void qt_r16_q4_1_pack(const void *rows, size_t row_bytes, int64_t n, void *group);
+void qt_r16_q4_1_row(const void *group, int64_t n, int r, float *y);
+void qt_r16_q5_1_dot_ref(int64_t n, float *s, size_t s_stride, const void *group,
+                         const void *act, size_t act_stride, int nt);
+void qt_r16_q5_1_dot_avx512(int64_t n, float *s, size_t s_stride, const void *group,
+                            const void *act, size_t act_stride, int nt);
+void qt_r16_q5_1_pack(const void *rows, size_t row_bytes, int64_t n, void *group);
+void qt_r16_q5_1_row(const void *group, int64_t n, int r, float *y);
 
 /* The reference of the 32-column block types (Q8_0, Q4_0, Q5_0): each
  * block's exact integer dot of quant(block, k, r) (the signed quant of
