@@ -106,6 +106,10 @@ static void attention_task(const attention_job *j, int64_t task, float *scores, 
     const int64_t i0 = task / hp->n_head_kv * j->block, g = task % hp->n_head_kv;
     const int64_t nb = j->n - i0 < j->block ? j->n - i0 : j->block, rows = nb * n_rep;
     const int64_t n_kv = j->pos0 + i0 + nb; /* the block's last token sees positions 0..pos */
+    /* score rows n_kv long, rounded up to 16 floats plus 16: with n_ctx
+     * apart (a power of two in most setups) all 16 rows of a block fell in
+     * the same L1 sets */
+    const size_t ss = (size_t)((n_kv + 15) / 16 * 16 + 16);
     const qt_traits *tr = qt_get(s->kv_type);
     const size_t head_bytes = s->kv_row_bytes / (size_t)hp->n_head_kv;
     const uint8_t *K = s->k_cache + ((size_t)j->il * nc) * s->kv_row_bytes + g * head_bytes;
@@ -118,11 +122,11 @@ static void attention_task(const attention_job *j, int64_t task, float *scores, 
     size_t q_stride;
     const uint8_t *q =
         kv_operand(s->kv_type, rows_f, rows, hd, hd, conv + rows * hd, &q_stride);
-    dots(tr, hd, scores, (size_t)nc, K, s->kv_row_bytes, n_kv, q, q_stride, rows);
+    dots(tr, hd, scores, ss, K, s->kv_row_bytes, n_kv, q, q_stride, rows);
     for (int64_t b = 0; b < nb; b++) {
         const int64_t own = n_kv - (nb - 1 - b); /* causal span of token i0 + b */
         for (int64_t h = 0; h < n_rep; h++) {
-            float *row = scores + (b * n_rep + h) * nc;
+            float *row = scores + (size_t)(b * n_rep + h) * ss;
             vm_softmax(row, own, scale);
             memset(row + own, 0, (size_t)(n_kv - own) * sizeof *row);
         }
@@ -133,11 +137,11 @@ static void attention_task(const attention_job *j, int64_t task, float *scores, 
         const uint8_t *V = s->v_cache + ((size_t)j->il * hp->n_head_kv + g) * hd * vrow;
         /* float caches dot with F32 operands: the probabilities as they are */
         dots(tr, n_kv, rows_f, (size_t)hd, V, vrow, hd, (const uint8_t *)scores,
-             (size_t)nc * sizeof *scores, rows);
+             ss * sizeof *scores, rows);
     } else {
         const uint8_t *V = s->v_cache + ((size_t)j->il * nc) * s->kv_row_bytes + g * head_bytes;
         memset(rows_f, 0, (size_t)(rows * hd) * sizeof *rows_f);
-        tr->mad(hd, rows_f, (size_t)hd, (int)rows, scores, (size_t)nc, V, s->kv_row_bytes, n_kv);
+        tr->mad(hd, rows_f, (size_t)hd, (int)rows, scores, ss, V, s->kv_row_bytes, n_kv);
     }
     for (int64_t b = 0; b < nb; b++)
         memcpy(s->att + (i0 + b) * q_dim + g * n_rep * hd, rows_f + b * n_rep * hd, head_row);

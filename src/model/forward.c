@@ -96,11 +96,12 @@ static void kv_store(glimp_session *s, int il, int64_t pos0, int64_t i0, int64_t
     }
 }
 
-/* Tokens per counter claim of the per-token jobs below (norms, SwiGLU):
- * one token's work is about what a claim costs when the two threads take
- * turns at the counter's cache line. Like the matmuls (matmul.c), these
- * jobs cut the tokens into one part per thread (threadpool_split), so a
- * token's rows stay in the cache of the core that computed them. */
+/* Tokens per counter claim of the per-token jobs below (norms, SwiGLU, q/k
+ * norms + rope + KV store): one token's work is about what a claim costs
+ * when the two threads take turns at the counter's cache line. Like the
+ * matmuls (matmul.c), these jobs cut the tokens into one part per thread
+ * (threadpool_split), so a token's rows stay in the cache of the core that
+ * computed them. */
 #define TOKENS_PER_CLAIM 8
 
 typedef struct norm_job {

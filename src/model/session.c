@@ -135,7 +135,7 @@ glimp_session *glimp_session_create(const glimp_model *model, const glimp_sessio
     qt_row_size(s->kv_type, kv_dim, &row_bytes); /* kv_dim is a multiple of head_dim */
     s->kv_row_bytes = (size_t)row_bytes;
     const size_t att_rows = (size_t)attention_block_tokens(hp) * n_rep;
-    s->att_scores_len = att_rows * nc;
+    s->att_scores_len = att_rows * (nc + 32); /* rows up to n_ctx + 31 apart (attention.c) */
     s->att_conv_len = 2 * att_rows * (size_t)hp->head_dim;
     s->k_cache = alloc3((size_t)hp->n_layer * nc, s->kv_row_bytes, 1);
     s->v_cache = alloc3((size_t)hp->n_layer * nc, s->kv_row_bytes, 1);

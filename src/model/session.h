@@ -37,8 +37,8 @@ struct glimp_session {
     size_t act_row_bytes;
     float *rope;             /* (n_batch, n_rot) cos/sin pairs per position */
     float *att_scores;       /* (n_threads, att_scores_len): per thread, the scores
-                                (block tokens x n_rep heads, n_ctx) of one attention
-                                task */
+                                (block tokens x n_rep heads, <= n_ctx + 32) of one
+                                attention task */
     size_t att_scores_len;
     float *att_conv;         /* (n_threads, att_conv_len) per thread, one task's
                                 (block tokens x n_rep heads, head_dim) q rows, then
