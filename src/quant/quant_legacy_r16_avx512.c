@@ -76,16 +76,9 @@ static ALWAYS_INLINE void affine_dot(int64_t n, float *s, size_t ss, const uint8
         unpack_quants(w, 64, five, q);
         UNROLL for (int t = 0; t < NT; t++) {
             const block_q8_1 *a = (const block_q8_1 *)(act + (size_t)t * as) + b;
-            __m512i sum[4];
-            UNROLL for (int c = 0; c < chains; c++) sum[c] = _mm512_setzero_si512();
-            UNROLL for (int g = 0; g < 8; g++) {
-                int32_t four;
-                memcpy(&four, a->qs + 4 * g, 4);
-                sum[g % chains] = _mm512_dpbusd_epi32(sum[g % chains], q[g], _mm512_set1_epi32(four));
-            }
-            UNROLL for (int c = 1; c < chains; c++) sum[0] = _mm512_add_epi32(sum[0], sum[c]);
+            const __m512i sum = r16_block32_sum(q, a->qs, _mm512_setzero_si512(), chains);
             const __m512 dy = _mm512_set1_ps(_cvtsh_ss(a->d));
-            acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(dx, dy), _mm512_cvtepi32_ps(sum[0]), acc[t]);
+            acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(dx, dy), _mm512_cvtepi32_ps(sum), acc[t]);
             acc[t] = _mm512_fmadd_ps(mx, _mm512_set1_ps(_cvtsh_ss(a->s)), acc[t]);
         }
     }

@@ -11,8 +11,9 @@
  * Weights are paged in before timing, and untimed warm-ups run first: one
  * decode, and one prefill of P tokens when there is a pp test (as
  * llama-bench does: the first prefill otherwise pays the page faults of the
- * scratch and cache rows it touches first, ~15% of a pp512 run). It measures, it asserts nothing. Exit 0, 1 when the model cannot
- * be loaded or run, 2 on usage errors.
+ * scratch and cache rows it touches first, ~15% of a pp512 run). It
+ * measures, it asserts nothing. Exit 0, 1 when the model cannot be loaded
+ * or run, 2 on usage errors.
  */
 #include "cli_args.h"
 #include "commands.h"
