@@ -11,29 +11,18 @@
 #include "quant/quant.h"
 #include "quant/quant_blocks.h"
 
-/* Element k's quant in a Q4_0 block (0..15) and in a Q5_0 block (0..31). */
-static int q4_0_quant(const block_q4_0 *x, int k)
+/* Element k's quant in a block's 16 bytes of nibbles (Q4_0, Q4_1: 0..15),
+ * and with the fifth bits qh (Q5_0, Q5_1: 0..31). */
+static int nibble_quant(const uint8_t *qs, int k)
 {
-    return (x->qs[k % 16] >> (4 * (k / 16))) & 0xF;
+    return (qs[k % 16] >> (4 * (k / 16))) & 0xF;
 }
 
-static int q5_0_quant(const block_q5_0 *x, int k)
+static int five_quant(const uint8_t *qs, const uint8_t *qh, int k)
 {
     uint32_t h;
-    memcpy(&h, x->qh, 4);
-    return ((x->qs[k % 16] >> (4 * (k / 16))) & 0xF) | (int)((h >> k) & 1) << 4;
-}
-
-static int q4_1_quant(const block_q4_1 *x, int k)
-{
-    return (x->qs[k % 16] >> (4 * (k / 16))) & 0xF;
-}
-
-static int q5_1_quant(const block_q5_1 *x, int k)
-{
-    uint32_t h;
-    memcpy(&h, x->qh, 4);
-    return ((x->qs[k % 16] >> (4 * (k / 16))) & 0xF) | (int)((h >> k) & 1) << 4;
+    memcpy(&h, qh, 4);
+    return nibble_quant(qs, k) | (int)((h >> k) & 1) << 4;
 }
 
 /* Where column k of row r keeps its low nibble: byte 4r + k%4 of the
@@ -77,7 +66,7 @@ void qt_r16_q4_0_pack(const void *rows, size_t row_bytes, int64_t n, void *group
         for (int r = 0; r < QT_R16_ROWS; r++) {
             const block_q4_0 *x = (const block_q4_0 *)((const uint8_t *)rows + r * row_bytes) + b;
             memcpy(out + 2 * r, &x->d, 2);
-            for (int k = 0; k < QK4_0; k++) put_quant(out, 32, k, r, q4_0_quant(x, k), false);
+            for (int k = 0; k < QK4_0; k++) put_quant(out, 32, k, r, nibble_quant(x->qs, k), false);
         }
     }
 }
@@ -90,7 +79,8 @@ void qt_r16_q5_0_pack(const void *rows, size_t row_bytes, int64_t n, void *group
         for (int r = 0; r < QT_R16_ROWS; r++) {
             const block_q5_0 *x = (const block_q5_0 *)((const uint8_t *)rows + r * row_bytes) + b;
             memcpy(out + 2 * r, &x->d, 2);
-            for (int k = 0; k < QK5_0; k++) put_quant(out, 32, k, r, q5_0_quant(x, k), true);
+            for (int k = 0; k < QK5_0; k++)
+                put_quant(out, 32, k, r, five_quant(x->qs, x->qh, k), true);
         }
     }
 }
@@ -104,7 +94,7 @@ void qt_r16_q4_1_pack(const void *rows, size_t row_bytes, int64_t n, void *group
             const block_q4_1 *x = (const block_q4_1 *)((const uint8_t *)rows + r * row_bytes) + b;
             memcpy(out + 2 * r, &x->d, 2);
             memcpy(out + 32 + 2 * r, &x->m, 2);
-            for (int k = 0; k < QK4_1; k++) put_quant(out, 64, k, r, q4_1_quant(x, k), false);
+            for (int k = 0; k < QK4_1; k++) put_quant(out, 64, k, r, nibble_quant(x->qs, k), false);
         }
     }
 }
@@ -118,7 +108,8 @@ void qt_r16_q5_1_pack(const void *rows, size_t row_bytes, int64_t n, void *group
             const block_q5_1 *x = (const block_q5_1 *)((const uint8_t *)rows + r * row_bytes) + b;
             memcpy(out + 2 * r, &x->d, 2);
             memcpy(out + 32 + 2 * r, &x->m, 2);
-            for (int k = 0; k < QK5_1; k++) put_quant(out, 64, k, r, q5_1_quant(x, k), true);
+            for (int k = 0; k < QK5_1; k++)
+                put_quant(out, 64, k, r, five_quant(x->qs, x->qh, k), true);
         }
     }
 }
